@@ -1,0 +1,20 @@
+//! Pure domain vocabulary shared by every jiuzhu crate: no IO, no clock, only parsing and rules.
+
+pub mod dated;
+pub mod id_number;
+pub mod mask;
+pub mod money;
+pub mod region;
+pub mod registry;
+pub mod role;
+
+pub use dated::{DateError, Dated, age_on, parse_date, value_on};
+pub use id_number::{IdNumber, IdNumberError, Sex};
+pub use mask::{mask_id_str, mask_name, mask_phone};
+pub use money::{Money, MoneyError};
+pub use region::{RegionCode, RegionCodeError, RegionLevel};
+pub use registry::{
+    EvidenceKind, EvidenceSource, EvidenceSubject, EvidenceValue, EvidenceValueType,
+    HealthCategory, Hukou, ParseEnumError, Relation, SupporterStatus,
+};
+pub use role::Role;

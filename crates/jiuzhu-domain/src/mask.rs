@@ -1,0 +1,78 @@
+//! Masking (脱敏) of phone numbers, identity-number strings and names for display and export.
+
+/// Masks a phone number: 11-digit mobiles become `138****5678`; other strings of at least
+/// 7 characters keep the first 3 and last 4 with one `*` per hidden character; shorter
+/// strings become all stars. Counts characters, not bytes.
+pub fn mask_phone(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() < 7 {
+        return "*".repeat(chars.len());
+    }
+    keep_ends(&chars, 3, 4)
+}
+
+/// Masks an identity-number string without validating it: 18 characters become first 6 +
+/// `********` + last 4 (as [`crate::IdNumber::masked`]); 15 characters (old-style numbers)
+/// first 6 + `******` + last 3; anything else all stars.
+pub fn mask_id_str(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    match chars.len() {
+        18 => keep_ends(&chars, 6, 4),
+        15 => keep_ends(&chars, 6, 3),
+        n => "*".repeat(n),
+    }
+}
+
+/// Masks a personal name for de-identification: the first character is kept and every
+/// other character becomes `*` (张三丰 → `张**`).
+pub fn mask_name(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
+        None => String::new(),
+    }
+}
+
+fn keep_ends(chars: &[char], head: usize, tail: usize) -> String {
+    let hidden = chars.len() - head - tail;
+    chars[..head]
+        .iter()
+        .chain(std::iter::repeat_n(&'*', hidden))
+        .chain(&chars[head + hidden..])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones() {
+        assert_eq!(mask_phone("13812345678"), "138****5678");
+        assert_eq!(mask_phone("0571-8888888"), "057*****8888");
+        assert_eq!(mask_phone("1234567"), "1234567");
+        assert_eq!(mask_phone("123456"), "******");
+        assert_eq!(mask_phone(""), "");
+    }
+
+    #[test]
+    fn id_strings() {
+        assert_eq!(mask_id_str("11010519491231002X"), "110105********002X");
+        assert_eq!(
+            mask_id_str("11010519491231002X"),
+            crate::IdNumber::parse("11010519491231002X")
+                .unwrap()
+                .masked()
+        );
+        assert_eq!(mask_id_str("110105491231002"), "110105******002");
+        assert_eq!(mask_id_str("12345"), "*****");
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(mask_name("张三丰"), "张**");
+        assert_eq!(mask_name("李四"), "李*");
+        assert_eq!(mask_name("王"), "王");
+        assert_eq!(mask_name(""), "");
+    }
+}

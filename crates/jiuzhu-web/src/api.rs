@@ -1,0 +1,571 @@
+//! The JSON API under `/api/v1`, for the same operations as the pages, and its OpenAPI
+//! document at `/api/openapi.json`. Authentication: a session cookie (writes then need
+//! `X-CSRF-Token`) or `Authorization: Bearer <token>` for machine clients.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiuzhu_db::audit::{self, Entry};
+use jiuzhu_db::households::{self, HouseholdFields, PersonFields, SensitiveField};
+use jiuzhu_domain::{Hukou, IdNumber, RegionCode, Relation};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::{ErrorBody, WebError};
+use crate::i18n::Lang;
+use crate::pages::{SearchParams, household_rows, parse_evidence, search_query};
+use crate::views::{AuditView, HouseholdRow, HouseholdView};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/api/v1/me", get(me))
+        .route(
+            "/api/v1/households",
+            get(list_households).post(create_household),
+        )
+        .route(
+            "/api/v1/households/{id}",
+            get(get_household).put(update_household),
+        )
+        .route("/api/v1/households/{id}/members", post(add_member))
+        .route("/api/v1/households/{id}/evidence", post(record_evidence))
+        .route("/api/v1/households/{id}/reveal", post(reveal))
+        .route("/api/v1/regions/{code}", get(region))
+        .route("/api/v1/audit", get(audit_list))
+        .route("/api/v1/audit/verify", get(audit_verify))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "jiuzhu API",
+        description = "Registry of households for social assistance. ID and phone numbers are masked in every list; POST /households/{id}/reveal returns one in full and is audited."
+    ),
+    paths(
+        me,
+        list_households,
+        create_household,
+        get_household,
+        update_household,
+        add_member,
+        record_evidence,
+        reveal,
+        region,
+        audit_list,
+        audit_verify
+    ),
+    components(schemas(
+        ErrorBody,
+        HouseholdRow,
+        HouseholdView,
+        AuditView,
+        Me,
+        HouseholdPage,
+        HouseholdInput,
+        PersonInput,
+        MemberInput,
+        EvidenceInput,
+        RevealInput,
+        RevealOutput,
+        Created,
+        RegionOut,
+        RegionChild,
+        AuditPage,
+        VerifyOut
+    ))
+)]
+pub struct ApiDoc;
+
+async fn openapi_json() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}
+
+/// The signed-in user.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub scope_region: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn me(ApiUser(u): ApiUser) -> Json<Me> {
+    Json(Me {
+        username: u.user.username,
+        display_name: u.user.display_name,
+        role: u.role.code().into(),
+        scope_region: u.scope_region.to_string(),
+    })
+}
+
+/// Query of the household list.
+#[derive(Deserialize, IntoParams)]
+pub struct ListParams {
+    /// An ID number (exact), a household number, or a name (prefix).
+    q: Option<String>,
+    /// A region code prefix inside the caller's scope.
+    region: Option<String>,
+    /// 1-based page of 50.
+    page: Option<i64>,
+}
+
+/// A page of households.
+#[derive(Serialize, ToSchema)]
+pub struct HouseholdPage {
+    pub total: i64,
+    pub page: i64,
+    pub items: Vec<HouseholdRow>,
+}
+
+#[utoipa::path(get, path = "/api/v1/households", params(ListParams),
+    responses((status = 200, body = HouseholdPage), (status = 401, body = ErrorBody)))]
+async fn list_households(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Query(p): Query<ListParams>,
+) -> Result<Json<HouseholdPage>, WebError> {
+    u.require(u.role.can_read_registry())?;
+    let params = SearchParams {
+        q: p.q.unwrap_or_default(),
+        region: p.region.unwrap_or_default(),
+        page: p.page,
+    };
+    let (items, total) = household_rows(&state, &u, &search_query(&params, 50)).await?;
+    Ok(Json(HouseholdPage {
+        total,
+        page: p.page.unwrap_or(1).max(1),
+        items,
+    }))
+}
+
+/// A person to register.
+#[derive(Deserialize, ToSchema)]
+pub struct PersonInput {
+    pub id_number: String,
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+/// A household's own fields (and its head, on creation).
+#[derive(Deserialize, ToSchema)]
+pub struct HouseholdInput {
+    /// Household number; generated when absent.
+    pub code: Option<String>,
+    /// 12-digit village code.
+    pub region_code: String,
+    /// `urban` or `rural`.
+    pub hukou: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub bank_name: String,
+    /// Digits; on update, absent or empty keeps the stored account.
+    #[serde(default)]
+    pub bank_account: String,
+    /// Required on creation.
+    pub head: Option<PersonInput>,
+}
+
+/// The id of what was created.
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+fn invalid(field: &str, msg: impl std::fmt::Display) -> WebError {
+    WebError::Invalid(format!("{field}: {msg}"))
+}
+
+fn household_fields(
+    u: &crate::auth::SignedIn,
+    b: &HouseholdInput,
+) -> Result<HouseholdFields, WebError> {
+    let region_code =
+        RegionCode::parse(b.region_code.trim()).map_err(|e| invalid("region_code", e))?;
+    if !u.scope_region.contains(&region_code) {
+        return Err(invalid("region_code", "outside your scope"));
+    }
+    let acct = b.bank_account.trim();
+    if !acct.is_empty()
+        && !(acct.len() >= 8 && acct.len() <= 32 && acct.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(invalid("bank_account", "8-32 digits"));
+    }
+    Ok(HouseholdFields {
+        region_code,
+        hukou: Hukou::parse(&b.hukou).map_err(|e| invalid("hukou", e))?,
+        address: b.address.trim().into(),
+        bank_name: b.bank_name.trim().into(),
+        bank_account: acct.into(),
+    })
+}
+
+fn person_fields(p: &PersonInput) -> Result<PersonFields, WebError> {
+    if p.name.trim().is_empty() {
+        return Err(invalid("name", "required"));
+    }
+    Ok(PersonFields {
+        id_number: IdNumber::parse(&p.id_number).map_err(|e| invalid("id_number", e))?,
+        name: p.name.trim().into(),
+        phone: p.phone.trim().into(),
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/households", request_body = HouseholdInput,
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_household(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Json(b): Json<HouseholdInput>,
+) -> Result<Response, WebError> {
+    u.require(u.role.can_write_registry())?;
+    let fields = household_fields(&u, &b)?;
+    let head = person_fields(b.head.as_ref().ok_or_else(|| invalid("head", "required"))?)?;
+    let id = households::create(
+        &state.db,
+        &u.scope,
+        &u.actor(),
+        &fields,
+        b.code.as_deref(),
+        &head,
+        jiuzhu_db::today(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })).into_response())
+}
+
+/// Query of one household.
+#[derive(Deserialize, IntoParams)]
+pub struct AsOfParams {
+    /// Show the household as it stood on this date (YYYY-MM-DD).
+    as_of: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/households/{id}", params(("id" = i64, Path), AsOfParams),
+    responses((status = 200, body = HouseholdView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_household(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+    Query(p): Query<AsOfParams>,
+) -> Result<Json<HouseholdView>, WebError> {
+    u.require(u.role.can_read_registry())?;
+    let rec = households::get(&state.db, &u.scope, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let as_of = p
+        .as_of
+        .as_deref()
+        .map(|s| jiuzhu_domain::parse_date(s).map_err(|e| invalid("as_of", e)))
+        .transpose()?;
+    audit::record(
+        &state.db,
+        &u.actor(),
+        Entry {
+            action: "household.view",
+            object_type: "household",
+            object_id: rec.household.code.clone(),
+            household_id: Some(id),
+            detail: json!({"as_of": as_of.map(|d| d.to_string()), "via": "api"}),
+        },
+    )
+    .await?;
+    let shown = as_of.map(|d| rec.as_of(d)).unwrap_or(rec);
+    let path = jiuzhu_db::regions::path(&state.db, &shown.household.region_code)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    Ok(Json(HouseholdView::from(
+        &shown,
+        path,
+        as_of,
+        jiuzhu_db::today(),
+        u.lang,
+    )))
+}
+
+#[utoipa::path(put, path = "/api/v1/households/{id}", params(("id" = i64, Path)), request_body = HouseholdInput,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_household(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+    Json(b): Json<HouseholdInput>,
+) -> Result<StatusCode, WebError> {
+    u.require(u.role.can_write_registry())?;
+    let current = households::get(&state.db, &u.scope, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let mut fields = household_fields(&u, &b)?;
+    if fields.bank_account.is_empty() {
+        fields.bank_account = current.household.bank_account;
+    }
+    households::update(&state.db, &u.scope, &u.actor(), id, &fields).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A member to add.
+#[derive(Deserialize, ToSchema)]
+pub struct MemberInput {
+    pub person: PersonInput,
+    /// head, spouse, child, parent, grandchild, grandparent, sibling, child_in_law, other.
+    pub relation: String,
+    /// YYYY-MM-DD; today when absent.
+    pub valid_from: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/households/{id}/members", params(("id" = i64, Path)), request_body = MemberInput,
+    responses((status = 201, body = Created), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_member(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+    Json(b): Json<MemberInput>,
+) -> Result<Response, WebError> {
+    u.require(u.role.can_write_registry())?;
+    let person = person_fields(&b.person)?;
+    let relation = Relation::parse(&b.relation).map_err(|e| invalid("relation", e))?;
+    let from = match b.valid_from.as_deref() {
+        Some(s) => jiuzhu_domain::parse_date(s).map_err(|e| invalid("valid_from", e))?,
+        None => jiuzhu_db::today(),
+    };
+    let mid = households::add_member(&state.db, &u.scope, &u.actor(), id, &person, relation, from)
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: mid })).into_response())
+}
+
+/// Evidence to record; the current record of the same kind is ended where this begins.
+#[derive(Deserialize, ToSchema)]
+pub struct EvidenceInput {
+    /// `household` or a member's person id.
+    pub subject: String,
+    /// e.g. income.wage, property.vehicle, health.
+    pub kind: String,
+    /// Money as yuan ("2300.00"), counts, flags (0/1) or codes.
+    pub value: String,
+    /// declared, verified or home_visit.
+    pub source: String,
+    pub valid_from: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/households/{id}/evidence", params(("id" = i64, Path)), request_body = EvidenceInput,
+    responses((status = 201, body = Created), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn record_evidence(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+    Json(b): Json<EvidenceInput>,
+) -> Result<Response, WebError> {
+    u.require(u.role.can_write_registry())?;
+    let e = parse_evidence(
+        &b.subject,
+        &b.kind,
+        &b.value,
+        &b.source,
+        b.valid_from.as_deref().unwrap_or(""),
+        &b.note,
+    )?;
+    let eid = households::record_evidence(&state.db, &u.scope, &u.actor(), id, &e).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: eid })).into_response())
+}
+
+/// Which value to show in full.
+#[derive(Deserialize, ToSchema)]
+pub struct RevealInput {
+    /// id_number, phone or bank_account.
+    pub field: String,
+    /// The member, for id_number and phone.
+    pub person_id: Option<i64>,
+}
+
+/// The full value; the read is in the audit log.
+#[derive(Serialize, ToSchema)]
+pub struct RevealOutput {
+    pub value: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/households/{id}/reveal", params(("id" = i64, Path)), request_body = RevealInput,
+    responses((status = 200, body = RevealOutput), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn reveal(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+    Json(b): Json<RevealInput>,
+) -> Result<Json<RevealOutput>, WebError> {
+    u.require(u.role.can_reveal_sensitive())?;
+    let field = match b.field.as_str() {
+        "id_number" => SensitiveField::IdNumber,
+        "phone" => SensitiveField::Phone,
+        "bank_account" => SensitiveField::BankAccount,
+        _ => return Err(invalid("field", "id_number, phone or bank_account")),
+    };
+    let value = households::reveal(&state.db, &u.scope, &u.actor(), id, b.person_id, field).await?;
+    Ok(Json(RevealOutput { value }))
+}
+
+/// A child region with its household count.
+#[derive(Serialize, ToSchema)]
+pub struct RegionChild {
+    pub code: String,
+    pub name: String,
+    pub households: i64,
+}
+
+/// A region, its household count and its children.
+#[derive(Serialize, ToSchema)]
+pub struct RegionOut {
+    pub code: String,
+    pub name: String,
+    pub households: i64,
+    pub children: Vec<RegionChild>,
+}
+
+#[utoipa::path(get, path = "/api/v1/regions/{code}", params(("code" = String, Path)),
+    responses((status = 200, body = RegionOut), (status = 404, body = ErrorBody)))]
+async fn region(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(code): Path<String>,
+) -> Result<Json<RegionOut>, WebError> {
+    u.require(u.role.can_read_registry())?;
+    let rc = RegionCode::parse(&code).map_err(|_| WebError::NotFound)?;
+    if !u.scope_region.contains(&rc) {
+        return Err(WebError::NotFound);
+    }
+    let r = jiuzhu_db::regions::get(&state.db, rc.as_str())
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let children = jiuzhu_db::regions::children_with_counts(&state.db, Some(rc.as_str()))
+        .await?
+        .into_iter()
+        .map(|c| RegionChild {
+            code: c.code,
+            name: c.name,
+            households: c.households,
+        })
+        .collect();
+    Ok(Json(RegionOut {
+        households: jiuzhu_db::regions::household_count(&state.db, rc.as_str()).await?,
+        code: r.code,
+        name: r.name,
+        children,
+    }))
+}
+
+/// Query of the audit log.
+#[derive(Deserialize, IntoParams)]
+pub struct AuditParams {
+    actor: Option<String>,
+    /// Prefix, e.g. `household.`.
+    action: Option<String>,
+    household_id: Option<i64>,
+    page: Option<i64>,
+}
+
+/// A page of audit rows, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    pub total: i64,
+    pub items: Vec<AuditView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams),
+    responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody)))]
+async fn audit_list(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Query(p): Query<AuditParams>,
+) -> Result<Json<AuditPage>, WebError> {
+    u.require(u.role.can_read_audit())?;
+    let (rows, total) = audit::search(
+        &state.db,
+        &audit::Filter {
+            actor: p.actor,
+            action: p.action,
+            household_id: p.household_id,
+            limit: 100,
+            offset: (p.page.unwrap_or(1).max(1) - 1) * 100,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(Json(AuditPage {
+        total,
+        items: rows.iter().map(AuditView::from).collect(),
+    }))
+}
+
+/// The outcome of verifying the audit chain.
+#[derive(Serialize, ToSchema)]
+pub struct VerifyOut {
+    pub rows: i64,
+    pub ok: bool,
+    pub first_bad_id: Option<i64>,
+    pub reason: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/verify", responses((status = 200, body = VerifyOut), (status = 403, body = ErrorBody)))]
+async fn audit_verify(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+) -> Result<Json<VerifyOut>, WebError> {
+    u.require(u.role.can_read_audit())?;
+    let v = audit::verify(&state.db).await?;
+    let (first_bad_id, reason) = match v.first_bad {
+        Some((id, why)) => (Some(id), Some(why)),
+        None => (None, None),
+    };
+    Ok(Json(VerifyOut {
+        rows: v.rows,
+        ok: v.ok,
+        first_bad_id,
+        reason,
+    }))
+}
+
+/// A household list as an XLSX ledger, masked.
+pub fn households_xlsx(
+    rows: &[HouseholdRow],
+    lang: Lang,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let heads = [
+        "household_code",
+        "head",
+        "id_number",
+        "phone",
+        "size",
+        "region",
+        "hukou",
+        "address",
+    ];
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in heads.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, lang.t(h), &bold)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        sheet.write_string(row, 0, &r.code)?;
+        sheet.write_string(row, 1, &r.head_name)?;
+        sheet.write_string(row, 2, &r.head_id_number)?;
+        sheet.write_string(row, 3, &r.head_phone)?;
+        sheet.write_number(row, 4, r.size as f64)?;
+        sheet.write_string(row, 5, &r.region_name)?;
+        sheet.write_string(row, 6, &r.hukou)?;
+        sheet.write_string(row, 7, &r.address)?;
+    }
+    sheet.autofit();
+    book.save_to_buffer()
+}

@@ -1,0 +1,360 @@
+//! Sign-in, sessions, API tokens, CSRF and the signed-in user's role and scope.
+//!
+//! Passwords are hashed with Argon2id. Five wrong passwords in a row lock an account for
+//! 30 minutes. A browser session is a random token in an HttpOnly cookie, stored as its
+//! SHA-256; it ends after 30 minutes idle or at sign-out. Every form carries the session's
+//! CSRF token; API writes with a session cookie need it in `X-CSRF-Token`. Machine
+//! clients use `Authorization: Bearer <token>` and need no CSRF token.
+
+use std::net::SocketAddr;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use jiuzhu_db::audit::{self, Actor, Entry};
+use jiuzhu_db::households::Scope;
+use jiuzhu_db::users::User;
+use jiuzhu_domain::{RegionCode, Role};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::i18n::Lang;
+
+pub const SESSION_COOKIE: &str = "jz_session";
+pub const LANG_COOKIE: &str = "jz_lang";
+
+/// Hashes a password with Argon2id and a fresh random salt (PHC string).
+pub fn hash_password(password: &str) -> String {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .expect("argon2 hashing with default parameters")
+        .to_string()
+}
+
+/// Whether `password` matches the stored PHC hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A new random secret: 32 bytes, hex.
+pub fn new_token() -> String {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).expect("the operating system's random source");
+    hex::encode(b)
+}
+
+/// How a secret is stored: its SHA-256, hex.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The value of cookie `name` in the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The client's address as seen by this server.
+pub fn client_ip(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A signed-in user with their role and scope.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub role: Role,
+    pub scope: Scope,
+    pub scope_region: RegionCode,
+    /// The session's CSRF token; `None` for bearer-token clients.
+    pub csrf: Option<String>,
+    pub session_hash: Option<String>,
+    pub ip: String,
+    pub lang: Lang,
+}
+
+impl SignedIn {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            name: self.user.username.clone(),
+            role: self.role.code().into(),
+            ip: self.ip.clone(),
+        }
+    }
+
+    /// Refuses unless `allowed`.
+    pub fn require(&self, allowed: bool) -> Result<(), WebError> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
+    /// Checks a form's CSRF token against the session's.
+    pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
+        match &self.csrf {
+            Some(expected) if constant_time_eq(expected.as_bytes(), token.as_bytes()) => Ok(()),
+            None => Ok(()),
+            _ => Err(WebError::Csrf),
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn user_context(user: User, ip: String, lang: Lang) -> Result<SignedIn, WebError> {
+    if !user.active {
+        return Err(WebError::Unauthorized);
+    }
+    let role = Role::parse(&user.role).map_err(|_| WebError::Unauthorized)?;
+    let scope_region = RegionCode::parse(&user.scope_region).map_err(|_| WebError::Unauthorized)?;
+    Ok(SignedIn {
+        role,
+        scope: Scope::new(&scope_region),
+        scope_region,
+        user,
+        csrf: None,
+        session_hash: None,
+        ip,
+        lang,
+    })
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Resolves the session cookie or bearer token of a request.
+async fn resolve(parts: &Parts, state: &AppState) -> Result<SignedIn, WebError> {
+    let ip = client_ip(parts);
+    let lang = Lang::from_cookie(cookie(&parts.headers, LANG_COOKIE));
+    if let Some(bearer) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        let user = jiuzhu_db::sessions::user_by_token(&state.db, &token_hash(bearer.trim()))
+            .await?
+            .ok_or(WebError::Unauthorized)?;
+        return user_context(user, ip, lang);
+    }
+    let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(WebError::Unauthorized)?;
+    let hash = token_hash(token);
+    let session = jiuzhu_db::sessions::get(&state.db, &hash)
+        .await?
+        .ok_or(WebError::Unauthorized)?;
+    let now = Utc::now();
+    let last = parse_time(&session.last_seen).unwrap_or(now);
+    let idle = now.signed_duration_since(last);
+    if idle > chrono::Duration::from_std(state.config.idle_timeout).unwrap_or_default() {
+        jiuzhu_db::sessions::delete(&state.db, &hash).await?;
+        return Err(WebError::Unauthorized);
+    }
+    if idle > chrono::Duration::seconds(30) {
+        jiuzhu_db::sessions::touch(&state.db, &hash).await?;
+    }
+    let mut ctx = user_context(session.user, ip, lang)?;
+    ctx.csrf = Some(session.csrf_token);
+    ctx.session_hash = Some(hash);
+    Ok(ctx)
+}
+
+/// The user of an API request; 401 JSON when there is none. Session-cookie writes must
+/// carry the CSRF token in `X-CSRF-Token`.
+pub struct ApiUser(pub SignedIn);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let ctx = resolve(parts, state).await?;
+        if ctx.csrf.is_some() && !matches!(parts.method, Method::GET | Method::HEAD) {
+            let token = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            ctx.check_csrf(token)?;
+        }
+        Ok(ApiUser(ctx))
+    }
+}
+
+/// The user of a page request; a redirect to the sign-in page when there is none.
+pub struct PageUser(pub SignedIn);
+
+/// Sends the browser to the sign-in page.
+pub struct ToLogin;
+
+impl IntoResponse for ToLogin {
+    fn into_response(self) -> Response {
+        Redirect::to("/login?expired=1").into_response()
+    }
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match resolve(parts, state).await {
+            Ok(ctx) => Ok(PageUser(ctx)),
+            Err(WebError::Unauthorized) => {
+                // A first visit (no cookie) goes to the plain sign-in page.
+                if cookie(&parts.headers, SESSION_COOKIE).is_none() {
+                    Err(Redirect::to("/login").into_response())
+                } else {
+                    Err(ToLogin.into_response())
+                }
+            }
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// The interface language of a request.
+pub struct UiLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for UiLang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(UiLang(Lang::from_cookie(cookie(
+            &parts.headers,
+            LANG_COOKIE,
+        ))))
+    }
+}
+
+/// Why a sign-in failed. The message never says whether the user name exists.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginError {
+    BadCredentials,
+    Locked,
+}
+
+/// Checks a password and opens a session: returns the cookie token.
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    ip: &str,
+) -> Result<String, LoginError> {
+    let internal = |_e| LoginError::BadCredentials;
+    let user = jiuzhu_db::users::by_username(&state.db, username.trim())
+        .await
+        .map_err(internal)?;
+    let Some(user) = user.filter(|u| u.active) else {
+        // Spend the same time as a real check, so timing does not reveal the name.
+        verify_password(password, DUMMY_HASH.get_or_init(|| hash_password("dummy")));
+        return Err(LoginError::BadCredentials);
+    };
+    let now = Utc::now();
+    if user
+        .locked_until
+        .as_deref()
+        .and_then(parse_time)
+        .is_some_and(|t| t > now)
+    {
+        log(state, &user, ip, "auth.refused_locked").await;
+        return Err(LoginError::Locked);
+    }
+    if !verify_password(password, &user.password_hash) {
+        let until = (now + chrono::Duration::from_std(state.config.lockout).unwrap_or_default())
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string();
+        let locked = jiuzhu_db::users::record_failure(
+            &state.db,
+            user.id,
+            state.config.max_failed_logins,
+            &until,
+        )
+        .await
+        .map_err(internal)?;
+        log(
+            state,
+            &user,
+            ip,
+            if locked { "auth.locked" } else { "auth.failed" },
+        )
+        .await;
+        return Err(if locked {
+            LoginError::Locked
+        } else {
+            LoginError::BadCredentials
+        });
+    }
+    jiuzhu_db::users::record_success(&state.db, user.id)
+        .await
+        .map_err(internal)?;
+    let token = new_token();
+    jiuzhu_db::sessions::create(&state.db, &token_hash(&token), user.id, &new_token(), ip)
+        .await
+        .map_err(internal)?;
+    log(state, &user, ip, "auth.sign_in").await;
+    Ok(token)
+}
+
+static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+async fn log(state: &AppState, user: &User, ip: &str, action: &str) {
+    let actor = Actor {
+        name: user.username.clone(),
+        role: user.role.clone(),
+        ip: ip.to_string(),
+    };
+    let entry = Entry {
+        action,
+        object_type: "user",
+        object_id: user.id.to_string(),
+        household_id: None,
+        detail: json!({}),
+    };
+    if let Err(e) = audit::record(&state.db, &actor, entry).await {
+        tracing::error!("audit of {action} failed: {e}");
+    }
+}
+
+/// Ends the session of `ctx`.
+pub async fn sign_out(state: &AppState, ctx: &SignedIn) -> Result<(), WebError> {
+    if let Some(h) = &ctx.session_hash {
+        jiuzhu_db::sessions::delete(&state.db, h).await?;
+    }
+    log(state, &ctx.user, &ctx.ip, "auth.sign_out").await;
+    Ok(())
+}
+
+/// The `Set-Cookie` value for a session token (empty token: delete the cookie).
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    if token.is_empty() {
+        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+    } else {
+        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}")
+    }
+}

@@ -1,0 +1,223 @@
+//! Interface texts in Simplified Chinese (first) and English, chosen per user by cookie.
+
+/// The interface language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn from_cookie(v: Option<&str>) -> Lang {
+        match v {
+            Some("en") => Lang::En,
+            _ => Lang::Zh,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+    pub fn cookie(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+    /// The text for `key`; a missing key shows itself, and a test keeps every key present.
+    pub fn t(self, key: &str) -> &'static str {
+        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+            Some((_, zh, en)) => match self {
+                Lang::Zh => zh,
+                Lang::En => en,
+            },
+            None => "??",
+        }
+    }
+}
+
+/// (key, zh-CN, en)
+pub const TEXTS: &[(&str, &str, &str)] = &[
+    (
+        "app",
+        "救助 · 社会救助综合平台",
+        "jiuzhu · social assistance platform",
+    ),
+    ("app_short", "救助", "jiuzhu"),
+    ("switch_lang", "English", "中文"),
+    ("sign_in", "登录", "Sign in"),
+    ("sign_out", "退出", "Sign out"),
+    ("username", "用户名", "User name"),
+    ("password", "密码", "Password"),
+    (
+        "bad_login",
+        "用户名或密码错误",
+        "Wrong user name or password",
+    ),
+    (
+        "locked",
+        "连续输错密码，账号已锁定，请30分钟后再试",
+        "Too many wrong passwords: the account is locked for 30 minutes",
+    ),
+    (
+        "session_ended",
+        "会话已超时或已退出，请重新登录",
+        "Your session ended; please sign in again",
+    ),
+    ("home", "首页", "Home"),
+    ("regions", "行政区划", "Regions"),
+    ("households", "家庭档案", "Households"),
+    ("new_household", "新增家庭", "New household"),
+    ("users", "用户管理", "Users"),
+    ("audit", "审计日志", "Audit log"),
+    ("search", "查询", "Search"),
+    (
+        "search_hint",
+        "身份证号、姓名或户号",
+        "ID number, name or household number",
+    ),
+    ("region", "区划", "Region"),
+    ("all", "全部", "All"),
+    ("household_code", "户号", "Household no."),
+    ("head", "户主", "Head"),
+    ("id_number", "身份证号", "ID number"),
+    ("name", "姓名", "Name"),
+    ("phone", "电话", "Phone"),
+    ("size", "人数", "Size"),
+    ("hukou", "户籍性质", "Hukou"),
+    ("address", "地址", "Address"),
+    ("bank_name", "开户银行", "Bank"),
+    ("bank_account", "银行账号", "Bank account"),
+    ("members", "家庭成员", "Members"),
+    ("relation", "与户主关系", "Relation to head"),
+    ("sex", "性别", "Sex"),
+    ("birth_date", "出生日期", "Birth date"),
+    ("age", "年龄", "Age"),
+    ("evidence", "佐证信息", "Evidence"),
+    ("kind", "类别", "Kind"),
+    ("value", "值", "Value"),
+    ("source", "来源", "Source"),
+    ("valid_from", "起始日期", "Valid from"),
+    ("valid_to", "截止日期", "Valid to"),
+    ("recorded", "录入", "Recorded"),
+    ("note", "备注", "Note"),
+    ("supporters", "赡养(抚养、扶养)义务人", "Supporters"),
+    ("annual_income", "年收入", "Annual income"),
+    ("status", "状况", "Status"),
+    ("luxury", "大额财产", "Large assets"),
+    ("audit_trail", "操作记录", "Audit trail"),
+    ("when", "时间", "When"),
+    ("who", "操作人", "Who"),
+    ("action", "操作", "Action"),
+    ("detail", "详情", "Detail"),
+    ("edit", "修改", "Edit"),
+    ("save", "保存", "Save"),
+    ("cancel", "取消", "Cancel"),
+    ("reveal", "查看完整", "Show in full"),
+    ("as_of", "查看某日状态", "As of date"),
+    ("show", "显示", "Show"),
+    ("current", "当前", "Current"),
+    ("ended", "已终止", "Ended"),
+    ("add_member", "添加成员", "Add member"),
+    ("end_member", "迁出/注销", "End membership"),
+    ("record_evidence", "登记佐证", "Record evidence"),
+    ("end", "终止", "End"),
+    ("export_xlsx", "导出Excel", "Export to Excel"),
+    ("total", "共", "Total"),
+    ("prev", "上一页", "Previous"),
+    ("next", "下一页", "Next"),
+    ("no_results", "没有符合条件的家庭", "No household matches"),
+    ("scope", "数据范围", "Scope"),
+    ("role", "角色", "Role"),
+    ("department", "部门", "Department"),
+    ("active", "启用", "Active"),
+    ("locked_until", "锁定至", "Locked until"),
+    ("new_user", "新增用户", "New user"),
+    ("display_name", "显示名", "Display name"),
+    ("persons", "人口", "Persons"),
+    ("verify_chain", "校验哈希链", "Verify hash chain"),
+    (
+        "chain_ok",
+        "哈希链完整，未发现篡改",
+        "Chain intact: no row altered or removed",
+    ),
+    (
+        "chain_bad",
+        "哈希链断裂：发现被篡改的记录",
+        "Chain broken: a row was altered or removed",
+    ),
+    ("object", "对象", "Object"),
+    ("from", "自", "From"),
+    ("to", "至", "To"),
+    (
+        "forbidden",
+        "您的角色无权进行此操作",
+        "Your role may not do this",
+    ),
+    (
+        "not_found",
+        "未找到，或不在您的数据范围内",
+        "Not found, or outside your scope",
+    ),
+    (
+        "fix_errors",
+        "请修改标出的错误后再保存",
+        "Please correct the marked fields",
+    ),
+    ("welcome", "欢迎", "Welcome"),
+    ("todo", "待办事项", "To do"),
+    ("todo_none", "暂无待办。", "Nothing to do yet."),
+    ("quick_search", "快速查询", "Quick search"),
+    ("subregions", "下级区划", "Sub-regions"),
+    ("region_code", "区划代码", "Region code"),
+    ("household_count", "家庭数", "Households"),
+    (
+        "masked_note",
+        "证件号、电话默认脱敏显示；查看完整信息将记入审计日志。",
+        "ID and phone numbers are masked; showing one in full is recorded in the audit log.",
+    ),
+    (
+        "password_new",
+        "新密码（留空则不修改）",
+        "New password (leave empty to keep)",
+    ),
+    ("unlock", "解除锁定", "Unlock"),
+    (
+        "csrf",
+        "表单已失效，请刷新页面后重试",
+        "The form expired; reload the page and try again",
+    ),
+    ("api_doc", "接口文档", "API document"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_templates_use_known_keys() {
+        let mut keys: Vec<&str> = TEXTS.iter().map(|(k, _, _)| *k).collect();
+        keys.sort();
+        let n = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "duplicate key");
+        // Every t("...") in the templates names a key.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for part in text.split("t(\"").skip(1) {
+                let key = &part[..part.find('"').unwrap()];
+                assert!(keys.contains(&key), "unknown text key {key:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! The `jiuzhu` binary: a thin command line over the library crates.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use jiuzhu_db::Db;
+use jiuzhu_db::audit::Actor;
+use jiuzhu_domain::{EvidenceSource, Role};
+use jiuzhu_roster::import::register;
+use jiuzhu_roster::{ImportOptions, ImportReport, Progress};
+use jiuzhu_web::accounts::{self, UserForm};
+
+#[derive(Parser)]
+#[command(
+    name = "jiuzhu",
+    version,
+    about = "救助 · comprehensive social assistance platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DbArg {
+    /// Database URL: sqlite://PATH (default sqlite://jiuzhu.db) or postgres://...
+    #[arg(
+        long,
+        env = "JIUZHU_DATABASE_URL",
+        default_value = "sqlite://jiuzhu.db"
+    )]
+    db: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI and API.
+    Serve {
+        #[command(flatten)]
+        db: DbArg,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// On an empty database, add the demo population and demo users first.
+        #[arg(long)]
+        demo: bool,
+        /// Mark cookies Secure (when served over HTTPS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Create or update the schema and load the region tree.
+    Migrate {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Import data files.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Add a synthetic Wenzhou population and one demo user per role.
+    Demo {
+        #[command(flatten)]
+        db: DbArg,
+        /// Number of households.
+        #[arg(long, default_value_t = 20_000)]
+        households: usize,
+        /// Random seed: the same seed gives the same population.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        what: UserWhat,
+    },
+    /// List households (for scripts): one line each.
+    Households {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        /// `names`: the head's full name; `codes`: household numbers.
+        #[arg(long, default_value = "codes")]
+        format: String,
+    },
+    /// Check the audit log's hash chain.
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// A household roster: households, persons and supporters as CSV or XLSX in DIR.
+    Registry {
+        dir: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+        /// The date from which the roster's facts hold (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// declared, verified or home_visit.
+        #[arg(long, default_value = "declared")]
+        source: String,
+        /// Households per transaction.
+        #[arg(long, default_value_t = 2000)]
+        batch: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserWhat {
+    /// Add a user; the password comes from standard input with --password-stdin, else it is generated and printed.
+    Add {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// window_clerk, township_officer, county_approver, department_handler, village_worker, social_org, city_admin, auditor
+        #[arg(long)]
+        role: String,
+        /// Region code of the user's scope (e.g. 3303 for Wenzhou, 330326 for Pingyang).
+        #[arg(long)]
+        scope: String,
+        #[arg(long, default_value = "")]
+        department: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Issue an API token for a machine client; printed once.
+    Token {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "api")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditWhat {
+    /// Recompute the hash chain; exit 1 if a row was altered or removed.
+    Verify {
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run(cli))
+}
+
+/// Opens the database, applies migrations and loads the regions on first start.
+async fn open(url: &str) -> Result<Db> {
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("opening {url}"))?;
+    let report = jiuzhu_db::migrate::run(&db).await.context("migrating")?;
+    for m in &report.applied {
+        eprintln!("applied migration {m}");
+    }
+    if jiuzhu_db::regions::count(&db).await? == 0 {
+        let started = Instant::now();
+        let bar = bar(0, "loading regions");
+        let n = jiuzhu_db::regions::ensure_loaded(&db, |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .await?;
+        bar.finish_and_clear();
+        eprintln!(
+            "loaded {n} regions ({}) in {:.1} s",
+            jiuzhu_regions::SOURCE,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(db)
+}
+
+fn bar(len: u64, msg: &'static str) -> ProgressBar {
+    let b = ProgressBar::new(len);
+    b.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    b.set_message(msg);
+    b
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve {
+            db,
+            addr,
+            demo,
+            secure_cookies,
+        } => {
+            let db = open(&db.db).await?;
+            if demo
+                && jiuzhu_db::households::totals(&db, &jiuzhu_db::households::Scope::everything())
+                    .await?
+                    .households
+                    == 0
+            {
+                add_demo(&db, 20_000, 1).await?;
+            }
+            eprintln!("jiuzhu is running: open http://{addr}/ and sign in");
+            let config = jiuzhu_web::Config {
+                secure_cookies,
+                ..Default::default()
+            };
+            jiuzhu_web::serve(db, config, &addr).await?;
+            Ok(())
+        }
+        Command::Migrate { db } => {
+            let db = open(&db.db).await?;
+            eprintln!(
+                "schema is current; {} regions loaded",
+                jiuzhu_db::regions::count(&db).await?
+            );
+            db.close().await;
+            Ok(())
+        }
+        Command::Import {
+            what:
+                ImportWhat::Registry {
+                    dir,
+                    db,
+                    as_of,
+                    source,
+                    batch,
+                },
+        } => {
+            let db = open(&db.db).await?;
+            let as_of = match as_of {
+                Some(s) => {
+                    jiuzhu_domain::parse_date(&s).map_err(|e| anyhow::anyhow!("--as-of: {e}"))?
+                }
+                None => jiuzhu_db::today(),
+            };
+            let source =
+                EvidenceSource::parse(&source).map_err(|e| anyhow::anyhow!("--source: {e}"))?;
+            let opts = ImportOptions {
+                as_of,
+                source,
+                actor: Actor::system("cli:import"),
+                batch,
+            };
+            let started = Instant::now();
+            let bar = bar(0, "registering households");
+            let report = jiuzhu_roster::import_dir(&db, &dir, &opts, &mut |p: Progress| {
+                bar.set_length(p.households_total as u64);
+                bar.set_position(p.households_done as u64);
+            })
+            .await?;
+            bar.finish_and_clear();
+            let secs = started.elapsed().as_secs_f64();
+            print_report(&report, secs);
+            db.close().await;
+            if !report.errors.is_empty() {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
+        Command::Demo {
+            db,
+            households,
+            seed,
+        } => {
+            let db = open(&db.db).await?;
+            add_demo(&db, households, seed).await?;
+            db.close().await;
+            Ok(())
+        }
+        Command::User {
+            what:
+                UserWhat::Add {
+                    db,
+                    username,
+                    display_name,
+                    role,
+                    scope,
+                    department,
+                    password_stdin,
+                },
+        } => {
+            let db = open(&db.db).await?;
+            let (password, generated) = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                (s.trim_end_matches(['\n', '\r']).to_string(), false)
+            } else {
+                (format!("jz-{}", &jiuzhu_web::auth::new_token()[..16]), true)
+            };
+            let form = UserForm {
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                username,
+                role,
+                scope_region: scope,
+                department,
+                password,
+            };
+            let id = accounts::create_user(&db, &Actor::system("cli:user"), &form)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("user {} created (id {id})", form.username);
+            if generated {
+                println!("password: {}", form.password);
+            }
+            db.close().await;
+            Ok(())
+        }
+        Command::User {
+            what: UserWhat::Token { db, username, name },
+        } => {
+            let db = open(&db.db).await?;
+            let user = jiuzhu_db::users::by_username(&db, &username)
+                .await?
+                .with_context(|| format!("no user {username}"))?;
+            let token = accounts::issue_token(&db, &Actor::system("cli:user"), user.id, &name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{token}");
+            db.close().await;
+            Ok(())
+        }
+        Command::Households { db, limit, format } => {
+            let db = open(&db.db).await?;
+            let q = jiuzhu_db::households::SearchQuery {
+                limit,
+                ..Default::default()
+            };
+            let (rows, _) =
+                jiuzhu_db::households::search(&db, &jiuzhu_db::households::Scope::everything(), &q)
+                    .await?;
+            for r in rows {
+                match format.as_str() {
+                    "names" => println!("{}", r.head_name),
+                    "codes" => println!("{}", r.code),
+                    other => bail!("unknown --format {other}: names or codes"),
+                }
+            }
+            db.close().await;
+            Ok(())
+        }
+        Command::Audit {
+            what: AuditWhat::Verify { db },
+        } => {
+            let db = open(&db.db).await?;
+            let v = jiuzhu_db::audit::verify(&db).await?;
+            db.close().await;
+            if v.ok {
+                println!("audit chain intact: {} rows", v.rows);
+                Ok(())
+            } else {
+                let (id, why) = v.first_bad.unwrap_or_default();
+                println!("audit chain BROKEN at row {id}: {why}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
+
+fn print_report(r: &ImportReport, secs: f64) {
+    for e in &r.errors {
+        eprintln!("{e}");
+    }
+    let [h, p, s] = r.rows_read;
+    println!("read {h} households, {p} persons, {s} supporters");
+    println!(
+        "added {} households, {} persons, {} supporters, {} evidence records; already registered: {} households, {} persons",
+        r.households_added,
+        r.persons_added,
+        r.supporters_added,
+        r.evidence_added,
+        r.households_existing,
+        r.persons_existing
+    );
+    let rate = if secs > 0.0 {
+        r.persons_added as f64 / secs
+    } else {
+        0.0
+    };
+    println!(
+        "{} rows refused; {secs:.2} s ({rate:.0} persons/s)",
+        r.errors.len()
+    );
+}
+
+/// The demo population and one user per role, whose sign-in details are printed.
+async fn add_demo(db: &Db, households: usize, seed: u64) -> Result<()> {
+    let villages = jiuzhu_db::regions::villages_under(db, "3303").await?;
+    if villages.is_empty() {
+        bail!("no Wenzhou villages in the region table");
+    }
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+    let started = Instant::now();
+    let population = jiuzhu_roster::demo::generate(&villages, households, seed, as_of);
+    let opts = ImportOptions {
+        as_of,
+        source: EvidenceSource::Declared,
+        actor: Actor::system("cli:demo"),
+        batch: 2000,
+    };
+    let bar = bar(households as u64, "demo households");
+    let mut report = ImportReport::default();
+    register(
+        db,
+        &population,
+        &opts,
+        &format!("demo seed {seed}"),
+        &mut report,
+        &mut |p: Progress| bar.set_position(p.households_done as u64),
+    )
+    .await?;
+    bar.finish_and_clear();
+    eprintln!(
+        "demo: {} households, {} persons, {} supporters in {:.1} s",
+        report.households_added,
+        report.persons_added,
+        report.supporters_added,
+        started.elapsed().as_secs_f64()
+    );
+    // Scopes: Pingyang county (平阳县) and its first township and village.
+    let county = "330326";
+    let township = villages
+        .iter()
+        .find(|(c, _)| c.starts_with(county))
+        .map(|(c, _)| c[..9].to_string())
+        .unwrap_or_else(|| county.into());
+    let village = villages
+        .iter()
+        .find(|(c, _)| c.starts_with(&township))
+        .map(|(c, _)| c.clone())
+        .unwrap_or_else(|| township.clone());
+    let mut rng = jiuzhu_roster::demo::Rng::new(seed.wrapping_add(0xD3_40));
+    let users: [(&str, Role, &str, &str); 8] = [
+        ("clerk", Role::WindowClerk, county, ""),
+        ("township", Role::TownshipOfficer, &township, ""),
+        ("county", Role::CountyApprover, county, ""),
+        (
+            "medical",
+            Role::DepartmentHandler,
+            county,
+            "medical_insurance",
+        ),
+        ("village", Role::VillageWorker, &village, ""),
+        ("charity", Role::SocialOrganisation, "3303", ""),
+        ("admin", Role::CityAdmin, "3303", ""),
+        ("auditor", Role::Auditor, "3303", ""),
+    ];
+    let mut lines = Vec::new();
+    for (name, role, scope, dept) in users {
+        let password = format!("demo-{:08x}", rng.next_u64() as u32);
+        let form = UserForm {
+            username: name.into(),
+            display_name: format!("演示{}", role.label_zh()),
+            role: role.code().into(),
+            scope_region: scope.into(),
+            department: dept.into(),
+            password: password.clone(),
+        };
+        match accounts::create_user(db, &Actor::system("cli:demo"), &form).await {
+            Ok(_) => lines.push(format!(
+                "  {name:<10} {password:<16} {:<10} {scope}",
+                role.code()
+            )),
+            Err(jiuzhu_web::error::WebError::Conflict(_)) => lines.push(format!(
+                "  {name:<10} (exists)         {:<10} {scope}",
+                role.code()
+            )),
+            Err(e) => bail!("creating demo user {name}: {e}"),
+        }
+    }
+    println!("demo users (user name, password, role, scope):");
+    for l in lines {
+        println!("{l}");
+    }
+    if std::io::stdout().is_terminal() {
+        println!("passwords are shown once; change them for anything but a demo");
+    }
+    Ok(())
+}

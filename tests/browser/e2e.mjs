@@ -1,0 +1,396 @@
+#!/usr/bin/env node
+// Real-browser end-to-end test for jiuzhu: drives Debian's /usr/bin/chromium through
+// playwright-core (no browser download) against a running `jiuzhu serve`.
+//
+// Environment:
+//   JIUZHU_URL          base URL of the running server, e.g. http://127.0.0.1:8080
+//   JIUZHU_USER         user name of a window clerk whose scope covers the demo data
+//   JIUZHU_PASSWORD     that user's password
+//   JIUZHU_SEARCH_NAME  a member's full name that exists in the demo data
+//   JIUZHU_CHROMIUM     (optional) browser executable, default /usr/bin/chromium
+//   JIUZHU_E2E_TIMEOUT_MS (optional) per-action timeout, default 15000
+//   JIUZHU_E2E_HEADED   (optional) set to 1 to watch the browser (needs a display)
+//
+// Exit code 0 = every step passed; 1 = a step failed (the message says which and why);
+// 2 = bad usage. Usually run through scripts/browser-test.sh.
+
+import { chromium } from 'playwright-core';
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const MASKED_ID = /^\d{6}\*{8}\d{3}[\dX]$/;
+const FULL_ID = /^\d{17}[\dX]$/;
+
+function env(name, fallback) {
+  const v = process.env[name];
+  if (v === undefined || v === '') {
+    if (fallback !== undefined) return fallback;
+    console.error(`e2e: environment variable ${name} is required`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const BASE = env('JIUZHU_URL').replace(/\/+$/, '');
+const USER = env('JIUZHU_USER');
+const PASSWORD = env('JIUZHU_PASSWORD');
+const SEARCH_NAME = env('JIUZHU_SEARCH_NAME');
+const CHROMIUM = env('JIUZHU_CHROMIUM', '/usr/bin/chromium');
+const TIMEOUT = Number(env('JIUZHU_E2E_TIMEOUT_MS', '15000'));
+const HEADED = env('JIUZHU_E2E_HEADED', '0') === '1';
+const SCREENSHOT = join(process.env.TMPDIR || tmpdir() || '/tmp', 'jiuzhu-e2e-household.png');
+
+const url = (path) => new URL(path, BASE + '/').toString();
+
+class StepFailure extends Error {}
+
+/** Fails the current step with `message` unless `cond` holds. */
+function check(cond, message) {
+  if (!cond) throw new StepFailure(message);
+}
+
+let page; // the one page the whole flow runs in
+const serverErrors = []; // responses with status >= 500
+const pageErrors = []; // uncaught page exceptions and console errors
+
+let stepNo = 0;
+/** Runs one named step; on failure prints diagnostics and exits 1. */
+async function step(name, fn) {
+  stepNo += 1;
+  const label = `[${stepNo}] ${name}`;
+  console.log(`${label} ...`);
+  const started = Date.now();
+  // Each action inside a step has its own TIMEOUT; the whole step gets a few of them.
+  let timer;
+  const guard = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new StepFailure(`step took longer than ${(4 * TIMEOUT) / 1000} s`)),
+      4 * TIMEOUT,
+    );
+  });
+  try {
+    await Promise.race([fn(), guard]);
+  } catch (err) {
+    clearTimeout(timer);
+    await fail(label, err);
+  }
+  clearTimeout(timer);
+  console.log(`${label} ok (${Date.now() - started} ms)`);
+}
+
+async function fail(label, err) {
+  console.error('');
+  console.error(`FAIL ${label}`);
+  console.error(`  ${err instanceof StepFailure ? err.message : err?.stack || err}`);
+  if (page) {
+    let text = '';
+    try {
+      text = await page.innerText('body', { timeout: 2000 });
+    } catch (e) {
+      text = `(could not read page text: ${e.message.split('\n')[0]})`;
+    }
+    console.error(`  page URL: ${page.url()}`);
+    try {
+      console.error(`  page title: ${await page.title()}`);
+    } catch {
+      /* page gone */
+    }
+    const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 1200);
+    console.error(`  page text: ${snippet || '(empty)'}`);
+    try {
+      const failShot = SCREENSHOT.replace(/\.png$/, '-failure.png');
+      await page.screenshot({ path: failShot, fullPage: true, timeout: 5000 });
+      console.error(`  screenshot: ${failShot}`);
+    } catch {
+      /* best effort */
+    }
+  }
+  for (const e of serverErrors) console.error(`  server error: ${e}`);
+  for (const e of pageErrors) console.error(`  page error: ${e}`);
+  await closeBrowser();
+  process.exit(1);
+}
+
+let browser;
+async function closeBrowser() {
+  if (browser) {
+    const b = browser;
+    browser = undefined;
+    await b.close().catch(() => {});
+  }
+}
+
+/** Clicks `selector` and waits for the main frame to load the next document (after redirects). */
+async function clickAndLoad(selector) {
+  const [response] = await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load', timeout: TIMEOUT }),
+    page.click(selector, { timeout: TIMEOUT }),
+  ]);
+  if (response) {
+    check(response.status() < 500, `${selector}: server answered HTTP ${response.status()} for ${response.url()}`);
+  }
+  return response;
+}
+
+/** Navigates to `path` and returns the final response. */
+async function visit(path) {
+  const response = await page.goto(url(path), { waitUntil: 'load', timeout: TIMEOUT });
+  check(response, `no response for ${path}`);
+  check(response.status() < 500, `GET ${path}: HTTP ${response.status()}`);
+  return response;
+}
+
+const pathname = () => new URL(page.url()).pathname;
+
+/** The trimmed text of every element matching `selector`. */
+async function texts(selector) {
+  return (await page.locator(selector).allInnerTexts()).map((t) => t.trim());
+}
+
+async function expectVisible(selector, what) {
+  try {
+    await page.locator(selector).first().waitFor({ state: 'visible', timeout: TIMEOUT });
+  } catch {
+    throw new StepFailure(`${what}: no visible element matches ${selector}`);
+  }
+}
+
+async function expectPresent(selector, what) {
+  const n = await page.locator(selector).count();
+  check(n > 0, `${what}: no element matches ${selector}`);
+}
+
+function checkAllMasked(ids, where) {
+  check(ids.length > 0, `${where}: no td.id-number cells`);
+  const bad = ids.filter((t) => !MASKED_ID.test(t));
+  check(
+    bad.length === 0,
+    `${where}: ${bad.length} of ${ids.length} td.id-number cells are not masked ` +
+      `(want ${MASKED_ID}), e.g. ${JSON.stringify(bad.slice(0, 3))}`,
+  );
+}
+
+async function main() {
+  rmSync(SCREENSHOT.replace(/\.png$/, '-failure.png'), { force: true });
+  check(existsSync(CHROMIUM), `browser not found at ${CHROMIUM} (apt-get install -y chromium)`);
+  console.log(`e2e: base URL ${BASE}, user ${USER}, search name ${SEARCH_NAME}, browser ${CHROMIUM}`);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: !HEADED,
+    args: [
+      ...(HEADED ? [] : ['--headless']),
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  console.log(`e2e: chromium ${browser.version()}`);
+  const context = await browser.newContext({
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    viewport: { width: 1280, height: 900 },
+  });
+  page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.setDefaultNavigationTimeout(TIMEOUT);
+  page.on('response', (r) => {
+    if (r.status() >= 500) serverErrors.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  page.on('pageerror', (e) => pageErrors.push(`uncaught: ${e.message}`));
+  page.on('console', (m) => {
+    // Failed loads show up as HTTP statuses already (expected 401s, a missing favicon): skip them.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      pageErrors.push(`console: ${m.text()}`);
+    }
+  });
+
+  // a. Sign-in --------------------------------------------------------------------------
+  await step('GET / without a session redirects to /login', async () => {
+    const response = await visit('/');
+    check(pathname() === '/login', `expected to land on /login, landed on ${page.url()}`);
+    check(response.request().redirectedFrom() !== null, 'GET / was not redirected (no 3xx in the chain)');
+    await expectVisible('input#username', 'login page');
+    await expectVisible('input#password', 'login page');
+    await expectVisible('button#login', 'login page');
+  });
+
+  await step('a wrong password shows .error and stays on /login', async () => {
+    await page.fill('input#username', USER);
+    await page.fill('input#password', `${PASSWORD}-wrong-e2e`);
+    await clickAndLoad('button#login');
+    check(pathname() === '/login', `expected to stay on /login, got ${page.url()}`);
+    await expectVisible('.error', 'login page after a wrong password');
+    const err = (await page.locator('.error').first().innerText()).trim();
+    check(err.length > 0, '.error is empty');
+    console.log(`    error shown: ${err}`);
+    await expectVisible('input#username', 'login page after a wrong password');
+    await expectVisible('input#password', 'login page after a wrong password');
+  });
+
+  await step('the right password signs in', async () => {
+    await page.fill('input#username', USER);
+    await page.fill('input#password', PASSWORD);
+    await clickAndLoad('button#login');
+    check(pathname() !== '/login', `still on the sign-in page after the right password: ${page.url()}`);
+    check((await page.locator('input#password').count()) === 0, 'a password field is still shown after sign-in');
+  });
+
+  // b. Home page navigation ------------------------------------------------------------
+  await step('home page links to /households via a#nav-households', async () => {
+    await expectVisible('a#nav-households', 'home page');
+    const href = await page.getAttribute('a#nav-households', 'href');
+    check(href !== null, 'a#nav-households has no href');
+    check(new URL(href, page.url()).pathname === '/households', `a#nav-households href is ${href}, want /households`);
+    await clickAndLoad('a#nav-households');
+    check(pathname() === '/households', `expected /households, got ${page.url()}`);
+  });
+
+  // c. Search --------------------------------------------------------------------------
+  let householdUrl;
+  await step(`search households for "${SEARCH_NAME}"; ID numbers are masked`, async () => {
+    await expectVisible('form#search', 'households page');
+    await expectVisible('form#search input#q', 'households page');
+    await expectVisible('form#search button#search-btn', 'households page');
+    await page.fill('input#q', SEARCH_NAME);
+    await clickAndLoad('button#search-btn');
+    await expectVisible('table#results', 'search results');
+    const rows = page.locator('table#results tr.household');
+    const n = await rows.count();
+    check(n > 0, `no tr.household rows in table#results for "${SEARCH_NAME}"`);
+    console.log(`    ${n} household row(s)`);
+    for (let i = 0; i < n; i++) {
+      const row = rows.nth(i);
+      check((await row.locator('a.household-link').count()) > 0, `row ${i + 1} has no a.household-link`);
+      check((await row.locator('td.id-number').count()) > 0, `row ${i + 1} has no td.id-number`);
+    }
+    checkAllMasked(await texts('table#results tr.household td.id-number'), 'search results');
+    const bodyText = await page.innerText('body');
+    check(bodyText.includes(SEARCH_NAME), `the results page does not show the searched name "${SEARCH_NAME}"`);
+    await clickAndLoad('table#results tr.household a.household-link >> nth=0');
+    check(/^\/households\/\d+\/?$/.test(pathname()), `expected /households/ID, got ${page.url()}`);
+    householdUrl = page.url();
+  });
+
+  // d. Household page: masked members, reveal -----------------------------------------
+  let maskedOnPage = [];
+  await step('household page shows members with masked ID numbers', async () => {
+    await expectVisible('section#members', 'household page');
+    await expectPresent('section#members table', 'household page');
+    const ids = await texts('section#members td.id-number');
+    checkAllMasked(ids, 'section#members');
+    maskedOnPage = await texts('td.id-number');
+    console.log(`    ${ids.length} member ID number(s), all masked`);
+  });
+
+  await step('form.reveal reveals one full ID number', async () => {
+    await expectVisible('form.reveal', 'household page');
+    const submit = page
+      .locator('form.reveal')
+      .first()
+      .locator('button:not([type]), button[type=submit], input[type=submit]')
+      .first();
+    check((await submit.count()) > 0, 'the first form.reveal has no submit button');
+    check(
+      !(await page.locator('.revealed').first().isVisible()),
+      'a .revealed element is visible before anything was revealed',
+    );
+    // The reveal may be a full form post (new document) or done in place; wait for the result either way.
+    await submit.click();
+    const revealed = page.locator('.revealed').first();
+    try {
+      await revealed.waitFor({ state: 'visible', timeout: TIMEOUT });
+    } catch {
+      throw new StepFailure('no visible .revealed element after submitting form.reveal');
+    }
+    await page.waitForLoadState('load');
+    const full = (await revealed.innerText()).trim();
+    check(FULL_ID.test(full), `.revealed text ${JSON.stringify(full)} is not a full 18-character ID number`);
+    const asMasked = `${full.slice(0, 6)}********${full.slice(14)}`;
+    check(
+      maskedOnPage.includes(asMasked),
+      `revealed number ${full.slice(0, 6)}…${full.slice(14)} matches none of the masked numbers on the page ` +
+        `${JSON.stringify(maskedOnPage.slice(0, 5))}`,
+    );
+    check(/^\/households\/\d+/.test(pathname()), `expected to stay on /households/ID…, got ${page.url()}`);
+    console.log(`    revealed ${full.slice(0, 6)}********${full.slice(14)} (full number shown)`);
+  });
+
+  // e. Edit the address ---------------------------------------------------------------
+  const newAddress = `E2E测试路${Date.now()}号`;
+  await step(`edit the address to "${newAddress}"`, async () => {
+    await expectVisible('a#edit-household', 'household page');
+    await clickAndLoad('a#edit-household');
+    await expectVisible('form#household-form', 'edit page');
+    await expectVisible('form#household-form input#address', 'edit page');
+    await page.fill('input#address', newAddress);
+    await clickAndLoad('button#save');
+    check(/^\/households\/\d+\/?$/.test(pathname()), `expected to land on /households/ID after saving, got ${page.url()}`);
+    check(
+      new URL(page.url()).pathname.replace(/\/$/, '') === new URL(householdUrl).pathname.replace(/\/$/, ''),
+      `landed on ${page.url()}, not the edited household ${householdUrl}`,
+    );
+    await expectVisible('#address-value', 'household page after saving');
+    const shown = (await page.innerText('#address-value')).trim();
+    check(shown.includes(newAddress), `#address-value shows ${JSON.stringify(shown)}, want ${JSON.stringify(newAddress)}`);
+  });
+
+  // f. Audit trail --------------------------------------------------------------------
+  await step('audit trail lists household.update and sensitive.reveal', async () => {
+    await expectVisible('section#audit-trail', 'household page');
+    const rows = await page.locator('section#audit-trail tr.audit-row').count();
+    check(rows > 0, 'section#audit-trail has no tr.audit-row rows');
+    const actions = await texts('section#audit-trail tr.audit-row td.action');
+    check(actions.includes('household.update'), `no td.action "household.update" among ${JSON.stringify(actions)}`);
+    check(actions.includes('sensitive.reveal'), `no td.action "sensitive.reveal" among ${JSON.stringify(actions)}`);
+    console.log(`    ${rows} audit row(s): ${[...new Set(actions)].join(', ')}`);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    console.log(`    screenshot: ${SCREENSHOT}`);
+  });
+
+  // g. A field error keeps the form and the typed value -------------------------------
+  await step('an invalid bank account shows .field-error and keeps the input', async () => {
+    await clickAndLoad('a#edit-household');
+    await expectVisible('form#household-form', 'edit page');
+    await expectVisible('input#bank_account', 'edit page');
+    await page.fill('input#bank_account', 'abc');
+    await clickAndLoad('button#save');
+    await expectVisible('form#household-form', 'page after saving an invalid bank account (should stay on the form)');
+    await expectVisible('.field-error', 'page after saving an invalid bank account');
+    const msg = (await page.locator('.field-error').first().innerText()).trim();
+    check(msg.length > 0, '.field-error is empty');
+    console.log(`    field error: ${msg}`);
+    const kept = await page.inputValue('input#bank_account');
+    check(kept === 'abc', `#bank_account holds ${JSON.stringify(kept)} after the failed save, want "abc"`);
+  });
+
+  await step('the invalid edit was not saved', async () => {
+    await visit(householdUrl);
+    await expectVisible('#address-value', 'household page');
+    const shown = (await page.innerText('#address-value')).trim();
+    check(shown.includes(newAddress), `#address-value shows ${JSON.stringify(shown)}, want ${JSON.stringify(newAddress)}`);
+  });
+
+  // h. Sign out -----------------------------------------------------------------------
+  await step('sign out; /households then redirects to /login', async () => {
+    await expectVisible('form#logout button', 'page header');
+    await clickAndLoad('form#logout button');
+    await visit('/households');
+    check(pathname() === '/login', `GET /households after signing out landed on ${page.url()}, want /login`);
+    await expectVisible('input#username', 'login page after signing out');
+  });
+
+  await closeBrowser();
+  console.log(`\nPASS: all ${stepNo} steps passed`);
+}
+
+process.on('unhandledRejection', async (err) => {
+  await fail('(unhandled)', err);
+});
+
+main().catch((err) => fail('(setup)', err));
