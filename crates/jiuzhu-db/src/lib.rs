@@ -164,8 +164,10 @@ pub fn today() -> chrono::NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
-/// Builds `($1,$2,..),($k,..)` for a multi-row insert of `rows` rows of `cols` columns.
-pub(crate) fn values_placeholders(rows: usize, cols: usize) -> String {
+/// Builds `($1,$2,..),($k,..)` for a multi-row insert of `rows` rows of `cols` columns;
+/// on SQLite anonymous `?` instead, because SQLite looks numbered parameters up by name
+/// in a linear list, which makes binding thousands of them quadratic.
+pub(crate) fn values_placeholders(backend: Backend, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     let mut n = 1;
     for r in 0..rows {
@@ -177,9 +179,13 @@ pub(crate) fn values_placeholders(rows: usize, cols: usize) -> String {
             if c > 0 {
                 s.push(',');
             }
-            s.push('$');
-            s.push_str(&n.to_string());
-            n += 1;
+            if backend == Backend::Sqlite {
+                s.push('?');
+            } else {
+                s.push('$');
+                s.push_str(&n.to_string());
+                n += 1;
+            }
         }
         s.push(')');
     }
@@ -226,7 +232,8 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        assert_eq!(values_placeholders(2, 2), "($1,$2),($3,$4)");
+        assert_eq!(values_placeholders(Backend::Postgres, 2, 2), "($1,$2),($3,$4)");
+        assert_eq!(values_placeholders(Backend::Sqlite, 2, 2), "(?,?),(?,?)");
         assert_eq!(list_placeholders(3, 2), "$3,$4");
         assert_eq!(prefix_range("3303"), ("3303".into(), "3303:".into()));
     }

@@ -66,7 +66,7 @@ pub async fn ensure_loaded(db: &Db, mut progress: impl FnMut(usize, usize)) -> R
     const CHUNK: usize = 2000;
     let full_sql = format!(
         "INSERT INTO regions (code, name, parent, level) VALUES {}",
-        values_placeholders(CHUNK, 4)
+        values_placeholders(db.backend(), CHUNK, 4)
     );
     let mut done = 0;
     for chunk in entries.chunks(CHUNK) {
@@ -75,7 +75,7 @@ pub async fn ensure_loaded(db: &Db, mut progress: impl FnMut(usize, usize)) -> R
         } else {
             format!(
                 "INSERT INTO regions (code, name, parent, level) VALUES {}",
-                values_placeholders(chunk.len(), 4)
+                values_placeholders(db.backend(), chunk.len(), 4)
             )
         };
         let mut q = sqlx::query(AssertSqlSafe(sql));

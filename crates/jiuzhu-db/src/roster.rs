@@ -92,6 +92,7 @@ fn rows_per_statement(cols: usize) -> usize {
 /// Runs one multi-row INSERT per chunk of `rows`; `bind` adds one row's values.
 async fn insert_rows<T, F>(
     tx: &mut Tx,
+    backend: crate::Backend,
     head: &str,
     tail: &str,
     cols: usize,
@@ -109,7 +110,7 @@ where
     for chunk in rows.chunks(rows_per_statement(cols)) {
         let sql = format!(
             "{head} VALUES {} {tail}",
-            values_placeholders(chunk.len(), cols)
+            values_placeholders(backend, chunk.len(), cols)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for r in chunk {
@@ -188,6 +189,7 @@ pub async fn insert_batch(
     out.households_existing = batch.len() - new_hh.len();
     let (inserted, _) = insert_rows(
         &mut tx,
+        db.backend(),
         "INSERT INTO households (code, region_code, hukou, address, created_at, updated_at)",
         "ON CONFLICT (code) DO NOTHING RETURNING id, code",
         6,
@@ -249,6 +251,7 @@ pub async fn insert_batch(
     }
     let (created, _) = insert_rows(
         &mut tx,
+        db.backend(),
         "INSERT INTO persons (id_number, name, sex, birth_date, phone, created_at, updated_at)",
         "RETURNING id, id_number",
         7,
@@ -286,6 +289,7 @@ pub async fn insert_batch(
     );
     insert_rows(
         &mut tx,
+        db.backend(),
         "INSERT INTO members (household_id, person_id, relation, valid_from)",
         "",
         4,
@@ -330,6 +334,7 @@ pub async fn insert_batch(
     let source = opts.source.code();
     insert_rows(
         &mut tx,
+        db.backend(),
         "INSERT INTO evidence (household_id, person_id, kind, value, amount_fen, source, valid_from, recorded_at, recorded_by)",
         "",
         9,
@@ -358,6 +363,7 @@ pub async fn insert_batch(
         .collect();
     let (_, supporters_added) = insert_rows(
         &mut tx,
+        db.backend(),
         "INSERT INTO supporters (household_id, id_number, name, relation, annual_income_fen, status,
                                  has_luxury, source, valid_from, recorded_at, recorded_by)",
         "ON CONFLICT DO NOTHING",
