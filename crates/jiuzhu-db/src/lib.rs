@@ -232,7 +232,10 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        assert_eq!(values_placeholders(Backend::Postgres, 2, 2), "($1,$2),($3,$4)");
+        assert_eq!(
+            values_placeholders(Backend::Postgres, 2, 2),
+            "($1,$2),($3,$4)"
+        );
         assert_eq!(values_placeholders(Backend::Sqlite, 2, 2), "(?,?),(?,?)");
         assert_eq!(list_placeholders(3, 2), "$3,$4");
         assert_eq!(prefix_range("3303"), ("3303".into(), "3303:".into()));

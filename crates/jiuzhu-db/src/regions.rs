@@ -56,11 +56,19 @@ pub async fn count(db: &Db) -> Result<i64> {
 
 /// Loads the embedded national tree when the table is empty; returns how many were added.
 /// `progress` is told how many rows are in after each batch.
-pub async fn ensure_loaded(db: &Db, mut progress: impl FnMut(usize, usize)) -> Result<usize> {
+pub async fn ensure_loaded(db: &Db, progress: impl FnMut(usize, usize)) -> Result<usize> {
     if count(db).await? > 0 {
         return Ok(0);
     }
-    let entries = jiuzhu_regions::load();
+    insert(db, &jiuzhu_regions::load(), progress).await
+}
+
+/// Inserts region entries (parents before children) in one transaction.
+pub async fn insert(
+    db: &Db,
+    entries: &[jiuzhu_regions::RegionEntry],
+    mut progress: impl FnMut(usize, usize),
+) -> Result<usize> {
     let total = entries.len();
     let mut tx = db.begin_write().await?;
     const CHUNK: usize = 2000;

@@ -238,6 +238,16 @@ impl FromRequestParts<AppState> for PageUser {
     }
 }
 
+/// The client's address.
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts)))
+    }
+}
+
 /// The interface language of a request.
 pub struct UiLang(pub Lang);
 

@@ -206,10 +206,10 @@ struct LoginForm {
 async fn login_submit(
     State(state): State<AppState>,
     UiLang(lang): UiLang,
-    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    auth::ClientIp(ip): auth::ClientIp,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    match auth::sign_in(&state, &f.username, &f.password, &addr.ip().to_string()).await {
+    match auth::sign_in(&state, &f.username, &f.password, &ip).await {
         Ok(token) => (
             [(
                 header::SET_COOKIE,

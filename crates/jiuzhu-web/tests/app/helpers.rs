@@ -1,0 +1,338 @@
+//! `TestApp`: a fresh database with the Wenzhou regions, a small demo population and one
+//! user per role; requests go through the router in-process with a cookie jar.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use jiuzhu_db::audit::Actor;
+use jiuzhu_db::{Backend, Db};
+use jiuzhu_domain::{EvidenceSource, Role};
+use jiuzhu_roster::ImportOptions;
+use jiuzhu_web::accounts::{UserForm, create_user};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}_{}_{}_{n}", std::process::id(), t % 1_000_000_000)
+}
+
+/// A database URL of a fresh, empty database on `backend`.
+pub async fn fresh_url(backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{}.db", unique("jiuzhu_test")));
+            format!("sqlite://{}", path.display())
+        }
+        Backend::Postgres => {
+            let base = std::env::var("JIUZHU_TEST_PG")
+                .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
+            let schema = unique("t");
+            let admin = Db::connect(&base)
+                .await
+                .expect("PostgreSQL for tests (JIUZHU_TEST_PG)");
+            jiuzhu_db::sqlx::query(jiuzhu_db::sqlx::AssertSqlSafe(format!(
+                "CREATE SCHEMA {schema}"
+            )))
+            .execute(admin.pool())
+            .await
+            .unwrap();
+            admin.close().await;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{sep}options=-c%20search_path%3D{schema}")
+        }
+    }
+}
+
+/// A migrated database with the regions of Wenzhou.
+pub async fn fresh_db(backend: Backend) -> Db {
+    let db = Db::connect(&fresh_url(backend).await).await.unwrap();
+    jiuzhu_db::migrate::run(&db).await.unwrap();
+    jiuzhu_db::regions::insert(&db, &jiuzhu_regions::load_under("3303"), |_, _| {})
+        .await
+        .unwrap();
+    db
+}
+
+pub struct TestApp {
+    pub db: Db,
+    pub router: Router,
+    pub cookie: Option<String>,
+    pub csrf: Option<String>,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.text()))
+    }
+}
+
+/// The usernames created by [`TestApp::new`], one per role.
+pub fn username(role: Role) -> String {
+    role.code().replace('_', "-")
+}
+
+/// Scopes of the test users: Pingyang county (平阳县) for most.
+pub const PINGYANG: &str = "330326";
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> TestApp {
+        Self::with_config(backend, jiuzhu_web::Config::default()).await
+    }
+
+    pub async fn with_config(backend: Backend, config: jiuzhu_web::Config) -> TestApp {
+        let db = fresh_db(backend).await;
+        let villages = jiuzhu_db::regions::villages_under(&db, "3303")
+            .await
+            .unwrap();
+        let as_of = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let population = jiuzhu_roster::demo::generate(&villages, 120, 42, as_of);
+        let opts = ImportOptions {
+            as_of,
+            source: EvidenceSource::Declared,
+            actor: Actor::system("test"),
+            batch: 50,
+        };
+        let mut report = Default::default();
+        jiuzhu_roster::import::register(&db, &population, &opts, "test", &mut report, &mut |_| {})
+            .await
+            .unwrap();
+        let township = villages
+            .iter()
+            .find(|(c, _)| c.starts_with(PINGYANG))
+            .unwrap()
+            .0[..9]
+            .to_string();
+        for role in Role::ALL {
+            let scope = match role {
+                Role::CityAdmin | Role::Auditor | Role::SocialOrganisation => "3303".to_string(),
+                Role::TownshipOfficer | Role::VillageWorker => township.clone(),
+                _ => PINGYANG.to_string(),
+            };
+            let form = UserForm {
+                username: username(role),
+                display_name: role.label_zh().into(),
+                role: role.code().into(),
+                scope_region: scope,
+                department: String::new(),
+                password: PASSWORD.into(),
+            };
+            create_user(&db, &Actor::system("test"), &form)
+                .await
+                .unwrap();
+        }
+        let router = jiuzhu_web::router(db.clone(), config)
+            .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))));
+        TestApp {
+            db,
+            router,
+            cookie: None,
+            csrf: None,
+        }
+    }
+
+    pub async fn request(
+        &mut self,
+        method: &str,
+        uri: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c.as_str());
+        }
+        if let Some(ct) = content_type {
+            req = req.header(header::CONTENT_TYPE, ct);
+        }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        if let Some(set) = headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            && set.starts_with("jz_session=")
+        {
+            let pair = set.split(';').next().unwrap().to_string();
+            self.cookie = if pair == "jz_session=" {
+                None
+            } else {
+                Some(pair)
+            };
+        }
+        let location = headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        let body = axum::body::to_bytes(res.into_body(), 64 * 1024 * 1024)
+            .await
+            .unwrap()
+            .to_vec();
+        let r = Resp {
+            status,
+            location,
+            headers,
+            body,
+        };
+        if let Some(token) = csrf_in(&r.text()) {
+            self.csrf = Some(token);
+        }
+        r
+    }
+
+    pub async fn get(&mut self, uri: &str) -> Resp {
+        self.request("GET", uri, None, Vec::new(), &[]).await
+    }
+
+    /// Posts a form; `csrf` is added from the last page seen unless given.
+    pub async fn post_form(&mut self, uri: &str, fields: &[(&str, &str)]) -> Resp {
+        let mut pairs: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if !fields.iter().any(|(k, _)| *k == "csrf") {
+            pairs.push(("csrf".into(), self.csrf.clone().unwrap_or_default()));
+        }
+        let body = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.request(
+            "POST",
+            uri,
+            Some("application/x-www-form-urlencoded"),
+            body.into_bytes(),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn api(
+        &mut self,
+        method: &str,
+        uri: &str,
+        body: Option<serde_json::Value>,
+        bearer: Option<&str>,
+    ) -> Resp {
+        let auth = bearer.map(|t| format!("Bearer {t}"));
+        let csrf = self.csrf.clone().unwrap_or_default();
+        let mut extra: Vec<(&str, &str)> = vec![("x-csrf-token", csrf.as_str())];
+        if let Some(a) = &auth {
+            extra.push(("authorization", a.as_str()));
+        }
+        let (ct, bytes) = match body {
+            Some(v) => (Some("application/json"), serde_json::to_vec(&v).unwrap()),
+            None => (None, Vec::new()),
+        };
+        self.request(method, uri, ct, bytes, &extra).await
+    }
+
+    /// Signs in as the test user of `role`; panics unless it works.
+    pub async fn sign_in(&mut self, role: Role) {
+        self.cookie = None;
+        let r = self
+            .post_form(
+                "/login",
+                &[("username", &username(role)), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "sign-in as {role:?}: {}",
+            r.text()
+        );
+        // Load a page to learn the session's CSRF token.
+        let home = self.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+    }
+
+    /// A household of the demo population inside / outside Pingyang.
+    pub async fn household(&self, inside: bool) -> (i64, String, String) {
+        let (rows, _) = jiuzhu_db::households::search(
+            &self.db,
+            &jiuzhu_db::households::Scope::everything(),
+            &jiuzhu_db::households::SearchQuery {
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let h = rows
+            .into_iter()
+            .find(|h| h.region_code.starts_with(PINGYANG) == inside)
+            .expect("demo household");
+        (h.id, h.head_id_number, h.head_name)
+    }
+}
+
+fn csrf_in(html: &str) -> Option<String> {
+    let i = html.find("name=\"csrf\" value=\"")?;
+    let rest = &html[i + 19..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Runs a test body on both backends.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, |$b:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($b: jiuzhu_db::Backend) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(jiuzhu_db::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run(jiuzhu_db::Backend::Postgres).await
+            }
+        }
+    };
+}

@@ -1,0 +1,508 @@
+//! `jiuzhu import registry`: bad rows named precisely, good rows in, idempotent, whole
+//! households per transaction, CSV and XLSX alike.
+
+use std::path::{Path, PathBuf};
+
+use jiuzhu_db::audit::Actor;
+use jiuzhu_db::households::{self, Scope};
+use jiuzhu_domain::EvidenceSource;
+use jiuzhu_roster::{ImportOptions, import_dir};
+
+use crate::*;
+
+fn id(birth: &str, seq: u32) -> String {
+    let first17 = format!("330326{birth}{seq:03}");
+    format!(
+        "{first17}{}",
+        jiuzhu_domain::id_number::check_character(&first17).unwrap()
+    )
+}
+
+fn wrong_check(id: &str) -> String {
+    let c = if id.ends_with('0') { '1' } else { '0' };
+    format!("{}{c}", &id[..17])
+}
+
+fn opts() -> ImportOptions {
+    ImportOptions {
+        as_of: jiuzhu_domain::parse_date("2026-11-01").unwrap(),
+        source: EvidenceSource::Declared,
+        actor: Actor::system("test"),
+        batch: 2,
+    }
+}
+
+/// The roster of the tests: rows 2-3 good, each later row wrong in one way.
+fn roster(village: &str) -> Vec<(&'static str, Vec<Vec<String>>)> {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let a = id("19800101", 11);
+    let b = id("19820202", 22);
+    let c = id("20100303", 33);
+    let d = id("19500404", 44);
+    vec![
+        (
+            "households",
+            vec![
+                s(&[
+                    "household_id",
+                    "region_code",
+                    "hukou",
+                    "has_land",
+                    "deposits",
+                    "vehicle_value",
+                    "house_count",
+                    "address",
+                ]),
+                s(&[
+                    "H0000000001",
+                    village,
+                    "rural",
+                    "1",
+                    "12000.50",
+                    "0.00",
+                    "1",
+                    "一号",
+                ]),
+                s(&[
+                    "H0000000002",
+                    village,
+                    "urban",
+                    "0",
+                    "0.00",
+                    "0.00",
+                    "0",
+                    "二号",
+                ]),
+                s(&[
+                    "H0000000003",
+                    "330326999999",
+                    "rural",
+                    "0",
+                    "0.00",
+                    "0.00",
+                    "0",
+                    "unknown village",
+                ]),
+                s(&[
+                    "H0000000004",
+                    village,
+                    "rural",
+                    "0",
+                    "12.345",
+                    "0.00",
+                    "0",
+                    "three decimals",
+                ]),
+            ],
+        ),
+        (
+            "persons",
+            vec![
+                s(&[
+                    "id_number",
+                    "household_id",
+                    "birth_date",
+                    "health",
+                    "student",
+                    "declared_wage_monthly",
+                    "pension_monthly",
+                    "medical_oop_annual",
+                    "tuition_annual",
+                    "pension_premium_annual",
+                    "name",
+                    "sex",
+                    "phone",
+                    "relation",
+                ]),
+                s(&[
+                    &a,
+                    "H0000000001",
+                    "1980-01-01",
+                    "1",
+                    "0",
+                    "2300.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "张三",
+                    "M",
+                    "13800000001",
+                    "head",
+                ]),
+                s(&[
+                    &c,
+                    "H0000000001",
+                    "2010-03-03",
+                    "1",
+                    "1",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "1200.00",
+                    "0.00",
+                    "张小",
+                    "M",
+                    "",
+                    "child",
+                ]),
+                s(&[
+                    &b,
+                    "H0000000002",
+                    "1982-02-02",
+                    "2",
+                    "0",
+                    "1800.5",
+                    "0.00",
+                    "800.00",
+                    "0.00",
+                    "0.00",
+                    "李四",
+                    "F",
+                    "",
+                    "",
+                ]),
+                s(&[
+                    &wrong_check(&d),
+                    "H0000000002",
+                    "1950-04-04",
+                    "1",
+                    "0",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "王五",
+                    "",
+                    "",
+                    "",
+                ]),
+                s(&[
+                    &d,
+                    "H0000000009",
+                    "1950-04-04",
+                    "1",
+                    "0",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "赵六",
+                    "",
+                    "",
+                    "",
+                ]),
+                s(&[
+                    &a,
+                    "H0000000002",
+                    "1980-01-01",
+                    "1",
+                    "0",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "张三",
+                    "",
+                    "",
+                    "",
+                ]),
+                s(&[
+                    &id("19600505", 55),
+                    "H0000000002",
+                    "1960-05-05",
+                    "7",
+                    "0",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "孙七",
+                    "",
+                    "",
+                    "",
+                ]),
+                s(&[
+                    &id("19610606", 66),
+                    "H0000000002",
+                    "1961-06-06",
+                    "1",
+                    "0",
+                    "abc",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "0.00",
+                    "周八",
+                    "",
+                    "",
+                    "",
+                ]),
+            ],
+        ),
+        (
+            "supporters",
+            vec![
+                s(&[
+                    "household_id",
+                    "supporter_id",
+                    "annual_income",
+                    "status",
+                    "has_luxury",
+                ]),
+                s(&[
+                    "H0000000001",
+                    &id("19550707", 77),
+                    "36000.00",
+                    "normal",
+                    "0",
+                ]),
+                s(&[
+                    "H0000000002",
+                    &id("19550707", 77),
+                    "36000.00",
+                    "normal",
+                    "1",
+                ]),
+                s(&["H0000000002", &id("19560808", 88), "-5.00", "normal", "0"]),
+            ],
+        ),
+    ]
+}
+
+fn write_csv(dir: &Path, tables: &[(&str, Vec<Vec<String>>)]) {
+    for (name, rows) in tables {
+        let text: String = rows.iter().map(|r| r.join(",") + "\n").collect();
+        std::fs::write(dir.join(format!("{name}.csv")), text).unwrap();
+    }
+}
+
+fn write_xlsx(dir: &Path, tables: &[(&str, Vec<Vec<String>>)]) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in tables {
+        let sheet = book.add_worksheet().set_name(*name).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                sheet.write_string(r as u32, c as u16, v).unwrap();
+            }
+        }
+    }
+    book.save(dir.join("roster.xlsx")).unwrap();
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "jiuzhu-import-{tag}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+async fn check_import(b: jiuzhu_db::Backend, xlsx: bool) {
+    let db = fresh_db(b).await;
+    let village = jiuzhu_db::regions::villages_under(&db, PINGYANG)
+        .await
+        .unwrap()[0]
+        .0
+        .clone();
+    let dir = temp_dir(if xlsx { "xlsx" } else { "csv" });
+    let tables = roster(&village);
+    if xlsx {
+        write_xlsx(&dir, &tables)
+    } else {
+        write_csv(&dir, &tables)
+    }
+    let report = import_dir(&db, &dir, &opts(), &mut |_| {}).await.unwrap();
+    let (hf, pf, sf) = if xlsx {
+        (
+            "roster.xlsx[households]",
+            "roster.xlsx[persons]",
+            "roster.xlsx[supporters]",
+        )
+    } else {
+        ("households.csv", "persons.csv", "supporters.csv")
+    };
+    let got: Vec<(String, usize, String)> = report
+        .errors
+        .iter()
+        .map(|e| (e.file.clone(), e.line, e.column.clone()))
+        .collect();
+    let expected = vec![
+        (hf.to_string(), 4, "region_code".to_string()),
+        (hf.to_string(), 5, "deposits".to_string()),
+        (pf.to_string(), 5, "id_number".to_string()),
+        (pf.to_string(), 6, "household_id".to_string()),
+        (pf.to_string(), 7, "id_number".to_string()),
+        (pf.to_string(), 8, "health".to_string()),
+        (pf.to_string(), 9, "declared_wage_monthly".to_string()),
+        (sf.to_string(), 4, "annual_income".to_string()),
+    ];
+    assert_eq!(got, expected, "{:#?}", report.errors);
+    let reasons: Vec<&str> = report.errors.iter().map(|e| e.reason.as_str()).collect();
+    assert!(reasons[0].contains("unknown region"), "{}", reasons[0]);
+    assert!(reasons[2].contains("check character"), "{}", reasons[2]);
+    assert!(reasons[3].contains("not in"), "{}", reasons[3]);
+    assert!(
+        reasons[4].contains("duplicate") && reasons[4].contains("line 2"),
+        "{}",
+        reasons[4]
+    );
+    assert_eq!(
+        (
+            report.households_added,
+            report.persons_added,
+            report.supporters_added
+        ),
+        (2, 3, 2)
+    );
+    // What went in is whole and right.
+    let scope = Scope::everything();
+    let h1 = households::id_by_code(&db, &scope, "H0000000001")
+        .await
+        .unwrap()
+        .unwrap();
+    let rec = households::get(&db, &scope, h1).await.unwrap().unwrap();
+    assert_eq!(rec.members.len(), 2);
+    assert_eq!(
+        rec.members
+            .iter()
+            .find(|m| m.relation == "head")
+            .unwrap()
+            .name,
+        "张三"
+    );
+    let amount = |kind: &str| {
+        rec.evidence
+            .iter()
+            .find(|e| e.kind == kind)
+            .and_then(|e| e.amount_fen)
+    };
+    assert_eq!(amount("property.deposits"), Some(1_200_050));
+    assert_eq!(amount("income.wage"), Some(230_000));
+    assert_eq!(amount("expenditure.tuition"), Some(120_000));
+    assert!(
+        rec.evidence
+            .iter()
+            .any(|e| e.kind == "schooling" && e.value == "senior"),
+        "a 16-year-old student is in senior school"
+    );
+    assert_eq!(rec.supporters.len(), 1);
+    let h2 = households::id_by_code(&db, &scope, "H0000000002")
+        .await
+        .unwrap()
+        .unwrap();
+    let rec2 = households::get(&db, &scope, h2).await.unwrap().unwrap();
+    assert_eq!(
+        rec2.evidence
+            .iter()
+            .find(|e| e.kind == "income.wage")
+            .and_then(|e| e.amount_fen),
+        Some(180_050)
+    );
+    assert_eq!(
+        rec2.members[0].relation, "head",
+        "first listed member is the head"
+    );
+    // Re-running the same import changes nothing.
+    let audit_before = jiuzhu_db::audit::search(&db, &Default::default())
+        .await
+        .unwrap()
+        .1;
+    let again = import_dir(&db, &dir, &opts(), &mut |_| {}).await.unwrap();
+    assert_eq!(
+        (
+            again.households_added,
+            again.persons_added,
+            again.supporters_added,
+            again.evidence_added
+        ),
+        (0, 0, 0, 0)
+    );
+    assert_eq!(again.households_existing, 2);
+    assert_eq!(
+        jiuzhu_db::audit::search(&db, &Default::default())
+            .await
+            .unwrap()
+            .1,
+        audit_before
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+both!(
+    csv_roster_bad_rows_are_named_and_reimport_changes_nothing,
+    |b| {
+        check_import(b, false).await;
+    }
+);
+
+both!(xlsx_roster_is_read_like_csv, |b| {
+    check_import(b, true).await;
+});
+
+both!(a_failed_batch_leaves_no_part_of_a_household, |b| {
+    let db = fresh_db(b).await;
+    let village = jiuzhu_db::regions::villages_under(&db, PINGYANG)
+        .await
+        .unwrap()[0]
+        .0
+        .clone();
+    let dir = temp_dir("atomic");
+    write_csv(&dir, &roster(&village));
+    // Sabotage the last step of each batch (supporters): the households and persons
+    // written earlier in the same transaction must vanish with it.
+    jiuzhu_db::sqlx::query("DROP TABLE supporters")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let err = import_dir(&db, &dir, &opts(), &mut |_| {}).await;
+    assert!(err.is_err());
+    for table in ["households", "persons", "members", "evidence"] {
+        let n: i64 = jiuzhu_db::sqlx::Row::try_get(
+            &jiuzhu_db::sqlx::query(jiuzhu_db::sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM {table}"
+            )))
+            .fetch_one(db.pool())
+            .await
+            .unwrap(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(n, 0, "{table} kept rows of a failed batch");
+    }
+    std::fs::remove_dir_all(dir).ok();
+});
+
+both!(a_malformed_csv_row_names_file_and_line, |b| {
+    let db = fresh_db(b).await;
+    let dir = temp_dir("malformed");
+    std::fs::write(
+        dir.join("households.csv"),
+        "household_id,region_code\nH1,330326100201\nH2\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("persons.csv"), "id_number,household_id\n").unwrap();
+    let err = import_dir(&db, &dir, &opts(), &mut |_| {})
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("households.csv:3"), "{err}");
+    std::fs::write(dir.join("households.csv"), "household_id,hukou\nH1,rural\n").unwrap();
+    let err = import_dir(&db, &dir, &opts(), &mut |_| {})
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("region_code"), "{err}");
+    std::fs::remove_dir_all(dir).ok();
+});
