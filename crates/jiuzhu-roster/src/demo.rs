@@ -306,7 +306,7 @@ fn person_evidence(
     let health: u8 = if disabled {
         if rng.chance(50) { 5 } else { 4 }
     } else {
-        let ill = (s.age * 6).min(600) as i64; // chance of any condition, per mille
+        let ill = (s.age * 6).min(600); // chance of any condition, per mille
         match roll {
             r if r >= ill => 1,
             r if r < ill / 2 => 2,

@@ -489,7 +489,7 @@ pub fn validate(
         }
     }
 
-    drop(ctx);
+    let _ = ctx;
     // A new household needs at least one member.
     let mut out = Vec::with_capacity(order.len());
     for code in &order {

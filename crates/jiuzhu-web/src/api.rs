@@ -194,9 +194,7 @@ fn household_fields(
         return Err(invalid("region_code", "outside your scope"));
     }
     let acct = b.bank_account.trim();
-    if !acct.is_empty()
-        && !(acct.len() >= 8 && acct.len() <= 32 && acct.chars().all(|c| c.is_ascii_digit()))
-    {
+    if !crate::pages::valid_bank_account(acct) {
         return Err(invalid("bank_account", "8-32 digits"));
     }
     Ok(HouseholdFields {

@@ -728,6 +728,11 @@ pub struct HouseholdForm {
     pub bank_account: String,
 }
 
+/// Empty, or 8-32 digits.
+pub fn valid_bank_account(a: &str) -> bool {
+    a.is_empty() || (a.len() >= 8 && a.len() <= 32 && a.chars().all(|c| c.is_ascii_digit()))
+}
+
 fn valid_phone(p: &str) -> bool {
     p.is_empty()
         || (p.len() >= 7
@@ -810,9 +815,7 @@ pub async fn check_household_form(
         );
     }
     let acct = f.bank_account.trim();
-    if !acct.is_empty()
-        && !(acct.len() >= 8 && acct.len() <= 32 && acct.chars().all(|c| c.is_ascii_digit()))
-    {
+    if !crate::pages::valid_bank_account(acct) {
         errors.insert(
             "bank_account".into(),
             if zh {

@@ -248,14 +248,12 @@ both!(region_pages_count_households_under_each_node, |b| {
     );
     let page = app.get("/regions/330326").await.text();
     assert!(page.contains("平阳县"));
-    assert!(
-        page.contains(&format!(
+    assert!(page.contains(&format!(
             "<span id=\"region-total\">{}</span>",
             jiuzhu_db::regions::household_count(&app.db, PINGYANG)
                 .await
                 .unwrap()
-        ))
-    );
+        )));
 });
 
 both!(the_audit_chain_detects_an_edited_row, |b| {
