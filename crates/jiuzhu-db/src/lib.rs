@@ -192,8 +192,13 @@ pub(crate) fn values_placeholders(backend: Backend, rows: usize, cols: usize) ->
     s
 }
 
-/// Builds `$from,$from+1,..` for an `IN (...)` list of `n` values.
-pub(crate) fn list_placeholders(from: usize, n: usize) -> String {
+/// Builds `$from,$from+1,..` for an `IN (...)` list of `n` values (`?,?,..` on SQLite,
+/// see [`values_placeholders`]); `from` must be 1 on SQLite.
+pub(crate) fn list_placeholders(backend: Backend, from: usize, n: usize) -> String {
+    if backend == Backend::Sqlite {
+        debug_assert_eq!(from, 1, "anonymous placeholders must come first");
+        return vec!["?"; n].join(",");
+    }
     (from..from + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
@@ -237,7 +242,8 @@ mod tests {
             "($1,$2),($3,$4)"
         );
         assert_eq!(values_placeholders(Backend::Sqlite, 2, 2), "(?,?),(?,?)");
-        assert_eq!(list_placeholders(3, 2), "$3,$4");
+        assert_eq!(list_placeholders(Backend::Postgres, 3, 2), "$3,$4");
+        assert_eq!(list_placeholders(Backend::Sqlite, 1, 2), "?,?");
         assert_eq!(prefix_range("3303"), ("3303".into(), "3303:".into()));
     }
 }

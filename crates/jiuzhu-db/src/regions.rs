@@ -129,7 +129,7 @@ pub async fn path(db: &Db, code: &str) -> Result<Vec<Region>> {
     }
     let sql = format!(
         "SELECT code, name, parent, level FROM regions WHERE code IN ({}) ORDER BY level",
-        crate::list_placeholders(1, codes.len())
+        crate::list_placeholders(db.backend(), 1, codes.len())
     );
     let mut q = sqlx::query(AssertSqlSafe(sql));
     for c in &codes {
@@ -148,7 +148,7 @@ pub async fn names(db: &Db, codes: &[String]) -> Result<std::collections::HashMa
     for chunk in codes.chunks(500) {
         let sql = format!(
             "SELECT code, name FROM regions WHERE code IN ({})",
-            crate::list_placeholders(1, chunk.len())
+            crate::list_placeholders(db.backend(), 1, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for c in chunk {

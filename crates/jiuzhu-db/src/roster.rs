@@ -86,7 +86,7 @@ pub struct BatchOutcome {
 /// Rows per multi-row statement for `cols` columns: inside SQLite's 32,766 and
 /// PostgreSQL's 65,535 bind parameters.
 fn rows_per_statement(cols: usize) -> usize {
-    (30_000 / cols).min(2_000)
+    (3_000 / cols).clamp(1, 250)
 }
 
 /// Runs one multi-row INSERT per chunk of `rows`; `bind` adds one row's values.
@@ -131,7 +131,7 @@ pub async fn household_ids(db: &Db, codes: &[String]) -> Result<HashMap<String, 
     for chunk in codes.chunks(5_000) {
         let sql = format!(
             "SELECT id, code, region_code FROM households WHERE code IN ({})",
-            list_placeholders(1, chunk.len())
+            list_placeholders(db.backend(), 1, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for c in chunk {
@@ -172,7 +172,7 @@ pub async fn insert_batch(
     for chunk in codes.chunks(5_000) {
         let sql = format!(
             "SELECT id, code FROM households WHERE code IN ({})",
-            list_placeholders(1, chunk.len())
+            list_placeholders(db.backend(), 1, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for c in chunk {
@@ -223,7 +223,7 @@ pub async fn insert_batch(
             "SELECT p.id_number, p.id, m.household_id FROM persons p
              LEFT JOIN members m ON m.person_id = p.id AND m.valid_to IS NULL
              WHERE p.id_number IN ({})",
-            list_placeholders(1, chunk.len())
+            list_placeholders(db.backend(), 1, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (_, p) in chunk {
