@@ -210,11 +210,11 @@ mod tests {
         let n = keys.len();
         keys.dedup();
         assert_eq!(keys.len(), n, "duplicate key");
-        // Every t("...") in the templates names a key.
+        // Every lang.t("...") in the templates names a key.
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
         for entry in std::fs::read_dir(dir).unwrap() {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            for part in text.split("t(\"").skip(1) {
+            for part in text.split("lang.t(\"").skip(1) {
                 let key = &part[..part.find('"').unwrap()];
                 assert!(keys.contains(&key), "unknown text key {key:?}");
             }

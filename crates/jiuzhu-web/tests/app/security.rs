@@ -439,3 +439,32 @@ both!(user_administration_is_for_the_city_administrator, |b| {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 });
+
+both!(the_interface_switches_to_english, |b| {
+    let mut app = TestApp::new(b).await;
+    assert!(app.get("/login").await.text().contains("登录"));
+    let r = app.get("/lang?to=en").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let cookie = r.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(cookie, "jz_lang=en");
+    let page = app
+        .request(
+            "GET",
+            "/login",
+            None,
+            Vec::new(),
+            &[("cookie", cookie.as_str())],
+        )
+        .await
+        .text();
+    assert!(
+        page.contains("<html lang=\"en\">") && page.contains("Sign in"),
+        "English sign-in page"
+    );
+});
