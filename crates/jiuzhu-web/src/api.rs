@@ -34,6 +34,10 @@ pub fn routes() -> Router<AppState> {
             get(get_household).put(update_household),
         )
         .route("/api/v1/households/{id}/members", post(add_member))
+        .route(
+            "/api/v1/households/{id}/members/{person_id}",
+            axum::routing::put(update_member),
+        )
         .route("/api/v1/households/{id}/evidence", post(record_evidence))
         .route("/api/v1/households/{id}/reveal", post(reveal))
         .route("/api/v1/regions/{code}", get(region))
@@ -339,6 +343,39 @@ async fn add_member(
     let mid = households::add_member(&state.db, &u.scope, &u.actor(), id, &person, relation, from)
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: mid })).into_response())
+}
+
+/// A member's corrected name and phone.
+#[derive(Deserialize, ToSchema)]
+pub struct MemberUpdate {
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/households/{id}/members/{person_id}", params(("id" = i64, Path), ("person_id" = i64, Path)), request_body = MemberUpdate,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_member(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path((id, person_id)): Path<(i64, i64)>,
+    Json(b): Json<MemberUpdate>,
+) -> Result<StatusCode, WebError> {
+    u.require(u.role.can_write_registry())?;
+    if b.name.trim().is_empty() {
+        return Err(invalid("name", "required"));
+    }
+    households::update_person(
+        &state.db,
+        &u.scope,
+        &u.actor(),
+        id,
+        person_id,
+        b.name.trim(),
+        b.phone.trim(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Evidence to record; the current record of the same kind is ended where this begins.

@@ -344,6 +344,22 @@ both!(the_openapi_document_describes_the_api, |b| {
         .await
         .json();
     assert_eq!(h["members"][0]["name"], "陈建国");
+    let pid = h["members"][0]["person_id"].as_i64().unwrap();
+    let r = app
+        .api(
+            "PUT",
+            &format!("/api/v1/households/{id}/members/{pid}"),
+            Some(serde_json::json!({"name": "陈建华", "phone": "13900000000"})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let h = app
+        .api("GET", &format!("/api/v1/households/{id}"), None, None)
+        .await
+        .json();
+    assert_eq!(h["members"][0]["name"], "陈建华");
+    assert_eq!(h["members"][0]["phone"], "139****0000");
     assert!(
         h["members"][0]["id_number"]
             .as_str()
