@@ -152,11 +152,14 @@ fn normalise_url(url: &str) -> Result<(Backend, String)> {
     }
 }
 
-/// The current time as stored: UTC, RFC 3339 with microseconds.
+/// The current time as stored.
 pub fn now_text() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
+    time_text(chrono::Utc::now())
+}
+
+/// A time as stored: UTC, RFC 3339 with microseconds, so text order is time order.
+pub fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 /// Today's date in China (UTC+8), the date a county's staff see on their calendar.

@@ -295,9 +295,9 @@ pub async fn sign_in(
         return Err(LoginError::Locked);
     }
     if !verify_password(password, &user.password_hash) {
-        let until = (now + chrono::Duration::from_std(state.config.lockout).unwrap_or_default())
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string();
+        let until = jiuzhu_db::time_text(
+            now + chrono::Duration::from_std(state.config.lockout).unwrap_or_default(),
+        );
         let locked = jiuzhu_db::users::record_failure(
             &state.db,
             user.id,

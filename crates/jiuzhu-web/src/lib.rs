@@ -75,6 +75,7 @@ pub fn router(db: Db, config: Config) -> Router {
 pub async fn serve(db: Db, config: Config, addr: &str) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
+    tokio::spawn(sweep_idle_sessions(db.clone(), config.idle_timeout));
     let app = router(db, config);
     axum::serve(
         listener,
@@ -82,6 +83,21 @@ pub async fn serve(db: Db, config: Config, addr: &str) -> std::io::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
+}
+
+/// Deletes sessions idle past the timeout, every few minutes. (A session is also refused
+/// on its next request once idle; this keeps abandoned ones from piling up.)
+async fn sweep_idle_sessions(db: Db, idle: Duration) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        let cutoff = jiuzhu_db::time_text(
+            chrono::Utc::now() - chrono::Duration::from_std(idle).unwrap_or_default(),
+        );
+        if let Err(e) = jiuzhu_db::sessions::delete_idle(&db, &cutoff).await {
+            tracing::warn!("sweeping idle sessions: {e}");
+        }
+    }
 }
 
 async fn shutdown_signal() {

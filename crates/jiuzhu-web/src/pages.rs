@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use jiuzhu_db::audit::{self, Actor, Entry, Verification};
+use jiuzhu_db::audit::{self, Entry, Verification};
 use jiuzhu_db::households::{
     self, HouseholdFields, NewEvidence, PersonFields, SearchQuery, SensitiveField, Subject,
 };
@@ -1566,9 +1566,4 @@ async fn audit_verify(State(state): State<AppState>, PageUser(u): PageUser) -> P
     u.require(u.role.can_read_audit())?;
     let v = audit::verify(&state.db).await?;
     audit_view(&state, &u, AuditQuery::default(), Some(v)).await
-}
-
-/// For command-line jobs and tests: an actor that is not a web user.
-pub fn cli_actor(name: &str) -> Actor {
-    Actor::system(name)
 }

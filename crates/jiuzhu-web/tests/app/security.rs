@@ -98,6 +98,11 @@ both!(sessions_end_when_idle_and_at_sign_out, |b| {
     let r = app.get("/households").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location.as_deref(), Some("/login?expired=1"));
+    // The server's sweep removes abandoned sessions without waiting for their next request.
+    app.sign_in(Role::WindowClerk).await;
+    let cutoff = jiuzhu_db::time_text(chrono::Utc::now() + chrono::Duration::seconds(1));
+    assert_eq!(jiuzhu_db::sessions::delete_idle(&app.db, &cutoff).await.unwrap(), 1);
+    assert_eq!(app.get("/households").await.status, StatusCode::SEE_OTHER);
 
     let mut app = TestApp::new(b).await;
     app.sign_in(Role::WindowClerk).await;
