@@ -58,7 +58,7 @@ pub struct AuditRow {
 }
 
 impl AuditRow {
-    fn compute_hash(&self) -> String {
+    pub(crate) fn compute_hash(&self) -> String {
         let mut h = Sha256::new();
         for part in [
             self.prev_hash.as_str(),
@@ -80,21 +80,20 @@ impl AuditRow {
     }
 }
 
-/// Appends one row inside `tx`, chained to the last row.
-pub async fn append(tx: &mut Tx, backend: Backend, actor: &Actor, entry: Entry<'_>) -> Result<i64> {
-    if backend == Backend::Postgres {
-        // Serialises appenders: the lock is held until the transaction ends.
-        sqlx::query("SELECT pg_advisory_xact_lock(74200001)")
-            .execute(&mut **tx)
-            .await?;
-    }
-    let last = sqlx::query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
-        .fetch_optional(&mut **tx)
-        .await?;
-    let (prev_id, prev_hash) = match last {
-        Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
-        None => (0, GENESIS.to_string()),
-    };
+/// The last row's id and hash.
+pub(crate) const LAST_SQL: &str = "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1";
+
+pub(crate) const INSERT_SQL: &str = "INSERT INTO audit_log (id, at, actor, role, ip, action,
+    object_type, object_id, household_id, detail, prev_hash, hash)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+/// The row that follows `prev` (id and hash of the last row, `None` for the first), hashed.
+pub(crate) fn chained_row(
+    prev: Option<(i64, String)>,
+    actor: &Actor,
+    entry: Entry<'_>,
+) -> AuditRow {
+    let (prev_id, prev_hash) = prev.unwrap_or_else(|| (0, GENESIS.to_string()));
     let mut row = AuditRow {
         id: prev_id + 1,
         at: crate::now_text(),
@@ -110,25 +109,38 @@ pub async fn append(tx: &mut Tx, backend: Backend, actor: &Actor, entry: Entry<'
         hash: String::new(),
     };
     row.hash = row.compute_hash();
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, actor, role, ip, action, object_type, object_id,
-            household_id, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(row.id)
-    .bind(&row.at)
-    .bind(&row.actor)
-    .bind(&row.role)
-    .bind(&row.ip)
-    .bind(&row.action)
-    .bind(&row.object_type)
-    .bind(&row.object_id)
-    .bind(row.household_id)
-    .bind(&row.detail)
-    .bind(&row.prev_hash)
-    .bind(&row.hash)
-    .execute(&mut **tx)
-    .await?;
+    row
+}
+
+/// Appends one row inside `tx`, chained to the last row.
+pub async fn append(tx: &mut Tx, backend: Backend, actor: &Actor, entry: Entry<'_>) -> Result<i64> {
+    if backend == Backend::Postgres {
+        // Serialises appenders: the lock is held until the transaction ends.
+        sqlx::query("SELECT pg_advisory_xact_lock(74200001)")
+            .execute(&mut **tx)
+            .await?;
+    }
+    let last = sqlx::query(LAST_SQL).fetch_optional(&mut **tx).await?;
+    let prev = match last {
+        Some(r) => Some((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)),
+        None => None,
+    };
+    let row = chained_row(prev, actor, entry);
+    sqlx::query(INSERT_SQL)
+        .bind(row.id)
+        .bind(&row.at)
+        .bind(&row.actor)
+        .bind(&row.role)
+        .bind(&row.ip)
+        .bind(&row.action)
+        .bind(&row.object_type)
+        .bind(&row.object_id)
+        .bind(row.household_id)
+        .bind(&row.detail)
+        .bind(&row.prev_hash)
+        .bind(&row.hash)
+        .execute(&mut **tx)
+        .await?;
     Ok(row.id)
 }
 

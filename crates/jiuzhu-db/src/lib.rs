@@ -12,6 +12,7 @@ pub mod migrate;
 pub mod regions;
 pub mod roster;
 pub mod sessions;
+mod sqlite_bulk;
 pub mod users;
 
 use std::str::FromStr;
@@ -45,6 +46,8 @@ pub enum DbError {
     Invalid(String),
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 impl DbError {
@@ -53,6 +56,9 @@ impl DbError {
         match self {
             DbError::Conflict(_) => true,
             DbError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            }
             _ => false,
         }
     }
@@ -65,6 +71,8 @@ pub type Result<T, E = DbError> = std::result::Result<T, E>;
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite file, for the bulk path that bypasses the pool.
+    sqlite_path: Option<std::path::PathBuf>,
 }
 
 impl Db {
@@ -74,6 +82,10 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Db> {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalise_url(url)?;
+        let sqlite_path = (backend == Backend::Sqlite).then(|| {
+            let rest = &url["sqlite://".len()..];
+            std::path::PathBuf::from(rest.split('?').next().unwrap_or(rest))
+        });
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = match backend {
             Backend::Sqlite => {
@@ -102,7 +114,11 @@ impl Db {
                     .await?
             }
         };
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            sqlite_path,
+        })
     }
 
     pub fn backend(&self) -> Backend {

@@ -8,12 +8,12 @@ use chrono::NaiveDate;
 use jiuzhu_domain::{
     EvidenceKind, EvidenceSource, EvidenceValue, Hukou, IdNumber, Money, Relation, SupporterStatus,
 };
-use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::audit::{self, Actor, Entry};
 use crate::households::amount_fen;
 use crate::{Db, Result, Tx, list_placeholders, values_placeholders};
+use serde_json::json;
 
 /// A member to register, with the line it came from.
 #[derive(Clone, Debug)]
@@ -152,8 +152,30 @@ struct EvidenceInsert {
     amount: Option<i64>,
 }
 
-/// Registers one batch of households in one transaction.
+/// Registers one batch of households in one transaction. On SQLite this goes through the
+/// native bulk path (`sqlite_bulk`); on PostgreSQL through multi-row statements.
 pub async fn insert_batch(
+    db: &Db,
+    batch: &[RosterHousehold],
+    opts: &BatchOptions,
+) -> Result<BatchOutcome> {
+    match &db.sqlite_path {
+        Some(path) => {
+            let run = || {
+                let mut conn = crate::sqlite_bulk::open(path)?;
+                crate::sqlite_bulk::insert_batch(&mut conn, batch, opts)
+            };
+            // Blocking work: tell a multi-threaded runtime so it moves other tasks away.
+            match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+                Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+                _ => run(),
+            }
+        }
+        None => insert_batch_any(db, batch, opts).await,
+    }
+}
+
+async fn insert_batch_any(
     db: &Db,
     batch: &[RosterHousehold],
     opts: &BatchOptions,
@@ -387,28 +409,33 @@ pub async fn insert_batch(
     out.supporters_added = supporters_added as usize;
 
     if out.households_added + out.persons_added + out.supporters_added > 0 {
-        audit::append(
-            &mut tx,
-            db.backend(),
-            &opts.actor,
-            Entry {
-                action: "import.batch",
-                object_type: "roster",
-                object_id: opts.label.clone(),
-                household_id: None,
-                detail: json!({
-                    "first": batch.first().map(|h| h.code.as_str()),
-                    "last": batch.last().map(|h| h.code.as_str()),
-                    "households_added": out.households_added,
-                    "persons_added": out.persons_added,
-                    "supporters_added": out.supporters_added,
-                    "evidence_added": out.evidence_added,
-                    "as_of": as_of, "source": source,
-                }),
-            },
-        )
-        .await?;
+        let entry = batch_entry(batch, opts, &out, &as_of);
+        audit::append(&mut tx, db.backend(), &opts.actor, entry).await?;
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// The audit row of a batch (the same on both backends).
+pub(crate) fn batch_entry<'a>(
+    batch: &[RosterHousehold],
+    opts: &BatchOptions,
+    out: &BatchOutcome,
+    as_of: &str,
+) -> Entry<'a> {
+    Entry {
+        action: "import.batch",
+        object_type: "roster",
+        object_id: opts.label.clone(),
+        household_id: None,
+        detail: json!({
+            "first": batch.first().map(|h| h.code.as_str()),
+            "last": batch.last().map(|h| h.code.as_str()),
+            "households_added": out.households_added,
+            "persons_added": out.persons_added,
+            "supporters_added": out.supporters_added,
+            "evidence_added": out.evidence_added,
+            "as_of": as_of, "source": opts.source.code(),
+        }),
+    }
 }

@@ -403,8 +403,9 @@ fn print_report(r: &ImportReport, secs: f64) {
         0.0
     };
     println!(
-        "{} rows refused; {secs:.2} s ({rate:.0} persons/s)",
-        r.errors.len()
+        "{} rows refused; {secs:.2} s ({:.2} s reading and checking), {rate:.0} persons/s",
+        r.errors.len(),
+        r.read_seconds
     );
 }
 

@@ -458,14 +458,27 @@ both!(a_failed_batch_leaves_no_part_of_a_household, |b| {
         .clone();
     let dir = temp_dir("atomic");
     write_csv(&dir, &roster(&village));
-    // Sabotage the last step of each batch (supporters): the households and persons
-    // written earlier in the same transaction must vanish with it.
-    jiuzhu_db::sqlx::query("DROP TABLE supporters")
-        .execute(db.pool())
+    // Sabotage the last step of each batch (a supporter row fails as it is written): the
+    // households, persons and evidence written earlier in the transaction must vanish.
+    let sabotage: &[&str] = match b {
+        jiuzhu_db::Backend::Sqlite => &[
+            "CREATE TRIGGER sabotage BEFORE INSERT ON supporters BEGIN SELECT RAISE(ABORT, 'sabotage'); END",
+        ],
+        jiuzhu_db::Backend::Postgres => &[
+            "CREATE FUNCTION sabotage() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'sabotage'; END $$",
+            "CREATE TRIGGER sabotage BEFORE INSERT ON supporters FOR EACH ROW EXECUTE FUNCTION sabotage()",
+        ],
+    };
+    for sql in sabotage {
+        jiuzhu_db::sqlx::raw_sql(jiuzhu_db::sqlx::AssertSqlSafe(*sql))
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+    let err = import_dir(&db, &dir, &opts(), &mut |_| {})
         .await
-        .unwrap();
-    let err = import_dir(&db, &dir, &opts(), &mut |_| {}).await;
-    assert!(err.is_err());
+        .expect_err("the import fails");
+    assert!(err.to_string().contains("sabotage"), "{err}");
     for table in ["households", "persons", "members", "evidence"] {
         let n: i64 = jiuzhu_db::sqlx::Row::try_get(
             &jiuzhu_db::sqlx::query(jiuzhu_db::sqlx::AssertSqlSafe(format!(

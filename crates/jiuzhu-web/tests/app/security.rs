@@ -101,7 +101,12 @@ both!(sessions_end_when_idle_and_at_sign_out, |b| {
     // The server's sweep removes abandoned sessions without waiting for their next request.
     app.sign_in(Role::WindowClerk).await;
     let cutoff = jiuzhu_db::time_text(chrono::Utc::now() + chrono::Duration::seconds(1));
-    assert_eq!(jiuzhu_db::sessions::delete_idle(&app.db, &cutoff).await.unwrap(), 1);
+    assert_eq!(
+        jiuzhu_db::sessions::delete_idle(&app.db, &cutoff)
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(app.get("/households").await.status, StatusCode::SEE_OTHER);
 
     let mut app = TestApp::new(b).await;
