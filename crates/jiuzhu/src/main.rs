@@ -1,5 +1,7 @@
 //! The `jiuzhu` binary: a thin command line over the library crates.
 
+mod policy;
+
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -88,6 +90,11 @@ enum Command {
         #[arg(long, default_value = "codes")]
         format: String,
     },
+    /// The policy engine: run a population, evaluate one household, test a pack.
+    Policy {
+        #[command(subcommand)]
+        what: PolicyWhat,
+    },
     /// Check the audit log's hash chain.
     Audit {
         #[command(subcommand)]
@@ -143,6 +150,40 @@ enum UserWhat {
         username: String,
         #[arg(long, default_value = "api")]
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyWhat {
+    /// Evaluate workload P's files (params, households, persons, supporters CSV) into a results CSV.
+    Run {
+        /// A shipped pack name (rp1) or a pack folder.
+        #[arg(long)]
+        pack: String,
+        /// Evaluation date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Evaluate one household (JSON) under every program of the pack and print JSON.
+    Eval {
+        #[arg(long)]
+        pack: String,
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        household: PathBuf,
+        /// Include the trace: every value with its formula, every parameter with its date and reference.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Run a pack's test cases.
+    Test {
+        /// A shipped pack name or a pack folder.
+        pack: String,
     },
 }
 
@@ -364,6 +405,41 @@ async fn run(cli: Cli) -> Result<()> {
             db.close().await;
             Ok(())
         }
+        Command::Policy { what } => match what {
+            PolicyWhat::Run {
+                pack,
+                date,
+                input,
+                out,
+            } => {
+                let date =
+                    jiuzhu_domain::parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
+                let started = Instant::now();
+                let n = policy::run(&pack, date, &input, &out)?;
+                eprintln!(
+                    "{n} households evaluated in {:.2} s -> {}",
+                    started.elapsed().as_secs_f64(),
+                    out.display()
+                );
+                Ok(())
+            }
+            PolicyWhat::Eval {
+                pack,
+                date,
+                household,
+                explain,
+            } => {
+                let date =
+                    jiuzhu_domain::parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
+                policy::eval(&pack, date, &household, explain)
+            }
+            PolicyWhat::Test { pack } => {
+                if !policy::test(&pack)? {
+                    std::process::exit(1);
+                }
+                Ok(())
+            }
+        },
         Command::Audit {
             what: AuditWhat::Verify { db },
         } => {

@@ -1,0 +1,149 @@
+//! Turning text and TOML into engine inputs, and running a pack's own test cases
+//! (`jiuzhu policy test PACK`).
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use crate::engine::{Engine, Household, Value};
+use crate::pack::{Entity, InputType, Origin, TestCase};
+
+/// Parses one input as written in a CSV cell or JSON string.
+pub fn parse_input(ty: InputType, raw: &str) -> Result<Value, String> {
+    let raw = raw.trim();
+    match ty {
+        InputType::Money => {
+            let m = jiuzhu_domain::Money::parse(raw).map_err(|e| format!("{raw:?}: {e}"))?;
+            if m.is_negative() {
+                return Err(format!("negative amount {raw}"));
+            }
+            Ok(Value::Num(Decimal::new(m.fen(), 2)))
+        }
+        InputType::Number => raw
+            .parse::<Decimal>()
+            .map(Value::Num)
+            .map_err(|_| format!("{raw:?} is not a number")),
+        InputType::Int => raw
+            .parse::<i64>()
+            .map(|i| Value::Num(Decimal::from(i)))
+            .map_err(|_| format!("{raw:?} is not a whole number")),
+        InputType::Bool => match raw {
+            "1" | "true" => Ok(Value::Bool(true)),
+            "0" | "false" => Ok(Value::Bool(false)),
+            _ => Err(format!("expected 0 or 1, got {raw:?}")),
+        },
+        InputType::Text => Ok(Value::Text(raw.into())),
+        InputType::Date => jiuzhu_domain::parse_date(raw)
+            .map(Value::Date)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+fn toml_text(v: &toml::Value) -> Result<String, String> {
+    match v {
+        toml::Value::String(s) => Ok(s.clone()),
+        toml::Value::Integer(i) => Ok(i.to_string()),
+        toml::Value::Boolean(b) => Ok((if *b { "1" } else { "0" }).to_string()),
+        toml::Value::Datetime(d) => Ok(d.to_string()),
+        toml::Value::Float(f) => Err(format!("write {f} as text so it stays exact")),
+        other => Err(format!("unexpected {other}")),
+    }
+}
+
+/// Builds one entity's input row from named values; every input must be present.
+pub fn row(
+    engine: &Engine,
+    e: Entity,
+    values: &BTreeMap<String, toml::Value>,
+) -> Result<Vec<Value>, String> {
+    for k in values.keys() {
+        if !engine.inputs(e).any(|(n, _)| n == k) {
+            return Err(format!("{k:?} is not an input of the {e:?} entity").to_lowercase());
+        }
+    }
+    engine
+        .inputs(e)
+        .map(|(name, ty)| {
+            let v = values
+                .get(name)
+                .ok_or_else(|| format!("input {name} missing"))?;
+            parse_input(ty, &toml_text(v)?).map_err(|m| format!("{name}: {m}"))
+        })
+        .collect()
+}
+
+/// The outcome of one test case.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    pub name: String,
+    pub origin: Origin,
+    /// Empty when the case passed.
+    pub failures: Vec<String>,
+}
+
+/// Runs every test case of the engine's pack.
+pub fn run_tests(engine: &Engine) -> Vec<CaseResult> {
+    engine
+        .pack
+        .tests
+        .iter()
+        .map(|t| run_case(engine, t))
+        .collect()
+}
+
+fn run_case(engine: &Engine, t: &TestCase) -> CaseResult {
+    let mut failures = Vec::new();
+    let household = (|| -> Result<Household, String> {
+        Ok(Household {
+            inputs: row(engine, Entity::Household, &t.household)?,
+            members: t
+                .members
+                .iter()
+                .map(|m| row(engine, Entity::Person, m))
+                .collect::<Result<_, _>>()?,
+            supporters: t
+                .supporters
+                .iter()
+                .map(|s| row(engine, Entity::Supporter, s))
+                .collect::<Result<_, _>>()?,
+        })
+    })();
+    match household {
+        Err(m) => failures.push(format!("bad input: {m}")),
+        Ok(h) => match engine.on(t.date) {
+            Err(e) => failures.push(e.to_string()),
+            Ok(dated) => {
+                let mut ev = dated.evaluate(&h);
+                for (name, expected) in &t.expect {
+                    let got = match ev.get(name) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            failures.push(e.to_string());
+                            continue;
+                        }
+                    };
+                    let matches = match (&got, expected) {
+                        (Value::Bool(b), toml::Value::Boolean(e)) => b == e,
+                        (Value::Num(n), toml::Value::String(s)) => {
+                            s.parse::<Decimal>().is_ok_and(|e| e == *n)
+                        }
+                        (Value::Num(n), toml::Value::Integer(i)) => Decimal::from(*i) == *n,
+                        (Value::Text(a), toml::Value::String(s)) => a.as_ref() == s,
+                        _ => false,
+                    };
+                    if !matches {
+                        failures.push(format!(
+                            "{name}: expected {expected}, got {}",
+                            got.to_json()
+                        ));
+                    }
+                }
+            }
+        },
+    }
+    CaseResult {
+        name: t.name.clone(),
+        origin: t.origin.clone(),
+        failures,
+    }
+}
