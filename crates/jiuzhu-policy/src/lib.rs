@@ -35,3 +35,127 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod pack_checks {
+    use super::*;
+
+    const META: &str = "[pack]\nname = \"t\"\nversion = \"1\"\n";
+    const INPUTS: &str = "[[input]]\nname = \"wage\"\nentity = \"person\"\ntype = \"money\"\n";
+
+    fn errors(vars: &str) -> Vec<String> {
+        let files = vec![
+            ("pack.toml".to_string(), META.to_string()),
+            ("inputs.toml".to_string(), INPUTS.to_string()),
+            ("variables.toml".to_string(), vars.to_string()),
+        ];
+        match pack::load(&files, &|_| None).and_then(Engine::new) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    fn var(name: &str, entity: &str, formula: &str) -> String {
+        format!("[[variable]]\nname = \"{name}\"\nentity = \"{entity}\"\nformula = '''{formula}'''\n\n")
+    }
+
+    #[test]
+    fn a_good_pack_has_no_errors() {
+        let v = var("income", "person", "wage * 12") + &var("total", "household", "sum(members, income)");
+        assert_eq!(errors(&v), Vec::<String>::new());
+    }
+
+    #[test]
+    fn unknown_names_are_reported_with_file_and_line() {
+        let v = var("income", "person", "wage * 12") + &var("total", "household", "sum(members, incme)");
+        assert_eq!(errors(&v), vec!["variables.toml:6: total: unknown name \"incme\"".to_string()]);
+    }
+
+    #[test]
+    fn cycles_are_reported() {
+        let v = var("a", "household", "b + 1") + &var("b", "household", "a * 2");
+        let e = errors(&v);
+        assert!(e.iter().any(|m| m.contains("depends on itself")), "{e:?}");
+    }
+
+    #[test]
+    fn type_errors_are_reported() {
+        let v = var("income", "person", "wage * 12") + &var("flag", "household", "sum(members, income) and true");
+        let e = errors(&v);
+        assert!(e[0].starts_with("variables.toml:6: flag: the left of 'and' must be a flag"), "{e:?}");
+        let e = errors(&var("x", "household", "if(1, 2, 3)"));
+        assert!(e[0].contains("the condition of if() must be a flag"), "{e:?}");
+    }
+
+    #[test]
+    fn a_person_formula_cannot_sum_members_and_syntax_errors_say_where() {
+        let e = errors(&var("x", "person", "sum(members, wage)"));
+        assert!(e[0].contains("only for household quantities"), "{e:?}");
+        let e = errors(&var("x", "person", "wage * "));
+        assert!(e[0].starts_with("variables.toml:1: formula of x: at character 8"), "{e:?}");
+    }
+
+    #[test]
+    fn parameters_must_be_exact_and_well_dated() {
+        let p = |values: &str| {
+            let files = vec![
+                ("pack.toml".to_string(), META.to_string()),
+                ("p.toml".to_string(), format!("\n[[parameter]]\nname = \"s\"\nunit = \"yuan\"\nreference = \"r\"\nvalues = {{ {values} }}\n")),
+            ];
+            match pack::load(&files, &|_| None).and_then(Engine::new) {
+                Ok(_) => String::new(),
+                Err(e) => e[0].to_string(),
+            }
+        };
+        assert_eq!(p("\"2026-07-01\" = \"1100.50\""), "");
+        assert!(p("\"2026-07-01\" = 1100.5").contains("write decimals as text"), "{}", p("\"2026-07-01\" = 1100.5"));
+        assert!(p("\"2026-02-30\" = 1").starts_with("p.toml:2: bad date"), "{}", p("\"2026-02-30\" = 1"));
+        assert!(p("\"2026-07-01\" = \"abc\"").contains("is not a number"));
+    }
+
+    #[test]
+    fn a_value_is_taken_from_the_parameter_in_force_on_the_date() {
+        let files = vec![
+            ("pack.toml".to_string(), META.to_string()),
+            ("p.toml".to_string(), "[[parameter]]\nname = \"s\"\nunit = \"yuan\"\nreference = \"r\"\nvalues = { \"2025-07-01\" = \"1000\", \"2026-07-01\" = \"1100\" }\n".to_string()),
+            ("v.toml".to_string(), var("line", "household", "s * 12")),
+        ];
+        let engine = pack::load(&files, &|_| None).and_then(Engine::new).unwrap();
+        let h = Household::default();
+        let at = |d: &str| engine.on(jiuzhu_domain::parse_date(d).unwrap()).unwrap().evaluate(&h).get("line").unwrap();
+        assert_eq!(at("2026-06-30"), Value::Num(12000.into()));
+        assert_eq!(at("2026-07-01"), Value::Num(13200.into()));
+        let before = engine.on(jiuzhu_domain::parse_date("2025-01-01").unwrap()).unwrap().evaluate(&h).get("line").unwrap_err();
+        assert!(before.to_string().contains("parameter s has no value on 2025-01-01"), "{before}");
+    }
+
+    #[test]
+    fn a_failing_test_case_is_reported() {
+        let mut files = shipped::files("rp1").unwrap();
+        for f in files.iter_mut().filter(|f| f.0 == "tests.toml") {
+            f.1 = f.1.replacen("amount = 1800", "amount = 1799", 1);
+        }
+        let engine = pack::load(&files, &|_| None).and_then(Engine::new).unwrap();
+        let failed: Vec<_> = testing::run_tests(&engine).into_iter().filter(|r| !r.failures.is_empty()).collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].failures, vec!["amount: expected 1799, got \"1800\"".to_string()]);
+        assert!(failed[0].origin.to_string().starts_with("tests.toml:"));
+    }
+
+    #[test]
+    fn a_health_code_outside_the_table_is_an_error_not_a_zero() {
+        let engine = shipped_engine("rp1").unwrap().unwrap();
+        let mut files_case = engine.pack.tests[0].clone();
+        files_case.members[0].insert("health".into(), toml::Value::Integer(7));
+        let h = Household {
+            inputs: testing::row(&engine, Entity::Household, &files_case.household).unwrap(),
+            members: vec![testing::row(&engine, Entity::Person, &files_case.members[0]).unwrap()],
+            supporters: Vec::new(),
+        };
+        let e = engine.on(files_case.date).unwrap().evaluate(&h).get("income").unwrap_err();
+        assert!(e.to_string().contains("no entry for row \"7\""), "{e}");
+        let empty = Household { members: Vec::new(), ..h };
+        let e = engine.on(files_case.date).unwrap().evaluate(&empty).get("pcm").unwrap_err();
+        assert!(e.to_string().contains("division by zero"), "{e}");
+    }
+}
