@@ -48,7 +48,7 @@ impl Value {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ty {
+pub(crate) enum Ty {
     Num,
     Bool,
     Text,
@@ -75,13 +75,13 @@ impl Ty {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ref {
+pub(crate) enum Ref {
     Input(usize),
     Var(usize),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Agg {
+pub(crate) enum Agg {
     Sum,
     Count,
     Any,
@@ -89,7 +89,7 @@ enum Agg {
 }
 
 #[derive(Clone, Debug)]
-enum C {
+pub(crate) enum C {
     Const(Value),
     Own(Ref),
     Household(Ref),
@@ -106,7 +106,7 @@ enum C {
     Agg(Agg, Entity, Option<Box<C>>),
 }
 
-fn idx(e: Entity) -> usize {
+pub(crate) fn idx(e: Entity) -> usize {
     match e {
         Entity::Household => 0,
         Entity::Person => 1,
@@ -118,8 +118,8 @@ fn idx(e: Entity) -> usize {
 pub struct Engine {
     pub pack: Pack,
     /// Per entity (household, person, supporter): input names in the order callers supply them.
-    inputs: [Vec<(String, Ty)>; 3],
-    vars: [Vec<(String, C, Ty)>; 3],
+    pub(crate) inputs: [Vec<(String, Ty)>; 3],
+    pub(crate) vars: [Vec<(String, C, Ty)>; 3],
     /// Per entity: name → variable slot.
     var_index: [HashMap<String, usize>; 3],
     params: Vec<usize>,
@@ -584,7 +584,7 @@ impl Engine {
     }
 }
 
-enum ParamAt<'a> {
+pub(crate) enum ParamAt<'a> {
     Scalar(NaiveDate, Decimal),
     Table(NaiveDate, &'a crate::pack::Table),
 }
@@ -593,7 +593,7 @@ enum ParamAt<'a> {
 pub struct Dated<'e> {
     pub engine: &'e Engine,
     pub date: NaiveDate,
-    values: Vec<Option<ParamAt<'e>>>,
+    pub(crate) values: Vec<Option<ParamAt<'e>>>,
 }
 
 /// One household's inputs, in the order of [`Engine::inputs`] per entity.
@@ -619,7 +619,7 @@ fn num(v: Value) -> Decimal {
     }
 }
 
-fn key(v: &Value) -> String {
+pub(crate) fn key(v: &Value) -> String {
     match v {
         Value::Num(n) => n.normalize().to_string(),
         other => other.format(0),

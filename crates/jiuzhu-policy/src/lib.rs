@@ -3,6 +3,7 @@
 //! every value and parameter used. Pure: it reads no files and no clock; callers hand it
 //! the pack's files and the households.
 
+pub mod columnar;
 pub mod engine;
 pub mod expr;
 pub mod pack;
@@ -56,19 +57,26 @@ mod pack_checks {
     }
 
     fn var(name: &str, entity: &str, formula: &str) -> String {
-        format!("[[variable]]\nname = \"{name}\"\nentity = \"{entity}\"\nformula = '''{formula}'''\n\n")
+        format!(
+            "[[variable]]\nname = \"{name}\"\nentity = \"{entity}\"\nformula = '''{formula}'''\n\n"
+        )
     }
 
     #[test]
     fn a_good_pack_has_no_errors() {
-        let v = var("income", "person", "wage * 12") + &var("total", "household", "sum(members, income)");
+        let v = var("income", "person", "wage * 12")
+            + &var("total", "household", "sum(members, income)");
         assert_eq!(errors(&v), Vec::<String>::new());
     }
 
     #[test]
     fn unknown_names_are_reported_with_file_and_line() {
-        let v = var("income", "person", "wage * 12") + &var("total", "household", "sum(members, incme)");
-        assert_eq!(errors(&v), vec!["variables.toml:6: total: unknown name \"incme\"".to_string()]);
+        let v = var("income", "person", "wage * 12")
+            + &var("total", "household", "sum(members, incme)");
+        assert_eq!(
+            errors(&v),
+            vec!["variables.toml:6: total: unknown name \"incme\"".to_string()]
+        );
     }
 
     #[test]
@@ -80,11 +88,18 @@ mod pack_checks {
 
     #[test]
     fn type_errors_are_reported() {
-        let v = var("income", "person", "wage * 12") + &var("flag", "household", "sum(members, income) and true");
+        let v = var("income", "person", "wage * 12")
+            + &var("flag", "household", "sum(members, income) and true");
         let e = errors(&v);
-        assert!(e[0].starts_with("variables.toml:6: flag: the left of 'and' must be a flag"), "{e:?}");
+        assert!(
+            e[0].starts_with("variables.toml:6: flag: the left of 'and' must be a flag"),
+            "{e:?}"
+        );
         let e = errors(&var("x", "household", "if(1, 2, 3)"));
-        assert!(e[0].contains("the condition of if() must be a flag"), "{e:?}");
+        assert!(
+            e[0].contains("the condition of if() must be a flag"),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -92,7 +107,10 @@ mod pack_checks {
         let e = errors(&var("x", "person", "sum(members, wage)"));
         assert!(e[0].contains("only for household quantities"), "{e:?}");
         let e = errors(&var("x", "person", "wage * "));
-        assert!(e[0].starts_with("variables.toml:1: formula of x: at character 8"), "{e:?}");
+        assert!(
+            e[0].starts_with("variables.toml:1: formula of x: at character 8"),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -100,7 +118,12 @@ mod pack_checks {
         let p = |values: &str| {
             let files = vec![
                 ("pack.toml".to_string(), META.to_string()),
-                ("p.toml".to_string(), format!("\n[[parameter]]\nname = \"s\"\nunit = \"yuan\"\nreference = \"r\"\nvalues = {{ {values} }}\n")),
+                (
+                    "p.toml".to_string(),
+                    format!(
+                        "\n[[parameter]]\nname = \"s\"\nunit = \"yuan\"\nreference = \"r\"\nvalues = {{ {values} }}\n"
+                    ),
+                ),
             ];
             match pack::load(&files, &|_| None).and_then(Engine::new) {
                 Ok(_) => String::new(),
@@ -108,8 +131,16 @@ mod pack_checks {
             }
         };
         assert_eq!(p("\"2026-07-01\" = \"1100.50\""), "");
-        assert!(p("\"2026-07-01\" = 1100.5").contains("write decimals as text"), "{}", p("\"2026-07-01\" = 1100.5"));
-        assert!(p("\"2026-02-30\" = 1").starts_with("p.toml:2: bad date"), "{}", p("\"2026-02-30\" = 1"));
+        assert!(
+            p("\"2026-07-01\" = 1100.5").contains("write decimals as text"),
+            "{}",
+            p("\"2026-07-01\" = 1100.5")
+        );
+        assert!(
+            p("\"2026-02-30\" = 1").starts_with("p.toml:2: bad date"),
+            "{}",
+            p("\"2026-02-30\" = 1")
+        );
         assert!(p("\"2026-07-01\" = \"abc\"").contains("is not a number"));
     }
 
@@ -122,11 +153,28 @@ mod pack_checks {
         ];
         let engine = pack::load(&files, &|_| None).and_then(Engine::new).unwrap();
         let h = Household::default();
-        let at = |d: &str| engine.on(jiuzhu_domain::parse_date(d).unwrap()).unwrap().evaluate(&h).get("line").unwrap();
+        let at = |d: &str| {
+            engine
+                .on(jiuzhu_domain::parse_date(d).unwrap())
+                .unwrap()
+                .evaluate(&h)
+                .get("line")
+                .unwrap()
+        };
         assert_eq!(at("2026-06-30"), Value::Num(12000.into()));
         assert_eq!(at("2026-07-01"), Value::Num(13200.into()));
-        let before = engine.on(jiuzhu_domain::parse_date("2025-01-01").unwrap()).unwrap().evaluate(&h).get("line").unwrap_err();
-        assert!(before.to_string().contains("parameter s has no value on 2025-01-01"), "{before}");
+        let before = engine
+            .on(jiuzhu_domain::parse_date("2025-01-01").unwrap())
+            .unwrap()
+            .evaluate(&h)
+            .get("line")
+            .unwrap_err();
+        assert!(
+            before
+                .to_string()
+                .contains("parameter s has no value on 2025-01-01"),
+            "{before}"
+        );
     }
 
     #[test]
@@ -136,9 +184,15 @@ mod pack_checks {
             f.1 = f.1.replacen("amount = 1800", "amount = 1799", 1);
         }
         let engine = pack::load(&files, &|_| None).and_then(Engine::new).unwrap();
-        let failed: Vec<_> = testing::run_tests(&engine).into_iter().filter(|r| !r.failures.is_empty()).collect();
+        let failed: Vec<_> = testing::run_tests(&engine)
+            .into_iter()
+            .filter(|r| !r.failures.is_empty())
+            .collect();
         assert_eq!(failed.len(), 1);
-        assert_eq!(failed[0].failures, vec!["amount: expected 1799, got \"1800\"".to_string()]);
+        assert_eq!(
+            failed[0].failures,
+            vec!["amount: expected 1799, got \"1800\"".to_string()]
+        );
         assert!(failed[0].origin.to_string().starts_with("tests.toml:"));
     }
 
@@ -152,10 +206,98 @@ mod pack_checks {
             members: vec![testing::row(&engine, Entity::Person, &files_case.members[0]).unwrap()],
             supporters: Vec::new(),
         };
-        let e = engine.on(files_case.date).unwrap().evaluate(&h).get("income").unwrap_err();
+        let e = engine
+            .on(files_case.date)
+            .unwrap()
+            .evaluate(&h)
+            .get("income")
+            .unwrap_err();
         assert!(e.to_string().contains("no entry for row \"7\""), "{e}");
-        let empty = Household { members: Vec::new(), ..h };
-        let e = engine.on(files_case.date).unwrap().evaluate(&empty).get("pcm").unwrap_err();
+        let empty = Household {
+            members: Vec::new(),
+            ..h
+        };
+        let e = engine
+            .on(files_case.date)
+            .unwrap()
+            .evaluate(&empty)
+            .get("pcm")
+            .unwrap_err();
         assert!(e.to_string().contains("division by zero"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod evaluators_agree {
+    use std::sync::Arc;
+
+    use super::columnar::{Column, Population};
+    use super::*;
+
+    /// The rp1 test households as one population, column by column.
+    fn population(engine: &Engine, households: &[Household]) -> Population {
+        let column = |values: Vec<&Value>| -> Arc<Column> {
+            Arc::new(match values.first() {
+                Some(Value::Bool(_)) => Column::Bool(values.iter().map(|v| matches!(v, Value::Bool(true))).collect()),
+                Some(Value::Text(_)) => Column::Text(values.iter().map(|v| if let Value::Text(t) = v { t.clone() } else { "".into() }).collect()),
+                Some(Value::Date(_)) => Column::Date(values.iter().map(|v| if let Value::Date(d) = v { *d } else { Default::default() }).collect()),
+                _ => Column::Num(values.iter().map(|v| if let Value::Num(n) = v { *n } else { Default::default() }).collect()),
+            })
+        };
+        let mut pop = Population { households: households.len(), ..Population::default() };
+        let n_in = |e: Entity| engine.inputs(e).count();
+        pop.inputs[0] = (0..n_in(Entity::Household)).map(|i| column(households.iter().map(|h| &h.inputs[i]).collect())).collect();
+        let members: Vec<(u32, &Vec<Value>)> = households.iter().enumerate().flat_map(|(h, x)| x.members.iter().map(move |m| (h as u32, m))).collect();
+        let supporters: Vec<(u32, &Vec<Value>)> = households.iter().enumerate().flat_map(|(h, x)| x.supporters.iter().map(move |m| (h as u32, m))).collect();
+        pop.inputs[1] = (0..n_in(Entity::Person)).map(|i| column(members.iter().map(|(_, m)| &m[i]).collect())).collect();
+        pop.inputs[2] = (0..n_in(Entity::Supporter)).map(|i| column(supporters.iter().map(|(_, m)| &m[i]).collect())).collect();
+        pop.person_household = members.iter().map(|(h, _)| *h).collect();
+        pop.supporter_household = supporters.iter().map(|(h, _)| *h).collect();
+        pop
+    }
+
+    #[test]
+    fn column_and_household_evaluation_give_the_same_values() {
+        let engine = shipped_engine("rp1").unwrap().unwrap();
+        let households: Vec<Household> = engine
+            .pack
+            .tests
+            .iter()
+            .map(|t| Household {
+                inputs: testing::row(&engine, Entity::Household, &t.household).unwrap(),
+                members: t.members.iter().map(|m| testing::row(&engine, Entity::Person, m).unwrap()).collect(),
+                supporters: t.supporters.iter().map(|m| testing::row(&engine, Entity::Supporter, m).unwrap()).collect(),
+            })
+            .collect();
+        let pop = population(&engine, &households);
+        let dated = engine.on(engine.pack.tests[0].date).unwrap();
+        let mut columns = dated.evaluate_population(&pop);
+        let names: Vec<String> = engine.pack.variables.iter().filter(|v| v.entity == Entity::Household).map(|v| v.name.clone()).collect();
+        assert!(names.len() >= 10);
+        for name in &names {
+            let col = columns.household(engine.household_var(name).unwrap()).unwrap();
+            for (i, h) in households.iter().enumerate() {
+                assert_eq!(col.get(i), dated.evaluate(h).get(name).unwrap(), "{name} of household {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_error_names_its_row_and_an_untaken_branch_is_no_error() {
+        let engine = shipped_engine("rp1").unwrap().unwrap();
+        let t = &engine.pack.tests[0];
+        let good = Household {
+            inputs: testing::row(&engine, Entity::Household, &t.household).unwrap(),
+            members: vec![testing::row(&engine, Entity::Person, &t.members[0]).unwrap()],
+            supporters: Vec::new(),
+        };
+        let empty = Household { members: Vec::new(), ..good.clone() };
+        let pop = population(&engine, &[good.clone(), empty]);
+        let dated = engine.on(t.date).unwrap();
+        let mut ev = dated.evaluate_population(&pop);
+        // amount divides only where eligible; the empty household's pcm divides by zero.
+        assert!(ev.household(engine.household_var("amount").unwrap()).is_ok());
+        let e = ev.household(engine.household_var("pcm").unwrap()).unwrap_err();
+        assert_eq!((e.row, e.variable.as_str(), e.msg.as_str()), (1, "pcm", "division by zero"));
     }
 }

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
+use jiuzhu_policy::columnar::{Column, Population};
 use jiuzhu_policy::pack::{self, Files};
 use jiuzhu_policy::testing::{parse_input, run_tests};
-use jiuzhu_policy::{Engine, Entity, Household, Value};
+use jiuzhu_policy::{Engine, Entity, Household, InputType, Value};
 
 /// A pack by shipped name or folder path, with its parents resolved the same way.
 pub fn load_engine(pack_arg: &str) -> Result<Engine> {
@@ -175,6 +176,26 @@ pub fn eval(pack_arg: &str, date: NaiveDate, file: &Path, explain: bool) -> Resu
     Ok(())
 }
 
+/// Opens a CSV file for streaming: its column positions and a record reader.
+fn open_csv(
+    dir: &Path,
+    name: &str,
+) -> Result<(HashMap<String, usize>, csv::Reader<std::fs::File>)> {
+    let path = dir.join(name);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_path(&path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let columns = reader
+        .headers()
+        .with_context(|| format!("{name}: header"))?
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.trim().to_string(), i))
+        .collect();
+    Ok((columns, reader))
+}
+
 /// A CSV file as (line, fields) with its header's column positions.
 struct Csv {
     name: String,
@@ -222,38 +243,98 @@ impl Csv {
     }
 }
 
-/// Reads one entity's inputs from a row: each input from the column of the same name.
-fn inputs_of(
+/// Builds one typed column from text cells.
+struct ColumnBuilder {
+    ty: InputType,
+    num: Vec<rust_decimal::Decimal>,
+    flag: Vec<bool>,
+    text: Vec<std::sync::Arc<str>>,
+    date: Vec<NaiveDate>,
+    interned: HashMap<String, std::sync::Arc<str>>,
+}
+
+impl ColumnBuilder {
+    fn new(ty: InputType, n: usize) -> ColumnBuilder {
+        let mut b = ColumnBuilder {
+            ty,
+            num: Vec::new(),
+            flag: Vec::new(),
+            text: Vec::new(),
+            date: Vec::new(),
+            interned: HashMap::new(),
+        };
+        match ty {
+            InputType::Bool => b.flag.reserve(n),
+            InputType::Text => b.text.reserve(n),
+            InputType::Date => b.date.reserve(n),
+            _ => b.num.reserve(n),
+        }
+        b
+    }
+
+    fn push(&mut self, cell: &str) -> Result<(), String> {
+        if self.ty == InputType::Text {
+            let t = cell.trim();
+            let v = match self.interned.get(t) {
+                Some(v) => v.clone(),
+                None => {
+                    let v: std::sync::Arc<str> = t.into();
+                    self.interned.insert(t.to_string(), v.clone());
+                    v
+                }
+            };
+            self.text.push(v);
+            return Ok(());
+        }
+        match parse_input(self.ty, cell)? {
+            Value::Num(x) => self.num.push(x),
+            Value::Bool(x) => self.flag.push(x),
+            Value::Date(x) => self.date.push(x),
+            Value::Text(x) => self.text.push(x),
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> std::sync::Arc<Column> {
+        std::sync::Arc::new(match self.ty {
+            InputType::Bool => Column::Bool(self.flag),
+            InputType::Text => Column::Text(self.text),
+            InputType::Date => Column::Date(self.date),
+            _ => Column::Num(self.num),
+        })
+    }
+}
+
+/// Where an entity's input comes from: a column of the entity's file, or of params.csv.
+enum Source {
+    Own(usize),
+    Params(usize),
+}
+
+fn sources(
     engine: &Engine,
     e: Entity,
     csv: &Csv,
-    extra: Option<(&Csv, usize)>,
-    line: usize,
-    rec: &csv::StringRecord,
-    errors: &mut Vec<String>,
-) -> Vec<Value> {
-    let mut out = Vec::new();
-    for (name, ty) in engine.inputs(e) {
-        let (file, cell) = match csv.columns.get(name) {
-            Some(i) => (&csv.name, rec.get(*i).unwrap_or("")),
-            None => match extra.and_then(|(p, row)| p.columns.get(name).map(|i| (p, row, *i))) {
-                Some((p, row, i)) => (&p.name, p.rows[row].1.get(i).unwrap_or("")),
-                None => {
-                    errors.push(format!("{}: no column {name} for input {name}", csv.name));
-                    return out;
-                }
-            },
-        };
-        match parse_input(ty, cell) {
-            Ok(v) => out.push(v),
-            Err(m) => errors.push(format!("{file}:{line}: {name}: {m}")),
-        }
-    }
-    out
+    params: Option<&Csv>,
+) -> Result<Vec<(String, InputType, Source)>> {
+    engine
+        .inputs(e)
+        .map(|(name, ty)| {
+            let src = match csv.columns.get(name) {
+                Some(i) => Source::Own(*i),
+                None => match params.and_then(|p| p.columns.get(name)) {
+                    Some(i) => Source::Params(*i),
+                    None => bail!("{}: missing column {name} (an input of the pack)", csv.name),
+                },
+            };
+            Ok((name.to_string(), ty, src))
+        })
+        .collect()
 }
 
 /// `jiuzhu policy run`: workload P's files in `dir` → `out` (household_id then the pack's
-/// outputs, sorted by household_id). Any bad row stops the run with every error listed.
+/// outputs, sorted by household_id). Any bad row stops the run with every error listed,
+/// and nothing is written.
 pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<usize> {
     let engine = load_engine(pack_arg)?;
     if engine.pack.outputs.is_empty() {
@@ -261,8 +342,6 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<us
     }
     let params = read_csv(dir, "params.csv")?;
     let households = read_csv(dir, "households.csv")?;
-    let persons = read_csv(dir, "persons.csv")?;
-    let supporters = read_csv(dir, "supporters.csv")?;
     let mut errors = Vec::new();
     let county_col = params.col("county_code")?;
     let county: HashMap<&str, usize> = params
@@ -273,11 +352,19 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<us
         .collect();
     let hid = households.col("household_id")?;
     let region = households.col("region_code")?;
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(households.rows.len());
-    let mut list: Vec<(String, Household)> = Vec::with_capacity(households.rows.len());
-    let mut lines = Vec::with_capacity(households.rows.len());
+
+    let mut pop = Population::default();
+    // Households.
+    let hsrc = sources(&engine, Entity::Household, &households, Some(&params))?;
+    let mut builders: Vec<ColumnBuilder> = hsrc
+        .iter()
+        .map(|(_, ty, _)| ColumnBuilder::new(*ty, households.rows.len()))
+        .collect();
+    let mut index: HashMap<&str, u32> = HashMap::with_capacity(households.rows.len());
+    let mut ids: Vec<&str> = Vec::with_capacity(households.rows.len());
+    let mut lines: Vec<usize> = Vec::with_capacity(households.rows.len());
     for (line, rec) in &households.rows {
-        let id = rec.get(hid).unwrap_or("").to_string();
+        let id = rec.get(hid).unwrap_or("");
         let code = rec.get(region).unwrap_or("");
         let Some(prow) = county.get(code.get(..6).unwrap_or("")) else {
             errors.push(format!(
@@ -286,54 +373,106 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<us
             ));
             continue;
         };
-        if index.insert(id.clone(), list.len()).is_some() {
+        if index.insert(id, ids.len() as u32).is_some() {
             errors.push(format!(
                 "households.csv:{line}: household_id: duplicate {id}"
             ));
             continue;
         }
-        let inputs = inputs_of(
-            &engine,
-            Entity::Household,
-            &households,
-            Some((&params, *prow)),
-            *line,
-            rec,
-            &mut errors,
-        );
-        list.push((
-            id,
-            Household {
-                inputs,
-                ..Household::default()
-            },
-        ));
+        for ((name, _, src), b) in hsrc.iter().zip(builders.iter_mut()) {
+            let (file, l, cell) = match src {
+                Source::Own(i) => ("households.csv", *line, rec.get(*i).unwrap_or("")),
+                Source::Params(i) => (
+                    "params.csv",
+                    params.rows[*prow].0,
+                    params.rows[*prow].1.get(*i).unwrap_or(""),
+                ),
+            };
+            if let Err(m) = b.push(cell) {
+                errors.push(format!("{file}:{l}: {name}: {m}"));
+            }
+        }
+        ids.push(id);
         lines.push(*line);
     }
-    for (csv, entity) in [(&persons, Entity::Person), (&supporters, Entity::Supporter)] {
-        let col = csv.col("household_id")?;
-        for (line, rec) in &csv.rows {
+    pop.households = ids.len();
+    pop.inputs[0] = builders.into_iter().map(ColumnBuilder::finish).collect();
+    // Persons and supporters.
+    let mut members = vec![0u32; ids.len()];
+    for (file, entity) in [
+        ("persons.csv", Entity::Person),
+        ("supporters.csv", Entity::Supporter),
+    ] {
+        let (columns, mut reader) = open_csv(dir, file)?;
+        let head = Csv {
+            name: file.to_string(),
+            columns,
+            rows: Vec::new(),
+        };
+        let col = head.col("household_id")?;
+        let src = sources(&engine, entity, &head, None)?;
+        let mut builders: Vec<ColumnBuilder> = src
+            .iter()
+            .map(|(_, ty, _)| ColumnBuilder::new(*ty, 0))
+            .collect();
+        let mut parents = Vec::new();
+        let mut rec = csv::StringRecord::new();
+        // Rows of one household usually follow each other: remember the last lookup.
+        let mut last: Option<(String, u32)> = None;
+        loop {
+            match reader.read_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => bail!(
+                    "{file}:{}: {e}",
+                    e.position().map(|p| p.line()).unwrap_or(0)
+                ),
+            }
+            let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
             let id = rec.get(col).unwrap_or("");
-            let Some(&i) = index.get(id) else {
-                errors.push(format!(
-                    "{}:{line}: household_id: {id} is not in households.csv",
-                    csv.name
-                ));
-                continue;
+            let h = match &last {
+                Some((l, h)) if l == id => *h,
+                _ => match index.get(id) {
+                    Some(&h) => {
+                        last = Some((id.to_string(), h));
+                        h
+                    }
+                    None => {
+                        errors.push(format!(
+                            "{file}:{line}: household_id: {id} is not in households.csv"
+                        ));
+                        continue;
+                    }
+                },
             };
-            let values = inputs_of(&engine, entity, csv, None, *line, rec, &mut errors);
-            let h = &mut list[i].1;
+            for ((name, _, s), b) in src.iter().zip(builders.iter_mut()) {
+                let Source::Own(i) = s else { continue };
+                if let Err(m) = b.push(rec.get(*i).unwrap_or("")) {
+                    errors.push(format!("{file}:{line}: {name}: {m}"));
+                }
+            }
             if entity == Entity::Person {
-                h.members.push(values)
-            } else {
-                h.supporters.push(values)
+                members[h as usize] += 1;
+            }
+            parents.push(h);
+        }
+        let cols = builders.into_iter().map(ColumnBuilder::finish).collect();
+        match entity {
+            Entity::Person => {
+                pop.inputs[1] = cols;
+                pop.person_household = parents;
+            }
+            _ => {
+                pop.inputs[2] = cols;
+                pop.supporter_household = parents;
             }
         }
     }
-    for ((id, h), line) in list.iter().zip(&lines) {
-        if h.members.is_empty() {
+    for (i, n) in members.iter().enumerate() {
+        if *n == 0 {
             errors.push(format!(
-                "households.csv:{line}: household {id} has no members in persons.csv"
+                "households.csv:{}: household {} has no members in persons.csv",
+                lines[i], ids[i]
             ));
         }
     }
@@ -350,71 +489,46 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<us
                 .join("\n")
         );
     }
-    list.sort_by(|a, b| a.0.cmp(&b.0));
     let dated = engine.on(date).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let slots: Vec<(usize, u32)> = engine
-        .pack
-        .outputs
-        .iter()
-        .map(|o| {
-            (
-                engine.household_var(&o.name).expect("checked at load"),
-                o.decimals,
+    let mut ev = dated.evaluate_population(&pop);
+    let mut columns = Vec::new();
+    for o in &engine.pack.outputs {
+        let slot = engine.household_var(&o.name).expect("checked at load");
+        let col = ev.household(slot).map_err(|e| {
+            anyhow::anyhow!(
+                "households.csv:{}: household {}: {}: {}",
+                lines[e.row],
+                ids[e.row],
+                e.variable,
+                e.msg
             )
-        })
-        .collect();
-    // Two halves on the two cores; each returns its lines in order.
-    let evaluate = |chunk: &[(String, Household)]| -> Result<Vec<u8>, String> {
-        let mut buf = Vec::with_capacity(chunk.len() * 32);
-        for (id, h) in chunk {
-            let mut ev = dated.evaluate(h);
-            buf.extend_from_slice(id.as_bytes());
-            for (slot, decimals) in &slots {
-                let v = ev
-                    .household(*slot)
-                    .map_err(|e| format!("household {id}: {e}"))?;
-                buf.push(b',');
-                buf.extend_from_slice(v.format(*decimals).as_bytes());
-            }
-            buf.push(b'\n');
-        }
-        Ok(buf)
-    };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .max(1);
-    let chunk = list.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<Vec<u8>, String>> = std::thread::scope(|s| {
-        let handles: Vec<_> = list
-            .chunks(chunk)
-            .map(|c| s.spawn(move || evaluate(c)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("evaluation panicked".into()))
-            })
-            .collect()
-    });
-    let parts: Vec<Vec<u8>> = parts
-        .into_iter()
-        .collect::<Result<_, String>>()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        })?;
+        columns.push((col, o.decimals));
+    }
+    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+    if !ids.windows(2).all(|w| w[0] <= w[1]) {
+        order.sort_unstable_by(|a, b| ids[*a as usize].cmp(ids[*b as usize]));
+    }
     let tmp = out.with_extension("csv.tmp");
-    let mut file = std::io::BufWriter::new(
+    let mut file = std::io::BufWriter::with_capacity(
+        1 << 20,
         std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
     );
     let header: Vec<&str> = std::iter::once("household_id")
         .chain(engine.pack.outputs.iter().map(|o| o.name.as_str()))
         .collect();
     writeln!(file, "{}", header.join(","))?;
-    for p in parts {
-        file.write_all(&p)?;
+    for r in order {
+        let r = r as usize;
+        file.write_all(ids[r].as_bytes())?;
+        for (col, decimals) in &columns {
+            file.write_all(b",")?;
+            file.write_all(col.get(r).format(*decimals).as_bytes())?;
+        }
+        file.write_all(b"\n")?;
     }
     file.flush()?;
     drop(file);
     std::fs::rename(&tmp, out)?;
-    Ok(list.len())
+    Ok(ids.len())
 }

@@ -1,0 +1,609 @@
+//! Column-at-a-time evaluation of a whole population: each variable is computed once over
+//! every household, person or supporter, as a column. Same formulas and the same exact
+//! decimals as the one-household evaluator ([`crate::engine::Evaluation`]), which remains
+//! the one that explains; a test checks the two agree.
+//!
+//! Errors are kept per row (division by zero, a table without the entry) and only count
+//! where the value is used, so an error in the branch of an `if` that a row does not take
+//! is no error, as in the one-household evaluator.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::engine::{Agg, C, Dated, ParamAt, Ref, Value, idx, key};
+use crate::expr::BinOp;
+use crate::pack::Entity;
+
+/// One column of values.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Column {
+    Num(Vec<Decimal>),
+    Bool(Vec<bool>),
+    Text(Vec<Arc<str>>),
+    Date(Vec<NaiveDate>),
+}
+
+impl Column {
+    fn len(&self) -> usize {
+        match self {
+            Column::Num(v) => v.len(),
+            Column::Bool(v) => v.len(),
+            Column::Text(v) => v.len(),
+            Column::Date(v) => v.len(),
+        }
+    }
+
+    /// The value of one row.
+    pub fn get(&self, i: usize) -> Value {
+        match self {
+            Column::Num(v) => Value::Num(v[i]),
+            Column::Bool(v) => Value::Bool(v[i]),
+            Column::Text(v) => Value::Text(v[i].clone()),
+            Column::Date(v) => Value::Date(v[i]),
+        }
+    }
+
+    fn broadcast(v: &Value, n: usize) -> Column {
+        match v {
+            Value::Num(x) => Column::Num(vec![*x; n]),
+            Value::Bool(x) => Column::Bool(vec![*x; n]),
+            Value::Text(x) => Column::Text(vec![x.clone(); n]),
+            Value::Date(x) => Column::Date(vec![*x; n]),
+        }
+    }
+
+    fn gather(&self, rows: &[u32]) -> Column {
+        match self {
+            Column::Num(v) => Column::Num(rows.iter().map(|r| v[*r as usize]).collect()),
+            Column::Bool(v) => Column::Bool(rows.iter().map(|r| v[*r as usize]).collect()),
+            Column::Text(v) => Column::Text(rows.iter().map(|r| v[*r as usize].clone()).collect()),
+            Column::Date(v) => Column::Date(rows.iter().map(|r| v[*r as usize]).collect()),
+        }
+    }
+}
+
+/// A cell as a hashable key.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Cell {
+    Num(Decimal),
+    Bool(bool),
+    Text(Arc<str>),
+    Date(NaiveDate),
+}
+
+impl Cell {
+    fn of(c: &Column, i: usize) -> Cell {
+        match c {
+            Column::Num(v) => Cell::Num(v[i].normalize()),
+            Column::Bool(v) => Cell::Bool(v[i]),
+            Column::Text(v) => Cell::Text(v[i].clone()),
+            Column::Date(v) => Cell::Date(v[i]),
+        }
+    }
+}
+
+/// A population's inputs by entity, in the order of `Engine::inputs`, and the household
+/// row of each person and supporter.
+#[derive(Clone, Debug, Default)]
+pub struct Population {
+    pub households: usize,
+    pub inputs: [Vec<Arc<Column>>; 3],
+    pub person_household: Vec<u32>,
+    pub supporter_household: Vec<u32>,
+}
+
+impl Population {
+    fn rows(&self, e: Entity) -> usize {
+        match e {
+            Entity::Household => self.households,
+            Entity::Person => self.person_household.len(),
+            Entity::Supporter => self.supporter_household.len(),
+        }
+    }
+    fn parents(&self, e: Entity) -> &[u32] {
+        match e {
+            Entity::Person => &self.person_household,
+            _ => &self.supporter_household,
+        }
+    }
+}
+
+/// Per-row error codes (0: none; otherwise 1 + index into the evaluation's messages).
+type Errs = Option<Arc<Vec<u32>>>;
+
+#[derive(Clone)]
+struct Ev {
+    col: Arc<Column>,
+    err: Errs,
+}
+
+fn nums(c: &Column) -> &[Decimal] {
+    match c {
+        Column::Num(v) => v,
+        _ => &[],
+    }
+}
+
+fn bools(c: &Column) -> &[bool] {
+    match c {
+        Column::Bool(v) => v,
+        _ => &[],
+    }
+}
+
+fn merge(a: &Errs, b: &Errs) -> Errs {
+    match (a, b) {
+        (None, None) => None,
+        (Some(x), None) | (None, Some(x)) => Some(x.clone()),
+        (Some(x), Some(y)) => Some(Arc::new(
+            x.iter()
+                .zip(y.iter())
+                .map(|(p, q)| if *p != 0 { *p } else { *q })
+                .collect(),
+        )),
+    }
+}
+
+/// The evaluation of a population on one date.
+pub struct PopulationEvaluation<'d> {
+    dated: &'d Dated<'d>,
+    pop: &'d Population,
+    cache: [Vec<Option<Ev>>; 3],
+    messages: Vec<String>,
+}
+
+/// A failed row: which household row, which variable, why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("household row {row}: {variable}: {msg}")]
+pub struct RowError {
+    pub row: usize,
+    pub variable: String,
+    pub msg: String,
+}
+
+impl<'d> Dated<'d> {
+    /// Evaluates variables over a whole population, on demand.
+    pub fn evaluate_population(&'d self, pop: &'d Population) -> PopulationEvaluation<'d> {
+        let e = self.engine;
+        PopulationEvaluation {
+            dated: self,
+            pop,
+            cache: [
+                vec![None; e.vars[0].len()],
+                vec![None; e.vars[1].len()],
+                vec![None; e.vars[2].len()],
+            ],
+            messages: Vec::new(),
+        }
+    }
+}
+
+impl PopulationEvaluation<'_> {
+    /// A household variable over every household, or the first row that failed.
+    pub fn household(&mut self, slot: usize) -> Result<Arc<Column>, RowError> {
+        let ev = self.var(Entity::Household, slot).map_err(|m| RowError {
+            row: 0,
+            variable: self.dated.engine.vars[0][slot].0.clone(),
+            msg: m,
+        })?;
+        if let Some(errs) = &ev.err
+            && let Some((row, code)) = errs.iter().enumerate().find(|(_, c)| **c != 0)
+        {
+            let msg = self.messages[*code as usize - 1].clone();
+            let (variable, msg) = msg
+                .split_once('\u{0}')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .unwrap_or_default();
+            return Err(RowError { row, variable, msg });
+        }
+        Ok(ev.col)
+    }
+
+    fn error(&mut self, variable: &str, msg: String) -> u32 {
+        self.messages.push(format!("{variable}\u{0}{msg}"));
+        self.messages.len() as u32
+    }
+
+    fn var(&mut self, ent: Entity, slot: usize) -> Result<Ev, String> {
+        if let Some(v) = &self.cache[idx(ent)][slot] {
+            return Ok(v.clone());
+        }
+        let engine = self.dated.engine;
+        let (name, c, _) = &engine.vars[idx(ent)][slot];
+        let v = self.eval(c, ent, name)?;
+        self.cache[idx(ent)][slot] = Some(v.clone());
+        Ok(v)
+    }
+
+    fn reference(&mut self, ent: Entity, r: Ref) -> Result<Ev, String> {
+        match r {
+            Ref::Input(i) => Ok(Ev {
+                col: self.pop.inputs[idx(ent)][i].clone(),
+                err: None,
+            }),
+            Ref::Var(i) => self.var(ent, i),
+        }
+    }
+
+    fn num_map(
+        &mut self,
+        a: &Ev,
+        name: &str,
+        f: impl Fn(Decimal) -> Result<Decimal, &'static str>,
+    ) -> Ev {
+        let mut errs: Vec<u32> = a.err.as_deref().cloned().unwrap_or_default();
+        let mut out = Vec::with_capacity(a.col.len());
+        let mut failed: Vec<(usize, &'static str)> = Vec::new();
+        for (i, x) in nums(&a.col).iter().enumerate() {
+            match f(*x) {
+                Ok(v) => out.push(v),
+                Err(m) => {
+                    out.push(Decimal::ZERO);
+                    failed.push((i, m));
+                }
+            }
+        }
+        if !failed.is_empty() {
+            errs.resize(out.len(), 0);
+            for (i, m) in failed {
+                if errs[i] == 0 {
+                    errs[i] = self.error(name, m.to_string());
+                }
+            }
+        }
+        Ev {
+            col: Arc::new(Column::Num(out)),
+            err: if errs.is_empty() {
+                None
+            } else {
+                Some(Arc::new(errs))
+            },
+        }
+    }
+
+    fn eval(&mut self, c: &C, ent: Entity, name: &str) -> Result<Ev, String> {
+        let n = self.pop.rows(ent);
+        Ok(match c {
+            C::Const(v) => Ev {
+                col: Arc::new(Column::broadcast(v, n)),
+                err: None,
+            },
+            C::Own(r) => self.reference(ent, *r)?,
+            C::Household(r) => {
+                let h = self.reference(Entity::Household, *r)?;
+                let parents = self.pop.parents(ent);
+                Ev {
+                    col: Arc::new(h.col.gather(parents)),
+                    err: h
+                        .err
+                        .map(|e| Arc::new(parents.iter().map(|p| e[*p as usize]).collect())),
+                }
+            }
+            C::Param(p) => match &self.dated.values[*p] {
+                Some(ParamAt::Scalar(_, x)) => Ev {
+                    col: Arc::new(Column::Num(vec![*x; n])),
+                    err: None,
+                },
+                _ => {
+                    return Err(format!(
+                        "parameter {} has no value on {}",
+                        self.dated.engine.pack.parameters[*p].name, self.dated.date
+                    ));
+                }
+            },
+            C::Table(p, r, k) => {
+                let table = match &self.dated.values[*p] {
+                    Some(ParamAt::Table(_, t)) => *t,
+                    _ => {
+                        return Err(format!(
+                            "parameter {} has no value on {}",
+                            self.dated.engine.pack.parameters[*p].name, self.dated.date
+                        ));
+                    }
+                };
+                let (rv, kv) = (self.eval(r, ent, name)?, self.eval(k, ent, name)?);
+                // Lookups are memoised by cell value: a table has a handful of keys.
+                let mut memo: HashMap<(Cell, Cell), Result<Decimal, String>> = HashMap::new();
+                let mut out = Vec::with_capacity(n);
+                let mut errs = merge(&rv.err, &kv.err)
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or_else(|| vec![0; n]);
+                let pname = self.dated.engine.pack.parameters[*p].name.clone();
+                for (i, err) in errs.iter_mut().enumerate() {
+                    let found = memo.entry((Cell::of(&rv.col, i), Cell::of(&kv.col, i))).or_insert_with(|| {
+                        let (a, b) = (key(&rv.col.get(i)), key(&kv.col.get(i)));
+                        table
+                            .get(&a)
+                            .and_then(|cols| cols.get(&b))
+                            .copied()
+                            .ok_or_else(|| format!("{name}\u{0}table {pname} has no entry for row {a:?}, column {b:?}"))
+                    });
+                    match found {
+                        Ok(x) => out.push(*x),
+                        Err(m) => {
+                            out.push(Decimal::ZERO);
+                            if *err == 0 {
+                                self.messages.push(m.clone());
+                                *err = self.messages.len() as u32;
+                            }
+                        }
+                    }
+                }
+                let any = errs.iter().any(|e| *e != 0);
+                Ev {
+                    col: Arc::new(Column::Num(out)),
+                    err: any.then(|| Arc::new(errs)),
+                }
+            }
+            C::Neg(a) => {
+                let a = self.eval(a, ent, name)?;
+                Ev {
+                    col: Arc::new(Column::Num(nums(&a.col).iter().map(|x| -*x).collect())),
+                    err: a.err,
+                }
+            }
+            C::Not(a) => {
+                let a = self.eval(a, ent, name)?;
+                Ev {
+                    col: Arc::new(Column::Bool(bools(&a.col).iter().map(|x| !*x).collect())),
+                    err: a.err,
+                }
+            }
+            C::Bin(op, a, b) => {
+                let (a, b) = (self.eval(a, ent, name)?, self.eval(b, ent, name)?);
+                match op {
+                    BinOp::And | BinOp::Or => {
+                        let (x, y) = (bools(&a.col), bools(&b.col));
+                        let and = *op == BinOp::And;
+                        let col = x
+                            .iter()
+                            .zip(y)
+                            .map(|(p, q)| if and { *p && *q } else { *p || *q })
+                            .collect();
+                        // The right side's error counts only where the left does not decide.
+                        let err = match (&a.err, &b.err) {
+                            (_, None) => a.err.clone(),
+                            (ea, Some(eb)) => Some(Arc::new(
+                                (0..x.len())
+                                    .map(|i| {
+                                        let ea = ea.as_ref().map(|e| e[i]).unwrap_or(0);
+                                        if ea != 0 {
+                                            ea
+                                        } else if x[i] != and {
+                                            0
+                                        } else {
+                                            eb[i]
+                                        }
+                                    })
+                                    .collect(),
+                            )),
+                        };
+                        Ev {
+                            col: Arc::new(Column::Bool(col)),
+                            err,
+                        }
+                    }
+                    BinOp::Eq | BinOp::Ne => {
+                        let eq: Vec<bool> = match (&*a.col, &*b.col) {
+                            (Column::Num(x), Column::Num(y)) => {
+                                x.iter().zip(y).map(|(p, q)| p == q).collect()
+                            }
+                            (Column::Bool(x), Column::Bool(y)) => {
+                                x.iter().zip(y).map(|(p, q)| p == q).collect()
+                            }
+                            (Column::Text(x), Column::Text(y)) => {
+                                x.iter().zip(y).map(|(p, q)| p == q).collect()
+                            }
+                            (Column::Date(x), Column::Date(y)) => {
+                                x.iter().zip(y).map(|(p, q)| p == q).collect()
+                            }
+                            _ => vec![false; n],
+                        };
+                        let ne = *op == BinOp::Ne;
+                        Ev {
+                            col: Arc::new(Column::Bool(eq.into_iter().map(|e| e != ne).collect())),
+                            err: merge(&a.err, &b.err),
+                        }
+                    }
+                    BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                        let (x, y) = (nums(&a.col), nums(&b.col));
+                        let col = x
+                            .iter()
+                            .zip(y)
+                            .map(|(p, q)| match op {
+                                BinOp::Lt => p < q,
+                                BinOp::Le => p <= q,
+                                BinOp::Gt => p > q,
+                                _ => p >= q,
+                            })
+                            .collect();
+                        Ev {
+                            col: Arc::new(Column::Bool(col)),
+                            err: merge(&a.err, &b.err),
+                        }
+                    }
+                    _ => {
+                        let err = merge(&a.err, &b.err);
+                        let (x, y) = (nums(&a.col), nums(&b.col));
+                        let mut out = Vec::with_capacity(n);
+                        let mut failed = Vec::new();
+                        for i in 0..x.len() {
+                            let r = match op {
+                                BinOp::Add => x[i].checked_add(y[i]).ok_or("overflow"),
+                                BinOp::Sub => x[i].checked_sub(y[i]).ok_or("overflow"),
+                                BinOp::Mul => x[i].checked_mul(y[i]).ok_or("overflow"),
+                                _ if y[i].is_zero() => Err("division by zero"),
+                                _ => x[i].checked_div(y[i]).ok_or("overflow"),
+                            };
+                            match r {
+                                Ok(v) => out.push(v),
+                                Err(m) => {
+                                    out.push(Decimal::ZERO);
+                                    failed.push((i, m));
+                                }
+                            }
+                        }
+                        let mut err = err;
+                        if !failed.is_empty() {
+                            let mut e = err.as_deref().cloned().unwrap_or_else(|| vec![0; n]);
+                            for (i, m) in failed {
+                                if e[i] == 0 {
+                                    e[i] = self.error(name, m.to_string());
+                                }
+                            }
+                            err = Some(Arc::new(e));
+                        }
+                        Ev {
+                            col: Arc::new(Column::Num(out)),
+                            err,
+                        }
+                    }
+                }
+            }
+            C::If(c0, a, b) => {
+                let (c0, a, b) = (
+                    self.eval(c0, ent, name)?,
+                    self.eval(a, ent, name)?,
+                    self.eval(b, ent, name)?,
+                );
+                let cond = bools(&c0.col);
+                let col = match (&*a.col, &*b.col) {
+                    (Column::Num(x), Column::Num(y)) => {
+                        Column::Num((0..n).map(|i| if cond[i] { x[i] } else { y[i] }).collect())
+                    }
+                    (Column::Bool(x), Column::Bool(y)) => {
+                        Column::Bool((0..n).map(|i| if cond[i] { x[i] } else { y[i] }).collect())
+                    }
+                    (Column::Text(x), Column::Text(y)) => Column::Text(
+                        (0..n)
+                            .map(|i| if cond[i] { x[i].clone() } else { y[i].clone() })
+                            .collect(),
+                    ),
+                    (Column::Date(x), Column::Date(y)) => {
+                        Column::Date((0..n).map(|i| if cond[i] { x[i] } else { y[i] }).collect())
+                    }
+                    _ => return Err("if(): branches of different types".into()),
+                };
+                let err = if c0.err.is_none() && a.err.is_none() && b.err.is_none() {
+                    None
+                } else {
+                    let at = |e: &Errs, i: usize| e.as_ref().map(|e| e[i]).unwrap_or(0);
+                    Some(Arc::new(
+                        (0..n)
+                            .map(|i| {
+                                let ec = at(&c0.err, i);
+                                if ec != 0 {
+                                    ec
+                                } else if cond[i] {
+                                    at(&a.err, i)
+                                } else {
+                                    at(&b.err, i)
+                                }
+                            })
+                            .collect(),
+                    ))
+                };
+                Ev {
+                    col: Arc::new(col),
+                    err,
+                }
+            }
+            C::Max(cs) | C::Min(cs) => {
+                let max = matches!(c, C::Max(_));
+                let mut acc = self.eval(&cs[0], ent, name)?;
+                for x in &cs[1..] {
+                    let y = self.eval(x, ent, name)?;
+                    let col = nums(&acc.col)
+                        .iter()
+                        .zip(nums(&y.col))
+                        .map(|(p, q)| if max { *p.max(q) } else { *p.min(q) })
+                        .collect();
+                    acc = Ev {
+                        col: Arc::new(Column::Num(col)),
+                        err: merge(&acc.err, &y.err),
+                    };
+                }
+                acc
+            }
+            C::Round(a, places) => {
+                let a = self.eval(a, ent, name)?;
+                let p = *places;
+                self.num_map(&a, name, |x| {
+                    Ok(x.round_dp_with_strategy(p, RoundingStrategy::MidpointAwayFromZero))
+                })
+            }
+            C::Age(a) => {
+                let a = self.eval(a, ent, name)?;
+                let on = self.dated.date;
+                let col = match &*a.col {
+                    Column::Date(d) => d
+                        .iter()
+                        .map(|b| Decimal::from(jiuzhu_domain::age_on(*b, on)))
+                        .collect(),
+                    _ => return Err("age() of something that is not a date".into()),
+                };
+                Ev {
+                    col: Arc::new(Column::Num(col)),
+                    err: a.err,
+                }
+            }
+            C::Agg(agg, g, inner) => {
+                let parents = self.pop.parents(*g).to_vec();
+                let households = self.pop.households;
+                match agg {
+                    Agg::Count => {
+                        let mut out = vec![Decimal::ZERO; households];
+                        for p in &parents {
+                            out[*p as usize] += Decimal::ONE;
+                        }
+                        Ev {
+                            col: Arc::new(Column::Num(out)),
+                            err: None,
+                        }
+                    }
+                    _ => {
+                        let v =
+                            self.eval(inner.as_deref().expect("aggregate has a body"), *g, name)?;
+                        let mut err = None;
+                        if let Some(e) = &v.err {
+                            let mut h = vec![0u32; households];
+                            for (i, p) in parents.iter().enumerate() {
+                                if h[*p as usize] == 0 {
+                                    h[*p as usize] = e[i];
+                                }
+                            }
+                            err = Some(Arc::new(h));
+                        }
+                        let col = match agg {
+                            Agg::Sum => {
+                                let mut out = vec![Decimal::ZERO; households];
+                                for (x, p) in nums(&v.col).iter().zip(&parents) {
+                                    out[*p as usize] += *x;
+                                }
+                                Column::Num(out)
+                            }
+                            _ => {
+                                let any = *agg == Agg::Any;
+                                let mut out = vec![!any; households];
+                                for (x, p) in bools(&v.col).iter().zip(&parents) {
+                                    if *x == any {
+                                        out[*p as usize] = any;
+                                    }
+                                }
+                                Column::Bool(out)
+                            }
+                        };
+                        Ev {
+                            col: Arc::new(col),
+                            err,
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
