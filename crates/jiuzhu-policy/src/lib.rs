@@ -238,19 +238,74 @@ mod evaluators_agree {
     fn population(engine: &Engine, households: &[Household]) -> Population {
         let column = |values: Vec<&Value>| -> Arc<Column> {
             Arc::new(match values.first() {
-                Some(Value::Bool(_)) => Column::Bool(values.iter().map(|v| matches!(v, Value::Bool(true))).collect()),
-                Some(Value::Text(_)) => Column::Text(values.iter().map(|v| if let Value::Text(t) = v { t.clone() } else { "".into() }).collect()),
-                Some(Value::Date(_)) => Column::Date(values.iter().map(|v| if let Value::Date(d) = v { *d } else { Default::default() }).collect()),
-                _ => Column::Num(values.iter().map(|v| if let Value::Num(n) = v { *n } else { Default::default() }).collect()),
+                Some(Value::Bool(_)) => Column::Bool(
+                    values
+                        .iter()
+                        .map(|v| matches!(v, Value::Bool(true)))
+                        .collect(),
+                ),
+                Some(Value::Text(_)) => Column::Text(
+                    values
+                        .iter()
+                        .map(|v| {
+                            if let Value::Text(t) = v {
+                                t.clone()
+                            } else {
+                                "".into()
+                            }
+                        })
+                        .collect(),
+                ),
+                Some(Value::Date(_)) => Column::Date(
+                    values
+                        .iter()
+                        .map(|v| {
+                            if let Value::Date(d) = v {
+                                *d
+                            } else {
+                                Default::default()
+                            }
+                        })
+                        .collect(),
+                ),
+                _ => Column::Num(
+                    values
+                        .iter()
+                        .map(|v| {
+                            if let Value::Num(n) = v {
+                                *n
+                            } else {
+                                Default::default()
+                            }
+                        })
+                        .collect(),
+                ),
             })
         };
-        let mut pop = Population { households: households.len(), ..Population::default() };
+        let mut pop = Population {
+            households: households.len(),
+            ..Population::default()
+        };
         let n_in = |e: Entity| engine.inputs(e).count();
-        pop.inputs[0] = (0..n_in(Entity::Household)).map(|i| column(households.iter().map(|h| &h.inputs[i]).collect())).collect();
-        let members: Vec<(u32, &Vec<Value>)> = households.iter().enumerate().flat_map(|(h, x)| x.members.iter().map(move |m| (h as u32, m))).collect();
-        let supporters: Vec<(u32, &Vec<Value>)> = households.iter().enumerate().flat_map(|(h, x)| x.supporters.iter().map(move |m| (h as u32, m))).collect();
-        pop.inputs[1] = (0..n_in(Entity::Person)).map(|i| column(members.iter().map(|(_, m)| &m[i]).collect())).collect();
-        pop.inputs[2] = (0..n_in(Entity::Supporter)).map(|i| column(supporters.iter().map(|(_, m)| &m[i]).collect())).collect();
+        pop.inputs[0] = (0..n_in(Entity::Household))
+            .map(|i| column(households.iter().map(|h| &h.inputs[i]).collect()))
+            .collect();
+        let members: Vec<(u32, &Vec<Value>)> = households
+            .iter()
+            .enumerate()
+            .flat_map(|(h, x)| x.members.iter().map(move |m| (h as u32, m)))
+            .collect();
+        let supporters: Vec<(u32, &Vec<Value>)> = households
+            .iter()
+            .enumerate()
+            .flat_map(|(h, x)| x.supporters.iter().map(move |m| (h as u32, m)))
+            .collect();
+        pop.inputs[1] = (0..n_in(Entity::Person))
+            .map(|i| column(members.iter().map(|(_, m)| &m[i]).collect()))
+            .collect();
+        pop.inputs[2] = (0..n_in(Entity::Supporter))
+            .map(|i| column(supporters.iter().map(|(_, m)| &m[i]).collect()))
+            .collect();
         pop.person_household = members.iter().map(|(h, _)| *h).collect();
         pop.supporter_household = supporters.iter().map(|(h, _)| *h).collect();
         pop
@@ -265,19 +320,39 @@ mod evaluators_agree {
             .iter()
             .map(|t| Household {
                 inputs: testing::row(&engine, Entity::Household, &t.household).unwrap(),
-                members: t.members.iter().map(|m| testing::row(&engine, Entity::Person, m).unwrap()).collect(),
-                supporters: t.supporters.iter().map(|m| testing::row(&engine, Entity::Supporter, m).unwrap()).collect(),
+                members: t
+                    .members
+                    .iter()
+                    .map(|m| testing::row(&engine, Entity::Person, m).unwrap())
+                    .collect(),
+                supporters: t
+                    .supporters
+                    .iter()
+                    .map(|m| testing::row(&engine, Entity::Supporter, m).unwrap())
+                    .collect(),
             })
             .collect();
         let pop = population(&engine, &households);
         let dated = engine.on(engine.pack.tests[0].date).unwrap();
         let mut columns = dated.evaluate_population(&pop);
-        let names: Vec<String> = engine.pack.variables.iter().filter(|v| v.entity == Entity::Household).map(|v| v.name.clone()).collect();
+        let names: Vec<String> = engine
+            .pack
+            .variables
+            .iter()
+            .filter(|v| v.entity == Entity::Household)
+            .map(|v| v.name.clone())
+            .collect();
         assert!(names.len() >= 10);
         for name in &names {
-            let col = columns.household(engine.household_var(name).unwrap()).unwrap();
+            let col = columns
+                .household(engine.household_var(name).unwrap())
+                .unwrap();
             for (i, h) in households.iter().enumerate() {
-                assert_eq!(col.get(i), dated.evaluate(h).get(name).unwrap(), "{name} of household {i}");
+                assert_eq!(
+                    col.get(i),
+                    dated.evaluate(h).get(name).unwrap(),
+                    "{name} of household {i}"
+                );
             }
         }
     }
@@ -291,13 +366,24 @@ mod evaluators_agree {
             members: vec![testing::row(&engine, Entity::Person, &t.members[0]).unwrap()],
             supporters: Vec::new(),
         };
-        let empty = Household { members: Vec::new(), ..good.clone() };
+        let empty = Household {
+            members: Vec::new(),
+            ..good.clone()
+        };
         let pop = population(&engine, &[good.clone(), empty]);
         let dated = engine.on(t.date).unwrap();
         let mut ev = dated.evaluate_population(&pop);
         // amount divides only where eligible; the empty household's pcm divides by zero.
-        assert!(ev.household(engine.household_var("amount").unwrap()).is_ok());
-        let e = ev.household(engine.household_var("pcm").unwrap()).unwrap_err();
-        assert_eq!((e.row, e.variable.as_str(), e.msg.as_str()), (1, "pcm", "division by zero"));
+        assert!(
+            ev.household(engine.household_var("amount").unwrap())
+                .is_ok()
+        );
+        let e = ev
+            .household(engine.household_var("pcm").unwrap())
+            .unwrap_err();
+        assert_eq!(
+            (e.row, e.variable.as_str(), e.msg.as_str()),
+            (1, "pcm", "division by zero")
+        );
     }
 }

@@ -1,0 +1,320 @@
+//! The `jiuzhu policy` command-line contracts, run on the built binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_jiuzhu"))
+}
+
+fn dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("jiuzhu-policy-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn id(birth: &str, seq: u32) -> String {
+    let first17 = format!("330326{birth}{seq:03}");
+    format!(
+        "{first17}{}",
+        jiuzhu_domain::id_number::check_character(&first17).unwrap()
+    )
+}
+
+/// Four households whose results were computed by hand from SPEC.md (see packs/rp1/tests.toml).
+fn write_workload(d: &Path) {
+    std::fs::write(d.join("params.csv"), "county_code,dibao_standard_monthly,urban_min_wage_monthly,rural_disposable_income_annual\n330326,1100.00,2010.00,30105.00\n330327,1000.00,2000.00,30000.00\n").unwrap();
+    std::fs::write(
+        d.join("households.csv"),
+        "household_id,region_code,hukou,has_land,deposits,vehicle_value,house_count\n\
+         H0000000004,330326100201,rural,1,0.00,0.00,1\n\
+         H0000000001,330326100201,urban,0,0.00,0.00,1\n\
+         H0000000002,330326100201,rural,1,0.00,0.00,1\n\
+         H0000000003,330326100201,urban,0,0.00,0.00,1\n",
+    )
+    .unwrap();
+    let p = |id: &str,
+             h: &str,
+             birth: &str,
+             health: u8,
+             student: u8,
+             wage: &str,
+             pension: &str,
+             medical: &str| {
+        format!("{id},{h},{birth},{health},{student},{wage},{pension},{medical},0.00,0.00\n")
+    };
+    let mut persons = String::from(
+        "id_number,household_id,birth_date,health,student,declared_wage_monthly,pension_monthly,medical_oop_annual,tuition_annual,pension_premium_annual\n",
+    );
+    persons += &p(
+        &id("19900501", 1),
+        "H0000000001",
+        "1990-05-01",
+        1,
+        0,
+        "500.00",
+        "0.00",
+        "0.00",
+    );
+    persons += &p(
+        &id("19500101", 2),
+        "H0000000002",
+        "1950-01-01",
+        2,
+        0,
+        "0.00",
+        "200.00",
+        "0.00",
+    );
+    persons += &p(
+        &id("19560615", 3),
+        "H0000000002",
+        "1956-06-15",
+        1,
+        0,
+        "0.00",
+        "200.00",
+        "0.00",
+    );
+    persons += &p(
+        &id("19800101", 4),
+        "H0000000003",
+        "1980-01-01",
+        5,
+        0,
+        "999.50",
+        "0.00",
+        "0.00",
+    );
+    persons += &p(
+        &id("19750301", 5),
+        "H0000000004",
+        "1975-03-01",
+        2,
+        0,
+        "0.00",
+        "0.00",
+        "1000.50",
+    );
+    persons += &p(
+        &id("20101101", 6),
+        "H0000000004",
+        "2010-11-01",
+        1,
+        1,
+        "0.00",
+        "0.00",
+        "0.00",
+    );
+    std::fs::write(d.join("persons.csv"), persons).unwrap();
+    std::fs::write(
+        d.join("supporters.csv"),
+        format!(
+            "household_id,supporter_id,annual_income,status,has_luxury\nH0000000004,{},40000.00,normal,0\nH0000000004,{},30000.00,dibao,1\nH0000000004,{},50000.00,normal,1\n",
+            id("19500707", 7),
+            id("19500808", 8),
+            id("19500909", 9)
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn policy_run_writes_results_exactly_as_the_spec_says() {
+    let d = dir("run");
+    write_workload(&d);
+    let out = d.join("results.csv");
+    let status = bin()
+        .args([
+            "policy",
+            "run",
+            "--pack",
+            "rp1",
+            "--date",
+            "2026-11-01",
+            "--input",
+        ])
+        .arg(&d)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "household_id,pcm,eligible,amount,circle\n\
+         H0000000001,1340.00,0,0,2\n\
+         H0000000002,200.00,1,1800,1\n\
+         H0000000003,999.50,1,101,1\n\
+         H0000000004,626.29,1,947,1\n"
+    );
+    std::fs::remove_dir_all(d).ok();
+}
+
+#[test]
+fn policy_run_reports_bad_input_and_writes_nothing() {
+    let d = dir("bad");
+    write_workload(&d);
+    let h = std::fs::read_to_string(d.join("households.csv")).unwrap();
+    std::fs::write(d.join("households.csv"), h + "H0000000005,330399100201,urban,0,0.00,0.00,1\nH0000000006,330326100201,urban,0,-1.00,0.00,1\n").unwrap();
+    let p = std::fs::read_to_string(d.join("persons.csv")).unwrap();
+    std::fs::write(
+        d.join("persons.csv"),
+        p + &format!(
+            "{},H0000000006,1990-01-01,7,0,0.00,0.00,0.00,0.00,0.00\n",
+            id("19900101", 10)
+        ),
+    )
+    .unwrap();
+    let out = d.join("results.csv");
+    let o = bin()
+        .args([
+            "policy",
+            "run",
+            "--pack",
+            "rp1",
+            "--date",
+            "2026-11-01",
+            "--input",
+        ])
+        .arg(&d)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("households.csv:6: region_code: county 330399 has no row in params.csv"),
+        "{err}"
+    );
+    assert!(
+        err.contains("households.csv:7: deposits: negative amount -1.00"),
+        "{err}"
+    );
+    assert!(!out.exists(), "no output after bad input");
+    // A health code outside 1-6 is an error of that household, not a zero.
+    std::fs::write(
+        d.join("households.csv"),
+        std::fs::read_to_string(d.join("households.csv"))
+            .unwrap()
+            .replace("H0000000005,330399100201,urban,0,0.00,0.00,1\n", "")
+            .replace("-1.00", "0.00"),
+    )
+    .unwrap();
+    let o = bin()
+        .args([
+            "policy",
+            "run",
+            "--pack",
+            "rp1",
+            "--date",
+            "2026-11-01",
+            "--input",
+        ])
+        .arg(&d)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success()
+            && err.contains("household H0000000006")
+            && err.contains("no entry for row \"7\""),
+        "{err}"
+    );
+    std::fs::remove_dir_all(d).ok();
+}
+
+#[test]
+fn policy_eval_explains_one_household() {
+    let d = dir("eval");
+    let file = d.join("h.json");
+    std::fs::write(
+        &file,
+        r#"{"household": {"region_code": "330326100201", "hukou": "urban", "has_land": 0, "deposits": "0.00",
+             "vehicle_value": "0.00", "house_count": 1, "dibao_standard_monthly": "1100.00",
+             "urban_min_wage_monthly": "2010.00", "rural_disposable_income_annual": "30105.00"},
+            "members": [{"birth_date": "1980-01-01", "health": 5, "student": 0, "declared_wage_monthly": "999.50",
+             "pension_monthly": "0.00", "medical_oop_annual": "0.00", "tuition_annual": "0.00", "pension_premium_annual": "0.00"}]}"#,
+    )
+    .unwrap();
+    let o = bin()
+        .args([
+            "policy",
+            "eval",
+            "--pack",
+            "rp1",
+            "--date",
+            "2026-11-01",
+            "--household",
+        ])
+        .arg(&file)
+        .arg("--explain")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["programs"][0]["code"], "dibao");
+    assert_eq!(j["programs"][0]["eligible"], true);
+    assert_eq!(j["programs"][0]["amount"], "101");
+    let trace = &j["trace"];
+    let income = trace["household"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "income")
+        .unwrap();
+    assert_eq!(income["value"], "11994");
+    assert!(
+        income["formula"]
+            .as_str()
+            .unwrap()
+            .contains("sum(members, person_income)")
+    );
+    let limit = trace["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "veto.vehicle_limit")
+        .unwrap();
+    assert_eq!(
+        (limit["value"].as_str(), limit["since"].as_str()),
+        (Some("50000"), Some("2020-01-01"))
+    );
+    std::fs::remove_dir_all(d).ok();
+}
+
+#[test]
+fn policy_test_runs_a_packs_cases_and_fails_when_one_fails() {
+    let o = bin().args(["policy", "test", "rp1"]).output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("18 passed, 0 failed"));
+    // A pack folder that extends rp1 with a wrong expectation.
+    let d = dir("test");
+    std::fs::write(
+        d.join("pack.toml"),
+        "[pack]\nname = \"child\"\nversion = \"1\"\nextends = \"rp1\"\n",
+    )
+    .unwrap();
+    let case = jiuzhu_policy::shipped::files("rp1")
+        .unwrap()
+        .into_iter()
+        .find(|f| f.0 == "tests.toml")
+        .unwrap()
+        .1;
+    std::fs::write(
+        d.join("tests.toml"),
+        case.replacen("amount = 1800", "amount = 1799", 1),
+    )
+    .unwrap();
+    let o = bin().args(["policy", "test"]).arg(&d).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("17 passed, 1 failed") && out.contains("FAIL") && out.contains("tests.toml:"),
+        "{out}"
+    );
+    std::fs::remove_dir_all(d).ok();
+}
