@@ -36,6 +36,15 @@ impl Column {
         }
     }
 
+    /// Appends one row as [`Value::format`] writes it.
+    pub fn write_to(&self, i: usize, decimals: u32, out: &mut Vec<u8>) {
+        match self {
+            Column::Num(v) => crate::engine::write_decimal(v[i], decimals, out),
+            Column::Bool(v) => out.push(if v[i] { b'1' } else { b'0' }),
+            other => other.get(i).write_to(decimals, out),
+        }
+    }
+
     /// The value of one row.
     pub fn get(&self, i: usize) -> Value {
         match self {
@@ -96,6 +105,55 @@ pub struct Population {
 }
 
 impl Population {
+    /// Splits the population into `parts` by contiguous household rows (for threads); each
+    /// part's rows are renumbered from 0. Returns the parts and each part's first household.
+    pub fn split(&self, parts: usize) -> Vec<(usize, Population)> {
+        let parts = parts.clamp(1, self.households.max(1));
+        let per = self.households.div_ceil(parts).max(1);
+        (0..parts)
+            .map(|k| {
+                let (lo, hi) = (k * per, ((k + 1) * per).min(self.households));
+                let pick = |parents: &[u32]| -> Vec<u32> {
+                    parents
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, p)| (lo..hi).contains(&(**p as usize)))
+                        .map(|(i, _)| i as u32)
+                        .collect()
+                };
+                let hrows: Vec<u32> = (lo as u32..hi as u32).collect();
+                let prow = pick(&self.person_household);
+                let srow = pick(&self.supporter_household);
+                let part = Population {
+                    households: hi - lo,
+                    inputs: [
+                        self.inputs[0]
+                            .iter()
+                            .map(|c| Arc::new(c.gather(&hrows)))
+                            .collect(),
+                        self.inputs[1]
+                            .iter()
+                            .map(|c| Arc::new(c.gather(&prow)))
+                            .collect(),
+                        self.inputs[2]
+                            .iter()
+                            .map(|c| Arc::new(c.gather(&srow)))
+                            .collect(),
+                    ],
+                    person_household: prow
+                        .iter()
+                        .map(|i| self.person_household[*i as usize] - lo as u32)
+                        .collect(),
+                    supporter_household: srow
+                        .iter()
+                        .map(|i| self.supporter_household[*i as usize] - lo as u32)
+                        .collect(),
+                };
+                (lo, part)
+            })
+            .collect()
+    }
+
     fn rows(&self, e: Entity) -> usize {
         match e {
             Entity::Household => self.households,

@@ -31,6 +31,14 @@ impl Value {
         }
     }
 
+    /// Appends the value as [`Value::format`] writes it, without allocating for numbers.
+    pub fn write_to(&self, decimals: u32, out: &mut Vec<u8>) {
+        match self {
+            Value::Num(d) => write_decimal(*d, decimals, out),
+            other => out.extend_from_slice(other.format(decimals).as_bytes()),
+        }
+    }
+
     /// Written with `decimals` places (numbers, rounded half away from zero), 0/1 for flags.
     pub fn format(&self, decimals: u32) -> String {
         match self {
@@ -43,6 +51,42 @@ impl Value {
             Value::Bool(b) => (if *b { "1" } else { "0" }).to_string(),
             Value::Text(t) => t.to_string(),
             Value::Date(d) => d.to_string(),
+        }
+    }
+}
+
+/// Appends `d` rounded half away from zero to `decimals` places, with exactly that many.
+pub fn write_decimal(d: Decimal, decimals: u32, out: &mut Vec<u8>) {
+    let m = if d.scale() <= decimals {
+        // No rounding needed: scale the mantissa up (exact, no allocation).
+        d.mantissa() * 10i128.pow(decimals - d.scale())
+    } else {
+        let mut r = d.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero);
+        r.rescale(decimals);
+        r.mantissa()
+    };
+    if m < 0 {
+        out.push(b'-');
+    }
+    let mut digits = [0u8; 40];
+    let mut n = m.unsigned_abs();
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    while len <= decimals as usize {
+        digits[len] = b'0';
+        len += 1;
+    }
+    for i in (0..len).rev() {
+        out.push(digits[i]);
+        if i == decimals as usize && decimals > 0 {
+            out.push(b'.');
         }
     }
 }
@@ -986,4 +1030,29 @@ pub struct Trace {
     pub members: Vec<Vec<TraceValue>>,
     pub supporters: Vec<Vec<TraceValue>>,
     pub parameters: Vec<TraceParameter>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_written_like_format() {
+        for (s, places, want) in [
+            ("626.2916666", 2, "626.29"),
+            ("999.5", 2, "999.50"),
+            ("0", 2, "0.00"),
+            ("100.5", 0, "101"),
+            ("-0.005", 2, "-0.01"),
+            ("0.05", 2, "0.05"),
+            ("1800", 0, "1800"),
+            ("-3.1", 1, "-3.1"),
+        ] {
+            let d: Decimal = s.parse().unwrap();
+            let mut out = Vec::new();
+            write_decimal(d, places, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{s}");
+            assert_eq!(Value::Num(d).format(places), want, "{s}");
+        }
+    }
 }

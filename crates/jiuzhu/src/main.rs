@@ -414,13 +414,8 @@ async fn run(cli: Cli) -> Result<()> {
             } => {
                 let date =
                     jiuzhu_domain::parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
-                let started = Instant::now();
-                let n = policy::run(&pack, date, &input, &out)?;
-                eprintln!(
-                    "{n} households evaluated in {:.2} s -> {}",
-                    started.elapsed().as_secs_f64(),
-                    out.display()
-                );
+                let summary = policy::run(&pack, date, &input, &out)?;
+                eprintln!("{summary} out={}", out.display());
                 Ok(())
             }
             PolicyWhat::Eval {

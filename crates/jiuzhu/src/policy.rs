@@ -332,14 +332,90 @@ fn sources(
         .collect()
 }
 
+/// The rows of a persons or supporters file: typed input columns, and the household of
+/// each row as runs of (household_id, rows, first line), since a household's rows follow
+/// each other.
+struct Rows {
+    file: &'static str,
+    columns: Vec<std::sync::Arc<Column>>,
+    runs: Vec<(String, u32, usize)>,
+    count: usize,
+    errors: Vec<String>,
+}
+
+fn read_rows(engine: &Engine, dir: &Path, file: &'static str, entity: Entity) -> Result<Rows> {
+    let (columns, mut reader) = open_csv(dir, file)?;
+    let head = Csv {
+        name: file.to_string(),
+        columns,
+        rows: Vec::new(),
+    };
+    let col = head.col("household_id")?;
+    let src = sources(engine, entity, &head, None)?;
+    let mut builders: Vec<ColumnBuilder> = src
+        .iter()
+        .map(|(_, ty, _)| ColumnBuilder::new(*ty, 0))
+        .collect();
+    let mut runs: Vec<(String, u32, usize)> = Vec::new();
+    let mut errors = Vec::new();
+    let mut count = 0;
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => bail!(
+                "{file}:{}: {e}",
+                e.position().map(|p| p.line()).unwrap_or(0)
+            ),
+        }
+        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        let id = rec.get(col).unwrap_or("");
+        match runs.last_mut() {
+            Some((last, n, _)) if last == id => *n += 1,
+            _ => runs.push((id.to_string(), 1, line)),
+        }
+        for ((name, _, s), b) in src.iter().zip(builders.iter_mut()) {
+            let Source::Own(i) = s else { continue };
+            if let Err(m) = b.push(rec.get(*i).unwrap_or("")) {
+                errors.push(format!("{file}:{line}: {name}: {m}"));
+            }
+        }
+        count += 1;
+    }
+    Ok(Rows {
+        file,
+        columns: builders.into_iter().map(ColumnBuilder::finish).collect(),
+        runs,
+        count,
+        errors,
+    })
+}
+
 /// `jiuzhu policy run`: workload P's files in `dir` → `out` (household_id then the pack's
 /// outputs, sorted by household_id). Any bad row stops the run with every error listed,
 /// and nothing is written.
-pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<usize> {
+pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<RunSummary> {
+    let started = std::time::Instant::now();
     let engine = load_engine(pack_arg)?;
     if engine.pack.outputs.is_empty() {
         bail!("pack {} declares no [[output]] columns", engine.pack.name);
     }
+    // Persons (the largest file) are read on another core while this one reads the rest.
+    std::thread::scope(|scope| {
+        let persons = scope.spawn(|| read_rows(&engine, dir, "persons.csv", Entity::Person));
+        run_with(&engine, date, dir, out, started, persons)
+    })
+}
+
+fn run_with(
+    engine: &Engine,
+    date: NaiveDate,
+    dir: &Path,
+    out: &Path,
+    started: std::time::Instant,
+    persons: std::thread::ScopedJoinHandle<'_, Result<Rows>>,
+) -> Result<RunSummary> {
     let params = read_csv(dir, "params.csv")?;
     let households = read_csv(dir, "households.csv")?;
     let mut errors = Vec::new();
@@ -355,7 +431,7 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<us
 
     let mut pop = Population::default();
     // Households.
-    let hsrc = sources(&engine, Entity::Household, &households, Some(&params))?;
+    let hsrc = sources(engine, Entity::Household, &households, Some(&params))?;
     let mut builders: Vec<ColumnBuilder> = hsrc
         .iter()
         .map(|(_, ty, _)| ColumnBuilder::new(*ty, households.rows.len()))
@@ -397,73 +473,36 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<us
     }
     pop.households = ids.len();
     pop.inputs[0] = builders.into_iter().map(ColumnBuilder::finish).collect();
-    // Persons and supporters.
+    // Tie persons' and supporters' rows to their households.
+    let supporters = read_rows(engine, dir, "supporters.csv", Entity::Supporter)?;
+    let persons = persons
+        .join()
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("reading persons.csv panicked")))?;
     let mut members = vec![0u32; ids.len()];
-    for (file, entity) in [
-        ("persons.csv", Entity::Person),
-        ("supporters.csv", Entity::Supporter),
-    ] {
-        let (columns, mut reader) = open_csv(dir, file)?;
-        let head = Csv {
-            name: file.to_string(),
-            columns,
-            rows: Vec::new(),
-        };
-        let col = head.col("household_id")?;
-        let src = sources(&engine, entity, &head, None)?;
-        let mut builders: Vec<ColumnBuilder> = src
-            .iter()
-            .map(|(_, ty, _)| ColumnBuilder::new(*ty, 0))
-            .collect();
-        let mut parents = Vec::new();
-        let mut rec = csv::StringRecord::new();
-        // Rows of one household usually follow each other: remember the last lookup.
-        let mut last: Option<(String, u32)> = None;
-        loop {
-            match reader.read_record(&mut rec) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => bail!(
-                    "{file}:{}: {e}",
-                    e.position().map(|p| p.line()).unwrap_or(0)
-                ),
-            }
-            let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
-            let id = rec.get(col).unwrap_or("");
-            let h = match &last {
-                Some((l, h)) if l == id => *h,
-                _ => match index.get(id) {
-                    Some(&h) => {
-                        last = Some((id.to_string(), h));
-                        h
+    for (rows, entity) in [(persons, Entity::Person), (supporters, Entity::Supporter)] {
+        errors.extend(rows.errors);
+        let mut parents = Vec::with_capacity(rows.count);
+        for (id, n, line) in &rows.runs {
+            match index.get(id.as_str()) {
+                Some(&h) => {
+                    parents.extend(std::iter::repeat_n(h, *n as usize));
+                    if entity == Entity::Person {
+                        members[h as usize] += n;
                     }
-                    None => {
-                        errors.push(format!(
-                            "{file}:{line}: household_id: {id} is not in households.csv"
-                        ));
-                        continue;
-                    }
-                },
-            };
-            for ((name, _, s), b) in src.iter().zip(builders.iter_mut()) {
-                let Source::Own(i) = s else { continue };
-                if let Err(m) = b.push(rec.get(*i).unwrap_or("")) {
-                    errors.push(format!("{file}:{line}: {name}: {m}"));
                 }
+                None => errors.push(format!(
+                    "{}:{line}: household_id: {id} is not in households.csv",
+                    rows.file
+                )),
             }
-            if entity == Entity::Person {
-                members[h as usize] += 1;
-            }
-            parents.push(h);
         }
-        let cols = builders.into_iter().map(ColumnBuilder::finish).collect();
         match entity {
             Entity::Person => {
-                pop.inputs[1] = cols;
+                pop.inputs[1] = rows.columns;
                 pop.person_household = parents;
             }
             _ => {
-                pop.inputs[2] = cols;
+                pop.inputs[2] = rows.columns;
                 pop.supporter_household = parents;
             }
         }
@@ -489,26 +528,89 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<us
                 .join("\n")
         );
     }
+    let load_s = started.elapsed().as_secs_f64();
     let dated = engine.on(date).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut ev = dated.evaluate_population(&pop);
-    let mut columns = Vec::new();
-    for o in &engine.pack.outputs {
-        let slot = engine.household_var(&o.name).expect("checked at load");
-        let col = ev.household(slot).map_err(|e| {
-            anyhow::anyhow!(
-                "households.csv:{}: household {}: {}: {}",
-                lines[e.row],
-                ids[e.row],
-                e.variable,
-                e.msg
+    // One part per core, evaluated side by side.
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let parts = if threads > 1 && pop.households >= 10_000 {
+        pop.split(threads)
+    } else {
+        vec![(0, pop)]
+    };
+    let slots: Vec<(usize, u32)> = engine
+        .pack
+        .outputs
+        .iter()
+        .map(|o| {
+            (
+                engine.household_var(&o.name).expect("checked at load"),
+                o.decimals,
             )
-        })?;
-        columns.push((col, o.decimals));
+        })
+        .collect();
+    type PartResult = Result<Vec<std::sync::Arc<Column>>, (usize, String)>;
+    let results: Vec<PartResult> = std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|(lo, part)| {
+                let (dated, slots) = (&dated, &slots);
+                s.spawn(move || {
+                    let mut ev = dated.evaluate_population(part);
+                    slots
+                        .iter()
+                        .map(|(slot, _)| {
+                            ev.household(*slot)
+                                .map_err(|e| (lo + e.row, format!("{}: {}", e.variable, e.msg)))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err((0, "evaluation panicked".into())))
+            })
+            .collect()
+    });
+    let mut columns: Vec<Vec<(std::sync::Arc<Column>, u32)>> = Vec::new();
+    for r in results {
+        match r {
+            Ok(cols) => columns.push(
+                cols.into_iter()
+                    .zip(slots.iter().map(|(_, d)| *d))
+                    .collect(),
+            ),
+            Err((row, msg)) => bail!(
+                "households.csv:{}: household {}: {msg}",
+                lines[row],
+                ids[row]
+            ),
+        }
     }
-    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
-    if !ids.windows(2).all(|w| w[0] <= w[1]) {
-        order.sort_unstable_by(|a, b| ids[*a as usize].cmp(ids[*b as usize]));
-    }
+    let offsets: Vec<usize> = parts.iter().map(|(lo, _)| *lo).collect();
+    let compute_s = started.elapsed().as_secs_f64() - load_s;
+    // Sorted by household_id in byte order: by the first eight bytes as a number, then
+    // by the whole id where those are equal.
+    let prefix = |id: &str| {
+        let mut b = [0u8; 8];
+        let n = id.len().min(8);
+        b[..n].copy_from_slice(&id.as_bytes()[..n]);
+        u64::from_be_bytes(b)
+    };
+    let mut keyed: Vec<(u64, u32)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (prefix(id), i as u32))
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| ids[a.1 as usize].cmp(ids[b.1 as usize]))
+    });
+    let order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
     let tmp = out.with_extension("csv.tmp");
     let mut file = std::io::BufWriter::with_capacity(
         1 << 20,
@@ -518,17 +620,47 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<us
         .chain(engine.pack.outputs.iter().map(|o| o.name.as_str()))
         .collect();
     writeln!(file, "{}", header.join(","))?;
+    let mut line = Vec::with_capacity(128);
     for r in order {
         let r = r as usize;
-        file.write_all(ids[r].as_bytes())?;
-        for (col, decimals) in &columns {
-            file.write_all(b",")?;
-            file.write_all(col.get(r).format(*decimals).as_bytes())?;
+        line.clear();
+        line.extend_from_slice(ids[r].as_bytes());
+        let part = offsets.partition_point(|lo| *lo <= r) - 1;
+        for (col, decimals) in &columns[part] {
+            line.push(b',');
+            col.write_to(r - offsets[part], *decimals, &mut line);
         }
-        file.write_all(b"\n")?;
+        line.push(b'\n');
+        file.write_all(&line)?;
     }
     file.flush()?;
     drop(file);
     std::fs::rename(&tmp, out)?;
-    Ok(ids.len())
+    let total_s = started.elapsed().as_secs_f64();
+    Ok(RunSummary {
+        households: ids.len(),
+        load_s,
+        compute_s,
+        write_s: total_s - load_s - compute_s,
+        total_s,
+    })
+}
+
+/// What `policy run` did, in the peers' summary format.
+pub struct RunSummary {
+    pub households: usize,
+    pub load_s: f64,
+    pub compute_s: f64,
+    pub write_s: f64,
+    pub total_s: f64,
+}
+
+impl std::fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "jiuzhu-P households={} load_s={:.3} compute_s={:.3} write_s={:.3} total_s={:.3}",
+            self.households, self.load_s, self.compute_s, self.write_s, self.total_s
+        )
+    }
 }
