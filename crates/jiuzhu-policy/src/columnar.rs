@@ -205,6 +205,100 @@ fn merge(a: &Errs, b: &Errs) -> Errs {
     }
 }
 
+/// An operand: one value for every row (a constant or parameter, never copied per row),
+/// or a column.
+enum Opd {
+    Scalar(Value),
+    Col(Ev),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Num,
+    Bool,
+    Text,
+    Date,
+}
+
+const NO_ERRS: Errs = None;
+
+impl Opd {
+    fn errs(&self) -> &Errs {
+        match self {
+            Opd::Scalar(_) => &NO_ERRS,
+            Opd::Col(e) => &e.err,
+        }
+    }
+    fn kind(&self) -> Kind {
+        match self {
+            Opd::Scalar(Value::Num(_)) => Kind::Num,
+            Opd::Scalar(Value::Bool(_)) => Kind::Bool,
+            Opd::Scalar(Value::Text(_)) => Kind::Text,
+            Opd::Scalar(Value::Date(_)) => Kind::Date,
+            Opd::Col(e) => match &*e.col {
+                Column::Num(_) => Kind::Num,
+                Column::Bool(_) => Kind::Bool,
+                Column::Text(_) => Kind::Text,
+                Column::Date(_) => Kind::Date,
+            },
+        }
+    }
+    fn num(&self, i: usize) -> Decimal {
+        match self {
+            Opd::Scalar(Value::Num(x)) => *x,
+            Opd::Col(e) => match &*e.col {
+                Column::Num(v) => v[i],
+                _ => Decimal::ZERO,
+            },
+            _ => Decimal::ZERO,
+        }
+    }
+    fn flag(&self, i: usize) -> bool {
+        match self {
+            Opd::Scalar(Value::Bool(x)) => *x,
+            Opd::Col(e) => matches!(&*e.col, Column::Bool(v) if v[i]),
+            _ => false,
+        }
+    }
+    fn text(&self, i: usize) -> Arc<str> {
+        match self {
+            Opd::Scalar(Value::Text(x)) => x.clone(),
+            Opd::Col(e) => match &*e.col {
+                Column::Text(v) => v[i].clone(),
+                _ => "".into(),
+            },
+            _ => "".into(),
+        }
+    }
+    fn date(&self, i: usize) -> NaiveDate {
+        match self {
+            Opd::Scalar(Value::Date(x)) => *x,
+            Opd::Col(e) => match &*e.col {
+                Column::Date(v) => v[i],
+                _ => NaiveDate::default(),
+            },
+            _ => NaiveDate::default(),
+        }
+    }
+    /// Whether row `i` of both operands holds the same value.
+    fn same(&self, other: &Opd, i: usize) -> bool {
+        match (self.kind(), other.kind()) {
+            (Kind::Num, Kind::Num) => self.num(i) == other.num(i),
+            (Kind::Bool, Kind::Bool) => self.flag(i) == other.flag(i),
+            (Kind::Text, Kind::Text) => match (self, other) {
+                (Opd::Scalar(Value::Text(x)), o) | (o, Opd::Scalar(Value::Text(x))) => match o {
+                    Opd::Col(e) => matches!(&*e.col, Column::Text(v) if *v[i] == **x),
+                    Opd::Scalar(Value::Text(y)) => x == y,
+                    _ => false,
+                },
+                _ => self.text(i) == other.text(i),
+            },
+            (Kind::Date, Kind::Date) => self.date(i) == other.date(i),
+            _ => false,
+        }
+    }
+}
+
 /// The evaluation of a population on one date.
 pub struct PopulationEvaluation<'d> {
     dated: &'d Dated<'d>,
@@ -283,6 +377,21 @@ impl PopulationEvaluation<'_> {
                 err: None,
             }),
             Ref::Var(i) => self.var(ent, i),
+        }
+    }
+
+    /// A constant or parameter stays one value; anything else becomes a column.
+    fn operand(&mut self, c: &C, ent: Entity, name: &str) -> Result<Opd, String> {
+        match c {
+            C::Const(v) => Ok(Opd::Scalar(v.clone())),
+            C::Param(p) => match &self.dated.values[*p] {
+                Some(ParamAt::Scalar(_, x)) => Ok(Opd::Scalar(Value::Num(*x))),
+                _ => Err(format!(
+                    "parameter {} has no value on {}",
+                    self.dated.engine.pack.parameters[*p].name, self.dated.date
+                )),
+            },
+            _ => Ok(Opd::Col(self.eval(c, ent, name)?)),
         }
     }
 
@@ -412,26 +521,30 @@ impl PopulationEvaluation<'_> {
                 }
             }
             C::Bin(op, a, b) => {
-                let (a, b) = (self.eval(a, ent, name)?, self.eval(b, ent, name)?);
+                let (a, b) = (self.operand(a, ent, name)?, self.operand(b, ent, name)?);
+                let err = merge(a.errs(), b.errs());
                 match op {
                     BinOp::And | BinOp::Or => {
-                        let (x, y) = (bools(&a.col), bools(&b.col));
                         let and = *op == BinOp::And;
-                        let col = x
-                            .iter()
-                            .zip(y)
-                            .map(|(p, q)| if and { *p && *q } else { *p || *q })
+                        let col: Vec<bool> = (0..n)
+                            .map(|i| {
+                                if and {
+                                    a.flag(i) && b.flag(i)
+                                } else {
+                                    a.flag(i) || b.flag(i)
+                                }
+                            })
                             .collect();
                         // The right side's error counts only where the left does not decide.
-                        let err = match (&a.err, &b.err) {
-                            (_, None) => a.err.clone(),
+                        let err = match (a.errs(), b.errs()) {
+                            (_, None) => a.errs().clone(),
                             (ea, Some(eb)) => Some(Arc::new(
-                                (0..x.len())
+                                (0..n)
                                     .map(|i| {
                                         let ea = ea.as_ref().map(|e| e[i]).unwrap_or(0);
                                         if ea != 0 {
                                             ea
-                                        } else if x[i] != and {
+                                        } else if a.flag(i) != and {
                                             0
                                         } else {
                                             eb[i]
@@ -446,56 +559,41 @@ impl PopulationEvaluation<'_> {
                         }
                     }
                     BinOp::Eq | BinOp::Ne => {
-                        let eq: Vec<bool> = match (&*a.col, &*b.col) {
-                            (Column::Num(x), Column::Num(y)) => {
-                                x.iter().zip(y).map(|(p, q)| p == q).collect()
-                            }
-                            (Column::Bool(x), Column::Bool(y)) => {
-                                x.iter().zip(y).map(|(p, q)| p == q).collect()
-                            }
-                            (Column::Text(x), Column::Text(y)) => {
-                                x.iter().zip(y).map(|(p, q)| p == q).collect()
-                            }
-                            (Column::Date(x), Column::Date(y)) => {
-                                x.iter().zip(y).map(|(p, q)| p == q).collect()
-                            }
-                            _ => vec![false; n],
-                        };
                         let ne = *op == BinOp::Ne;
+                        let col = (0..n).map(|i| a.same(&b, i) != ne).collect();
                         Ev {
-                            col: Arc::new(Column::Bool(eq.into_iter().map(|e| e != ne).collect())),
-                            err: merge(&a.err, &b.err),
+                            col: Arc::new(Column::Bool(col)),
+                            err,
                         }
                     }
                     BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                        let (x, y) = (nums(&a.col), nums(&b.col));
-                        let col = x
-                            .iter()
-                            .zip(y)
-                            .map(|(p, q)| match op {
-                                BinOp::Lt => p < q,
-                                BinOp::Le => p <= q,
-                                BinOp::Gt => p > q,
-                                _ => p >= q,
+                        let col = (0..n)
+                            .map(|i| {
+                                let (p, q) = (a.num(i), b.num(i));
+                                match op {
+                                    BinOp::Lt => p < q,
+                                    BinOp::Le => p <= q,
+                                    BinOp::Gt => p > q,
+                                    _ => p >= q,
+                                }
                             })
                             .collect();
                         Ev {
                             col: Arc::new(Column::Bool(col)),
-                            err: merge(&a.err, &b.err),
+                            err,
                         }
                     }
                     _ => {
-                        let err = merge(&a.err, &b.err);
-                        let (x, y) = (nums(&a.col), nums(&b.col));
                         let mut out = Vec::with_capacity(n);
                         let mut failed = Vec::new();
-                        for i in 0..x.len() {
+                        for i in 0..n {
+                            let (x, y) = (a.num(i), b.num(i));
                             let r = match op {
-                                BinOp::Add => x[i].checked_add(y[i]).ok_or("overflow"),
-                                BinOp::Sub => x[i].checked_sub(y[i]).ok_or("overflow"),
-                                BinOp::Mul => x[i].checked_mul(y[i]).ok_or("overflow"),
-                                _ if y[i].is_zero() => Err("division by zero"),
-                                _ => x[i].checked_div(y[i]).ok_or("overflow"),
+                                BinOp::Add => x.checked_add(y).ok_or("overflow"),
+                                BinOp::Sub => x.checked_sub(y).ok_or("overflow"),
+                                BinOp::Mul => x.checked_mul(y).ok_or("overflow"),
+                                _ if y.is_zero() => Err("division by zero"),
+                                _ => x.checked_div(y).ok_or("overflow"),
                             };
                             match r {
                                 Ok(v) => out.push(v),
@@ -523,30 +621,24 @@ impl PopulationEvaluation<'_> {
                 }
             }
             C::If(c0, a, b) => {
-                let (c0, a, b) = (
-                    self.eval(c0, ent, name)?,
-                    self.eval(a, ent, name)?,
-                    self.eval(b, ent, name)?,
-                );
+                let c0 = self.eval(c0, ent, name)?;
+                let (a, b) = (self.operand(a, ent, name)?, self.operand(b, ent, name)?);
                 let cond = bools(&c0.col);
-                let col = match (&*a.col, &*b.col) {
-                    (Column::Num(x), Column::Num(y)) => {
-                        Column::Num((0..n).map(|i| if cond[i] { x[i] } else { y[i] }).collect())
+                let pick = |i: usize| if cond[i] { &a } else { &b };
+                let col = match (a.kind(), b.kind()) {
+                    (Kind::Num, Kind::Num) => Column::Num((0..n).map(|i| pick(i).num(i)).collect()),
+                    (Kind::Bool, Kind::Bool) => {
+                        Column::Bool((0..n).map(|i| pick(i).flag(i)).collect())
                     }
-                    (Column::Bool(x), Column::Bool(y)) => {
-                        Column::Bool((0..n).map(|i| if cond[i] { x[i] } else { y[i] }).collect())
+                    (Kind::Text, Kind::Text) => {
+                        Column::Text((0..n).map(|i| pick(i).text(i)).collect())
                     }
-                    (Column::Text(x), Column::Text(y)) => Column::Text(
-                        (0..n)
-                            .map(|i| if cond[i] { x[i].clone() } else { y[i].clone() })
-                            .collect(),
-                    ),
-                    (Column::Date(x), Column::Date(y)) => {
-                        Column::Date((0..n).map(|i| if cond[i] { x[i] } else { y[i] }).collect())
+                    (Kind::Date, Kind::Date) => {
+                        Column::Date((0..n).map(|i| pick(i).date(i)).collect())
                     }
                     _ => return Err("if(): branches of different types".into()),
                 };
-                let err = if c0.err.is_none() && a.err.is_none() && b.err.is_none() {
+                let err = if c0.err.is_none() && a.errs().is_none() && b.errs().is_none() {
                     None
                 } else {
                     let at = |e: &Errs, i: usize| e.as_ref().map(|e| e[i]).unwrap_or(0);
@@ -554,13 +646,7 @@ impl PopulationEvaluation<'_> {
                         (0..n)
                             .map(|i| {
                                 let ec = at(&c0.err, i);
-                                if ec != 0 {
-                                    ec
-                                } else if cond[i] {
-                                    at(&a.err, i)
-                                } else {
-                                    at(&b.err, i)
-                                }
+                                if ec != 0 { ec } else { at(pick(i).errs(), i) }
                             })
                             .collect(),
                     ))
@@ -572,20 +658,25 @@ impl PopulationEvaluation<'_> {
             }
             C::Max(cs) | C::Min(cs) => {
                 let max = matches!(c, C::Max(_));
-                let mut acc = self.eval(&cs[0], ent, name)?;
-                for x in &cs[1..] {
-                    let y = self.eval(x, ent, name)?;
-                    let col = nums(&acc.col)
-                        .iter()
-                        .zip(nums(&y.col))
-                        .map(|(p, q)| if max { *p.max(q) } else { *p.min(q) })
-                        .collect();
-                    acc = Ev {
-                        col: Arc::new(Column::Num(col)),
-                        err: merge(&acc.err, &y.err),
-                    };
+                let ops = cs
+                    .iter()
+                    .map(|x| self.operand(x, ent, name))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let col = (0..n)
+                    .map(|i| {
+                        let mut best = ops[0].num(i);
+                        for o in &ops[1..] {
+                            let v = o.num(i);
+                            best = if max { best.max(v) } else { best.min(v) };
+                        }
+                        best
+                    })
+                    .collect();
+                let err = ops.iter().fold(None, |acc, o| merge(&acc, o.errs()));
+                Ev {
+                    col: Arc::new(Column::Num(col)),
+                    err,
                 }
-                acc
             }
             C::Round(a, places) => {
                 let a = self.eval(a, ent, name)?;
