@@ -16,8 +16,16 @@ fn main() {
                 t.date,
                 Household {
                     inputs: testing::row(&engine, Entity::Household, &t.household).unwrap(),
-                    members: t.members.iter().map(|m| testing::row(&engine, Entity::Person, m).unwrap()).collect(),
-                    supporters: t.supporters.iter().map(|m| testing::row(&engine, Entity::Supporter, m).unwrap()).collect(),
+                    members: t
+                        .members
+                        .iter()
+                        .map(|m| testing::row(&engine, Entity::Person, m).unwrap())
+                        .collect(),
+                    supporters: t
+                        .supporters
+                        .iter()
+                        .map(|m| testing::row(&engine, Entity::Supporter, m).unwrap())
+                        .collect(),
                 },
             )
         })
@@ -34,5 +42,9 @@ fn main() {
         bytes += serde_json::to_string(&(programs, trace)).unwrap().len();
     }
     let per = started.elapsed().as_secs_f64() / runs as f64;
-    println!("eval with explanation: {:.1} µs per household ({runs} runs, {} bytes of JSON each)", per * 1e6, bytes / runs);
+    println!(
+        "eval with explanation: {:.1} µs per household ({runs} runs, {} bytes of JSON each)",
+        per * 1e6,
+        bytes / runs
+    );
 }

@@ -622,6 +622,29 @@ impl Engine {
         })
     }
 
+    /// Compiles a formula over household quantities (for explanations).
+    fn compile_household(&self, e: &Expr) -> Result<C, String> {
+        let compiler = Compiler {
+            pack: &self.pack,
+            inputs: &self.inputs,
+            var_entity: self
+                .pack
+                .variables
+                .iter()
+                .map(|v| (v.name.as_str(), v.entity))
+                .collect(),
+            var_index: &self.var_index,
+            param_index: self
+                .pack
+                .parameters
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.name.as_str(), i))
+                .collect(),
+        };
+        compiler.compile(e, Entity::Household)
+    }
+
     /// A household variable's slot, for repeated evaluation.
     pub fn household_var(&self, name: &str) -> Option<usize> {
         self.var_index[0].get(name).copied()
@@ -895,6 +918,73 @@ impl Evaluation<'_, '_> {
         })
     }
 
+    /// The comparisons that decide a household flag variable (through `and`, `or`, `not`
+    /// and flag variables), each with both sides, whether it held, and by how much.
+    pub fn conditions(&mut self, variable: &str) -> Result<Vec<Condition>, EvalError> {
+        let mut out = Vec::new();
+        self.collect_conditions(variable, &mut out, 0)?;
+        Ok(out)
+    }
+
+    fn collect_conditions(
+        &mut self,
+        variable: &str,
+        out: &mut Vec<Condition>,
+        depth: usize,
+    ) -> Result<(), EvalError> {
+        let engine = self.dated.engine;
+        let Some(v) = engine
+            .pack
+            .variables
+            .iter()
+            .find(|v| v.name == variable && v.entity == Entity::Household)
+        else {
+            return Ok(());
+        };
+        if depth > 8 {
+            return Ok(());
+        }
+        let mut stack = vec![&v.formula];
+        while let Some(e) = stack.pop() {
+            match e {
+                Expr::Not(a) => stack.push(a),
+                Expr::Bin(BinOp::And | BinOp::Or, a, b) => {
+                    stack.push(b);
+                    stack.push(a);
+                }
+                Expr::Name(n) if engine.household_var(n).is_some() => {
+                    self.collect_conditions(n, out, depth + 1)?
+                }
+                Expr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
+                    let side = |ev: &mut Self, x: &Expr| -> Result<Decimal, EvalError> {
+                        let c = engine.compile_household(x).map_err(|m| EvalError {
+                            variable: variable.into(),
+                            msg: m,
+                        })?;
+                        Ok(num(ev.eval(&c, Entity::Household, 0)?))
+                    };
+                    let (l, r) = (side(self, a)?, side(self, b)?);
+                    let held = match op {
+                        BinOp::Lt => l < r,
+                        BinOp::Le => l <= r,
+                        BinOp::Gt => l > r,
+                        _ => l >= r,
+                    };
+                    out.push(Condition {
+                        variable: variable.to_string(),
+                        condition: format!("{} {} {}", show(a), op.symbol(), show(b)),
+                        left: l.normalize().to_string(),
+                        right: r.normalize().to_string(),
+                        held,
+                        difference: (l - r).normalize().to_string(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Every program of the pack for this household, in pack order.
     pub fn programs(&mut self) -> Result<Vec<ProgramResult>, EvalError> {
         let engine = self.dated.engine;
@@ -902,7 +992,9 @@ impl Evaluation<'_, '_> {
         for p in &engine.pack.programs {
             let eligible = self.get(&p.eligible)? == Value::Bool(true);
             let amount = num(self.get(&p.amount)?);
+            let conditions = self.conditions(&p.eligible)?;
             out.push(ProgramResult {
+                conditions,
                 code: p.code.clone(),
                 label_zh: p.label.zh.clone(),
                 label_en: p.label.en.clone(),
@@ -992,6 +1084,41 @@ impl Evaluation<'_, '_> {
     }
 }
 
+/// One comparison behind a decision: `left op right`, whether it held, and `left - right`
+/// (how far the household is from the threshold).
+#[derive(Clone, Debug, Serialize)]
+pub struct Condition {
+    pub variable: String,
+    pub condition: String,
+    pub left: String,
+    pub right: String,
+    pub held: bool,
+    pub difference: String,
+}
+
+/// A formula as the administrator would write it.
+fn show(e: &Expr) -> String {
+    match e {
+        Expr::Num(n) => n.to_string(),
+        Expr::Text(t) => format!("{t:?}"),
+        Expr::Bool(b) => b.to_string(),
+        Expr::Name(n) => n.clone(),
+        Expr::Neg(a) => format!("-{}", show(a)),
+        Expr::Not(a) => format!("not {}", show(a)),
+        Expr::Bin(op, a, b) => {
+            let paren = |x: &Expr| match x {
+                Expr::Bin(..) => format!("({})", show(x)),
+                _ => show(x),
+            };
+            format!("{} {} {}", paren(a), op.symbol(), paren(b))
+        }
+        Expr::Call(f, args) => format!(
+            "{f}({})",
+            args.iter().map(show).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 /// A program's result for a household.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProgramResult {
@@ -1003,6 +1130,8 @@ pub struct ProgramResult {
     pub eligible: bool,
     /// Exact decimal yuan.
     pub amount: String,
+    /// The comparisons behind eligibility, with how far each is from its threshold.
+    pub conditions: Vec<Condition>,
 }
 
 #[derive(Clone, Debug, Serialize)]

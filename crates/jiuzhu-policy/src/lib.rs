@@ -7,10 +7,13 @@ pub mod columnar;
 pub mod engine;
 pub mod expr;
 pub mod pack;
+pub mod receipt;
 pub mod shipped;
 pub mod testing;
 
-pub use engine::{Dated, Engine, EvalError, Evaluation, Household, ProgramResult, Trace, Value};
+pub use engine::{
+    Condition, Dated, Engine, EvalError, Evaluation, Household, ProgramResult, Trace, Value,
+};
 pub use pack::{Entity, InputType, Pack, PackError};
 
 /// Loads and compiles a shipped pack.

@@ -519,3 +519,47 @@ fn merge<T>(into: &mut Vec<T>, child: Vec<T>, key: impl Fn(&T) -> String) {
         }
     }
 }
+
+/// The files of a pack and of every pack it extends, nearest first, by pack name.
+pub fn chain(
+    files: &Files,
+    parent: &dyn Fn(&str) -> Option<Files>,
+) -> Result<Vec<(String, Files)>, PackError> {
+    let mut out: Vec<(String, Files)> = Vec::new();
+    let mut current = files.clone();
+    loop {
+        let meta = current
+            .iter()
+            .filter(|(p, _)| p.ends_with(".toml"))
+            .find_map(|(_, text)| {
+                toml::from_str::<toml::Table>(text)
+                    .ok()
+                    .and_then(|t| t.get("pack").and_then(|p| p.as_table()).cloned())
+            });
+        let origin = Origin {
+            file: "pack.toml".into(),
+            line: 1,
+        };
+        let meta = meta.ok_or_else(|| error(&origin, "no [pack] table"))?;
+        let name = meta
+            .get("name")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        if out.iter().any(|(n, _)| *n == name) || out.len() > 8 {
+            return Err(error(&origin, "packs extend each other in a loop"));
+        }
+        let extends = meta
+            .get("extends")
+            .and_then(|v| v.as_str())
+            .map(String::from);
+        out.push((name, current));
+        match extends {
+            None => return Ok(out),
+            Some(p) => {
+                current = parent(&p)
+                    .ok_or_else(|| error(&origin, format!("extends unknown pack {p:?}")))?
+            }
+        }
+    }
+}

@@ -179,7 +179,12 @@ enum PolicyWhat {
         /// Include the trace: every value with its formula, every parameter with its date and reference.
         #[arg(long)]
         explain: bool,
+        /// Also write a receipt (pack files, date, inputs, result, trace, hash) to this file.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
     },
+    /// Recompute a receipt and check it gives the same bytes; exit 1 if not.
+    Replay { receipt: PathBuf },
     /// Run a pack's test cases.
     Test {
         /// A shipped pack name or a pack folder.
@@ -423,10 +428,17 @@ async fn run(cli: Cli) -> Result<()> {
                 date,
                 household,
                 explain,
+                receipt,
             } => {
                 let date =
                     jiuzhu_domain::parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
-                policy::eval(&pack, date, &household, explain)
+                policy::eval(&pack, date, &household, explain, receipt.as_deref())
+            }
+            PolicyWhat::Replay { receipt } => {
+                if !policy::replay(&receipt)? {
+                    std::process::exit(1);
+                }
+                Ok(())
             }
             PolicyWhat::Test { pack } => {
                 if !policy::test(&pack)? {

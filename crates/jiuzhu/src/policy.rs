@@ -1,6 +1,6 @@
 //! `jiuzhu policy run | eval | test`: the policy engine from the command line.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -9,26 +9,18 @@ use chrono::NaiveDate;
 use jiuzhu_policy::columnar::{Column, Population};
 use jiuzhu_policy::pack::{self, Files};
 use jiuzhu_policy::testing::{parse_input, run_tests};
-use jiuzhu_policy::{Engine, Entity, Household, InputType, Value};
+use jiuzhu_policy::{Engine, Entity, InputType, Value};
 
 /// A pack by shipped name or folder path, with its parents resolved the same way.
 pub fn load_engine(pack_arg: &str) -> Result<Engine> {
-    let dir = PathBuf::from(pack_arg);
-    let (files, base) = if let Some(files) = jiuzhu_policy::shipped::files(pack_arg) {
-        (files, None)
-    } else if dir.is_dir() {
-        (read_folder(&dir)?, dir.parent().map(Path::to_path_buf))
-    } else {
-        bail!(
-            "no pack {pack_arg:?}: not a shipped pack ({}) nor a folder",
-            jiuzhu_policy::shipped::NAMES.join(", ")
-        );
+    let chain = load_chain(pack_arg)?;
+    let parent = |name: &str| {
+        chain
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| f.clone())
     };
-    let parent = |name: &str| -> Option<Files> {
-        jiuzhu_policy::shipped::files(name)
-            .or_else(|| base.as_ref().and_then(|b| read_folder(&b.join(name)).ok()))
-    };
-    let pack = pack::load(&files, &parent).map_err(pack_errors)?;
+    let pack = pack::load(&chain[0].1, &parent).map_err(pack_errors)?;
     Engine::new(pack).map_err(pack_errors)
 }
 
@@ -94,86 +86,67 @@ pub fn test(pack_arg: &str) -> Result<bool> {
     Ok(failed == 0)
 }
 
-/// `jiuzhu policy eval`: one household from JSON, every program, optionally the trace.
-pub fn eval(pack_arg: &str, date: NaiveDate, file: &Path, explain: bool) -> Result<()> {
+/// The files of a pack by shipped name or folder, with those of the packs it extends.
+pub fn load_chain(pack_arg: &str) -> Result<Vec<(String, Files)>> {
+    let dir = PathBuf::from(pack_arg);
+    let (files, base) = match jiuzhu_policy::shipped::files(pack_arg) {
+        Some(f) => (f, None),
+        None if dir.is_dir() => (read_folder(&dir)?, dir.parent().map(Path::to_path_buf)),
+        None => bail!("no pack {pack_arg:?}: not a shipped pack nor a folder"),
+    };
+    let parent = |name: &str| -> Option<Files> {
+        jiuzhu_policy::shipped::files(name)
+            .or_else(|| base.as_ref().and_then(|b| read_folder(&b.join(name)).ok()))
+    };
+    pack::chain(&files, &parent).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `jiuzhu policy eval`: one household from JSON, every program with the comparisons
+/// behind it, optionally the trace; optionally a receipt that can be replayed.
+pub fn eval(
+    pack_arg: &str,
+    date: NaiveDate,
+    file: &Path,
+    explain: bool,
+    receipt: Option<&Path>,
+) -> Result<()> {
     let engine = load_engine(pack_arg)?;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let json: serde_json::Value =
+    let input: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
-    let to_map =
-        |v: Option<&serde_json::Value>, what: &str| -> Result<BTreeMap<String, toml::Value>> {
-            let mut m = BTreeMap::new();
-            if let Some(obj) = v.and_then(|v| v.as_object()) {
-                for (k, v) in obj {
-                    let t = match v {
-                        serde_json::Value::String(s) => toml::Value::String(s.clone()),
-                        serde_json::Value::Bool(b) => toml::Value::Boolean(*b),
-                        serde_json::Value::Number(n) if n.is_i64() => {
-                            toml::Value::Integer(n.as_i64().unwrap_or_default())
-                        }
-                        other => bail!("{what}.{k}: write {other} as a string so it stays exact"),
-                    };
-                    m.insert(k.clone(), t);
-                }
-            }
-            Ok(m)
-        };
-    let list = |key: &str| -> Vec<serde_json::Value> {
-        json.get(key)
-            .and_then(|v| v.as_array())
-            .cloned()
-            .unwrap_or_default()
-    };
-    let row = |e: Entity, m: &BTreeMap<String, toml::Value>, what: &str| {
-        jiuzhu_policy::testing::row(&engine, e, m).map_err(|m| anyhow::anyhow!("{what}: {m}"))
-    };
-    let household = Household {
-        inputs: row(
-            Entity::Household,
-            &to_map(json.get("household"), "household")?,
-            "household",
-        )?,
-        members: list("members")
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                row(
-                    Entity::Person,
-                    &to_map(Some(m), "members")?,
-                    &format!("members[{i}]"),
-                )
-            })
-            .collect::<Result<_>>()?,
-        supporters: list("supporters")
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                row(
-                    Entity::Supporter,
-                    &to_map(Some(m), "supporters")?,
-                    &format!("supporters[{i}]"),
-                )
-            })
-            .collect::<Result<_>>()?,
-    };
-    let dated = engine.on(date).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut ev = dated.evaluate(&household);
-    let programs = ev.programs().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut outputs = serde_json::Map::new();
-    for o in &engine.pack.outputs {
-        let v = ev.get(&o.name).map_err(|e| anyhow::anyhow!("{e}"))?;
-        outputs.insert(o.name.clone(), v.to_json());
-    }
-    let mut out = serde_json::json!({
-        "pack": engine.pack.name, "version": engine.pack.version, "date": date.to_string(),
-        "programs": programs, "outputs": outputs,
-    });
-    if explain {
-        out["trace"] = serde_json::to_value(ev.trace())?;
-    }
+    let out = jiuzhu_policy::receipt::evaluate(&engine, date, &input, explain)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", serde_json::to_string_pretty(&out)?);
+    if let Some(path) = receipt {
+        let r = jiuzhu_policy::receipt::issue(&load_chain(pack_arg)?, date, &input)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        std::fs::write(path, r).with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(())
+}
+
+/// `jiuzhu policy replay RECEIPT`: true when the receipt recomputes to the same bytes.
+pub fn replay(path: &Path) -> Result<bool> {
+    use jiuzhu_policy::receipt::Replay;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(
+        match jiuzhu_policy::receipt::replay(&text).map_err(|e| anyhow::anyhow!("{e}"))? {
+            Replay::Identical => {
+                println!("identical: the receipt replays to the same bytes");
+                true
+            }
+            Replay::Tampered => {
+                println!("TAMPERED: the receipt does not match its hash");
+                false
+            }
+            Replay::Differs(_) => {
+                println!("DIFFERS: this engine computes the receipt differently");
+                false
+            }
+        },
+    )
 }
 
 /// Opens a CSV file for streaming: its column positions and a record reader.

@@ -318,3 +318,72 @@ fn policy_test_runs_a_packs_cases_and_fails_when_one_fails() {
     );
     std::fs::remove_dir_all(d).ok();
 }
+
+#[test]
+fn a_receipt_replays_and_a_forged_one_is_caught() {
+    let d = dir("receipt");
+    let file = d.join("h.json");
+    std::fs::write(
+        &file,
+        r#"{"household": {"region_code": "330326100201", "hukou": "rural", "has_land": 1, "deposits": "0.00",
+             "vehicle_value": "0.00", "house_count": 1, "dibao_standard_monthly": "1100.00",
+             "urban_min_wage_monthly": "2010.00", "rural_disposable_income_annual": "30105.00"},
+            "members": [{"birth_date": "1950-01-01", "health": 2, "student": 0, "declared_wage_monthly": "0.00",
+             "pension_monthly": "200.00", "medical_oop_annual": "0.00", "tuition_annual": "0.00", "pension_premium_annual": "0.00"}]}"#,
+    )
+    .unwrap();
+    let receipt = d.join("receipt.json");
+    let o = bin()
+        .args([
+            "policy",
+            "eval",
+            "--pack",
+            "rp1",
+            "--date",
+            "2026-11-01",
+            "--household",
+        ])
+        .arg(&file)
+        .arg("--receipt")
+        .arg(&receipt)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let cond = &j["programs"][0]["conditions"];
+    let line = cond
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["condition"] == "income < annual_line")
+        .unwrap();
+    assert_eq!(
+        (
+            line["left"].as_str(),
+            line["right"].as_str(),
+            line["held"].as_bool(),
+            line["difference"].as_str()
+        ),
+        (Some("2400"), Some("13200"), Some(true), Some("-10800"))
+    );
+    let o = bin()
+        .args(["policy", "replay"])
+        .arg(&receipt)
+        .output()
+        .unwrap();
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).starts_with("identical"));
+    let text = std::fs::read_to_string(&receipt).unwrap();
+    std::fs::write(
+        &receipt,
+        text.replacen("\"amount\": \"900\"", "\"amount\": \"990\"", 1),
+    )
+    .unwrap();
+    let o = bin()
+        .args(["policy", "replay"])
+        .arg(&receipt)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("TAMPERED"));
+    std::fs::remove_dir_all(d).ok();
+}
