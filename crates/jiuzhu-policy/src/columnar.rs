@@ -386,6 +386,7 @@ impl PopulationEvaluation<'_> {
             C::Const(v) => Ok(Opd::Scalar(v.clone())),
             C::Param(p) => match &self.dated.values[*p] {
                 Some(ParamAt::Scalar(_, x)) => Ok(Opd::Scalar(Value::Num(*x))),
+                Some(ParamAt::Regional(..)) => Ok(Opd::Col(self.eval(c, ent, name)?)),
                 _ => Err(format!(
                     "parameter {} has no value on {}",
                     self.dated.engine.pack.parameters[*p].name, self.dated.date
@@ -454,6 +455,49 @@ impl PopulationEvaluation<'_> {
                     col: Arc::new(Column::Num(vec![*x; n])),
                     err: None,
                 },
+                Some(ParamAt::Regional(regions, default)) => {
+                    // Each household's value by its region, then carried to its members.
+                    let engine = self.dated.engine;
+                    let pname = engine.pack.parameters[*p].name.clone();
+                    let regions_col = engine.region_input.map(|i| self.pop.inputs[0][i].clone());
+                    let h = self.pop.households;
+                    let mut memo: HashMap<Arc<str>, Option<Decimal>> = HashMap::new();
+                    let mut out = Vec::with_capacity(h);
+                    let mut errs = vec![0u32; h];
+                    for (i, err) in errs.iter_mut().enumerate() {
+                        let region: Arc<str> = match regions_col.as_deref() {
+                            Some(Column::Text(v)) => v[i].clone(),
+                            _ => "".into(),
+                        };
+                        let found = *memo
+                            .entry(region.clone())
+                            .or_insert_with(|| crate::engine::regional(regions, *default, &region));
+                        match found {
+                            Some(x) => out.push(x),
+                            None => {
+                                out.push(Decimal::ZERO);
+                                self.messages.push(format!("{name}\u{0}parameter {pname} has no value for region {region} on {}", self.dated.date));
+                                *err = self.messages.len() as u32;
+                            }
+                        }
+                    }
+                    let any = errs.iter().any(|e| *e != 0);
+                    let ev = Ev {
+                        col: Arc::new(Column::Num(out)),
+                        err: any.then(|| Arc::new(errs)),
+                    };
+                    if ent == Entity::Household {
+                        ev
+                    } else {
+                        let parents = self.pop.parents(ent);
+                        Ev {
+                            col: Arc::new(ev.col.gather(parents)),
+                            err: ev.err.map(|e| {
+                                Arc::new(parents.iter().map(|p| e[*p as usize]).collect())
+                            }),
+                        }
+                    }
+                }
                 _ => {
                     return Err(format!(
                         "parameter {} has no value on {}",

@@ -166,6 +166,8 @@ pub struct Engine {
     pub(crate) vars: [Vec<(String, C, Ty)>; 3],
     /// Per entity: name → variable slot.
     var_index: [HashMap<String, usize>; 3],
+    /// The household input holding the region code (for regional parameters).
+    pub(crate) region_input: Option<usize>,
     params: Vec<usize>,
 }
 
@@ -572,6 +574,15 @@ impl Engine {
                 errors.push(error(&p.origin, format!("{}: dates must increase", p.name)));
             }
         }
+        let region_input = pack
+            .region_input
+            .as_ref()
+            .and_then(|n| inputs[0].iter().position(|(i, t)| i == n && *t == Ty::Text));
+        for p in pack.parameters.iter().filter(|p| p.regional) {
+            if region_input.is_none() {
+                errors.push(error(&p.origin, format!("{} varies by region, but [pack] names no text household input as region_input", p.name)));
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -582,6 +593,7 @@ impl Engine {
             vars,
             var_index,
             params,
+            region_input,
         })
     }
 
@@ -598,6 +610,21 @@ impl Engine {
     pub fn on(&self, date: NaiveDate) -> Result<Dated<'_>, EvalError> {
         let mut values = Vec::with_capacity(self.params.len());
         for p in &self.pack.parameters {
+            let at = |v: &[(NaiveDate, Decimal)]| v.iter().rev().find(|(d, _)| *d <= date).copied();
+            if p.regional {
+                let default = match &p.values {
+                    ParamValues::Scalar(v) => at(v),
+                    ParamValues::Table(_) => None,
+                };
+                let mut regions: Vec<(&str, NaiveDate, Decimal)> = p
+                    .by_region
+                    .iter()
+                    .filter_map(|(r, v)| at(v).map(|(d, x)| (r.as_str(), d, x)))
+                    .collect();
+                regions.sort_by_key(|(r, _, _)| std::cmp::Reverse(r.len()));
+                values.push(Some(ParamAt::Regional(regions, default)));
+                continue;
+            }
             let found = match &p.values {
                 ParamValues::Scalar(v) => v
                     .iter()
@@ -619,6 +646,26 @@ impl Engine {
             engine: self,
             date,
             values,
+        })
+    }
+
+    /// This engine with regional parameter values set for one region from `from` (a test
+    /// case's or a single household's county values).
+    pub fn with_region_values(
+        &self,
+        region: &str,
+        from: NaiveDate,
+        values: &[(String, Decimal)],
+    ) -> Result<Engine, String> {
+        let mut pack = self.pack.clone();
+        for (name, v) in values {
+            pack.set_region_value(name, region, from, *v)?;
+        }
+        Engine::new(pack).map_err(|e| {
+            e.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
         })
     }
 
@@ -653,6 +700,11 @@ impl Engine {
 
 pub(crate) enum ParamAt<'a> {
     Scalar(NaiveDate, Decimal),
+    /// Values by region prefix (longest first) in force on the date, and the default.
+    Regional(
+        Vec<(&'a str, NaiveDate, Decimal)>,
+        Option<(NaiveDate, Decimal)>,
+    ),
     Table(NaiveDate, &'a crate::pack::Table),
 }
 
@@ -684,6 +736,19 @@ fn num(v: Value) -> Decimal {
         Value::Num(n) => n,
         _ => Decimal::ZERO,
     }
+}
+
+/// The value of a regional parameter for `region`: the longest matching prefix, else the default.
+pub(crate) fn regional(
+    regions: &[(&str, NaiveDate, Decimal)],
+    default: Option<(NaiveDate, Decimal)>,
+    region: &str,
+) -> Option<Decimal> {
+    regions
+        .iter()
+        .find(|(r, _, _)| region.starts_with(r))
+        .map(|(_, _, x)| *x)
+        .or(default.map(|(_, x)| x))
 }
 
 pub(crate) fn key(v: &Value) -> String {
@@ -763,6 +828,19 @@ impl Evaluation<'_, '_> {
         }
     }
 
+    /// The household's region code ("" when the pack names no region input).
+    fn region(&self) -> String {
+        match self
+            .dated
+            .engine
+            .region_input
+            .and_then(|i| self.hh.inputs.get(i))
+        {
+            Some(Value::Text(t)) => t.to_string(),
+            _ => String::new(),
+        }
+    }
+
     fn fail<T>(msg: impl Into<String>) -> Result<T, EvalError> {
         Err(EvalError {
             variable: String::new(),
@@ -786,10 +864,23 @@ impl Evaluation<'_, '_> {
             C::Const(v) => v.clone(),
             C::Own(r) => self.reference(ent, row, *r)?,
             C::Household(r) => self.reference(Entity::Household, 0, *r)?,
-            C::Param(p) => match self.param(*p)? {
-                ParamAt::Scalar(_, x) => Value::Num(*x),
-                ParamAt::Table(..) => return Self::fail("table used as a number"),
-            },
+            C::Param(p) => {
+                let region = self.region();
+                match self.param(*p)? {
+                    ParamAt::Scalar(_, x) => Value::Num(*x),
+                    ParamAt::Regional(regions, default) => {
+                        Value::Num(regional(regions, *default, &region).ok_or(()).or_else(
+                            |_| {
+                                Self::fail(format!(
+                                    "parameter {} has no value for region {region} on {}",
+                                    self.dated.engine.pack.parameters[*p].name, self.dated.date
+                                ))
+                            },
+                        )?)
+                    }
+                    ParamAt::Table(..) => return Self::fail("table used as a number"),
+                }
+            }
             C::Table(p, r, k) => {
                 let (rk, ck) = (key(&self.eval(r, ent, row)?), key(&self.eval(k, ent, row)?));
                 let name = self.dated.engine.pack.parameters[*p].name.clone();
@@ -802,7 +893,9 @@ impl Evaluation<'_, '_> {
                             ));
                         }
                     },
-                    ParamAt::Scalar(..) => return Self::fail("number used as a table"),
+                    ParamAt::Scalar(..) | ParamAt::Regional(..) => {
+                        return Self::fail("number used as a table");
+                    }
                 }
             }
             C::Neg(a) => Value::Num(-num(self.eval(a, ent, row)?)),
@@ -1045,7 +1138,22 @@ impl Evaluation<'_, '_> {
                 .iter()
                 .map(|p| {
                     let par = &pack.parameters[*p];
+                    let region = self.region();
                     let (since, value) = match &self.dated.values[*p] {
+                        Some(ParamAt::Regional(regions, default)) => {
+                            let found = regions
+                                .iter()
+                                .find(|(r, _, _)| region.starts_with(r))
+                                .map(|(_, d, x)| (*d, *x))
+                                .or(*default);
+                            match found {
+                                Some((d, x)) => (
+                                    d.to_string(),
+                                    serde_json::Value::String(x.normalize().to_string()),
+                                ),
+                                None => (String::new(), serde_json::Value::Null),
+                            }
+                        }
                         Some(ParamAt::Scalar(d, x)) => (
                             d.to_string(),
                             serde_json::Value::String(x.normalize().to_string()),

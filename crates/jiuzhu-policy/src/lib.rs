@@ -181,6 +181,61 @@ mod pack_checks {
     }
 
     #[test]
+    fn a_regional_parameter_takes_the_value_of_the_longest_matching_region() {
+        let files = vec![
+            ("pack.toml".to_string(), format!("{META}region_input = \"region\"\n")),
+            ("i.toml".to_string(), "[[input]]\nname = \"region\"\nentity = \"household\"\ntype = \"text\"\n".to_string()),
+            (
+                "p.toml".to_string(),
+                "[[parameter]]\nname = \"standard\"\nunit = \"yuan\"\nreference = \"r\"\nvalues = { \"2026-01-01\" = \"1000\" }\n\
+                 [parameter.by_region]\n\"3303\" = { \"2026-01-01\" = \"1100\" }\n\"330326\" = { \"2026-01-01\" = \"1130\", \"2026-07-01\" = \"1180\" }\n"
+                    .to_string(),
+            ),
+            ("v.toml".to_string(), var("line", "household", "standard * 12")),
+        ];
+        let engine = pack::load(&files, &|_| None).and_then(Engine::new).unwrap();
+        let at = |region: &str, d: &str| {
+            let h = Household {
+                inputs: vec![Value::Text(region.into())],
+                ..Household::default()
+            };
+            engine
+                .on(jiuzhu_domain::parse_date(d).unwrap())
+                .unwrap()
+                .evaluate(&h)
+                .get("line")
+                .unwrap()
+        };
+        assert_eq!(
+            at("330326100201", "2026-03-01"),
+            Value::Num(13560.into()),
+            "Pingyang's own standard"
+        );
+        assert_eq!(
+            at("330326100201", "2026-07-01"),
+            Value::Num(14160.into()),
+            "raised from July"
+        );
+        assert_eq!(
+            at("330302001001", "2026-03-01"),
+            Value::Num(13200.into()),
+            "Wenzhou's"
+        );
+        assert_eq!(
+            at("110101001001", "2026-03-01"),
+            Value::Num(12000.into()),
+            "the default elsewhere"
+        );
+        // Without a region input the pack is refused.
+        let mut no_input = files.clone();
+        no_input[0].1 = META.to_string();
+        let Err(e) = pack::load(&no_input, &|_| None).and_then(Engine::new) else {
+            panic!("accepted")
+        };
+        assert!(e[0].to_string().contains("varies by region"), "{e:?}");
+    }
+
+    #[test]
     fn a_failing_test_case_is_reported() {
         let mut files = shipped::files("rp1").unwrap();
         for f in files.iter_mut().filter(|f| f.0 == "tests.toml") {
@@ -201,7 +256,7 @@ mod pack_checks {
 
     #[test]
     fn a_health_code_outside_the_table_is_an_error_not_a_zero() {
-        let engine = shipped_engine("rp1").unwrap().unwrap();
+        let engine = rp1_pingyang();
         let mut files_case = engine.pack.tests[0].clone();
         files_case.members[0].insert("health".into(), toml::Value::Integer(7));
         let h = Household {
@@ -228,6 +283,24 @@ mod pack_checks {
             .unwrap_err();
         assert!(e.to_string().contains("division by zero"), "{e}");
     }
+}
+
+/// rp1 with the county values of its test cases (Pingyang, 330326), for tests.
+#[cfg(test)]
+pub(crate) fn rp1_pingyang() -> Engine {
+    let engine = shipped_engine("rp1").unwrap().unwrap();
+    let d = |s: &str| s.parse().unwrap();
+    engine
+        .with_region_values(
+            "330326",
+            jiuzhu_domain::parse_date("2020-01-01").unwrap(),
+            &[
+                ("dibao_standard_monthly".into(), d("1100.00")),
+                ("urban_min_wage_monthly".into(), d("2010.00")),
+                ("rural_disposable_income_annual".into(), d("30105.00")),
+            ],
+        )
+        .unwrap()
 }
 
 #[cfg(test)]
@@ -316,7 +389,7 @@ mod evaluators_agree {
 
     #[test]
     fn column_and_household_evaluation_give_the_same_values() {
-        let engine = shipped_engine("rp1").unwrap().unwrap();
+        let engine = rp1_pingyang();
         let households: Vec<Household> = engine
             .pack
             .tests
@@ -362,7 +435,7 @@ mod evaluators_agree {
 
     #[test]
     fn a_row_error_names_its_row_and_an_untaken_branch_is_no_error() {
-        let engine = shipped_engine("rp1").unwrap().unwrap();
+        let engine = rp1_pingyang();
         let t = &engine.pack.tests[0];
         let good = Household {
             inputs: testing::row(&engine, Entity::Household, &t.household).unwrap(),

@@ -89,6 +89,12 @@ pub struct Parameter {
     /// True when no published value was found and the value only illustrates.
     pub illustrative: bool,
     pub values: ParamValues,
+    /// Values by region code prefix (a county's own standard), each dated; the longest
+    /// prefix of a household's region wins over `values`.
+    pub by_region: BTreeMap<String, Vec<(NaiveDate, Decimal)>>,
+    /// The parameter takes its value from the household's region (`by_region` may be
+    /// filled at run time, e.g. from params.csv).
+    pub regional: bool,
     pub origin: Origin,
 }
 
@@ -143,6 +149,8 @@ pub struct TestCase {
     pub members: Vec<BTreeMap<String, toml::Value>>,
     pub supporters: Vec<BTreeMap<String, toml::Value>>,
     pub expect: BTreeMap<String, toml::Value>,
+    /// Values of regional parameters for the case's region.
+    pub region: BTreeMap<String, toml::Value>,
     pub origin: Origin,
 }
 
@@ -153,6 +161,8 @@ pub struct Pack {
     pub version: String,
     pub label: Label,
     pub reference: String,
+    /// The household input holding the region code, for regional parameters.
+    pub region_input: Option<String>,
     pub parameters: Vec<Parameter>,
     pub inputs: Vec<Input>,
     pub variables: Vec<Variable>,
@@ -189,6 +199,8 @@ struct PackMeta {
     #[serde(default)]
     reference: String,
     extends: Option<String>,
+    /// The household input holding the region code, for regional parameters.
+    region_input: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -201,7 +213,12 @@ struct ParamDoc {
     reference: String,
     #[serde(default)]
     illustrative: bool,
+    #[serde(default)]
     values: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    by_region: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    #[serde(default)]
+    regional: bool,
 }
 
 #[derive(Deserialize)]
@@ -259,6 +276,8 @@ struct TestDoc {
     #[serde(default)]
     supporters: Vec<BTreeMap<String, toml::Value>>,
     expect: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    region: BTreeMap<String, toml::Value>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -289,8 +308,12 @@ pub(crate) fn decimal(origin: &Origin, v: &toml::Value) -> Result<Decimal, PackE
 fn param_values(
     origin: &Origin,
     values: &BTreeMap<String, toml::Value>,
+    regional: bool,
 ) -> Result<ParamValues, PackError> {
     if values.is_empty() {
+        if regional {
+            return Ok(ParamValues::Scalar(Vec::new()));
+        }
         return Err(error(origin, "a parameter needs at least one dated value"));
     }
     let is_table = values.values().next().is_some_and(|v| v.is_table());
@@ -380,17 +403,37 @@ fn load_depth(
         for p in doc.parameter {
             let origin = at(p.span());
             let p = p.into_inner();
-            match param_values(&origin, &p.values) {
-                Ok(values) => own.parameters.push(Parameter {
+            let regional = p.regional || !p.by_region.is_empty();
+            let by_region = (|| {
+                let mut out = BTreeMap::new();
+                for (region, values) in &p.by_region {
+                    if jiuzhu_domain::RegionCode::parse(region).is_err() {
+                        return Err(error(
+                            &origin,
+                            format!("{}: {region:?} is not a region code", p.name),
+                        ));
+                    }
+                    let mut v = Vec::new();
+                    for (d, x) in values {
+                        v.push((date(&origin, d)?, decimal(&origin, x)?));
+                    }
+                    out.insert(region.clone(), v);
+                }
+                Ok(out)
+            })();
+            match (param_values(&origin, &p.values, regional), by_region) {
+                (Ok(values), Ok(by_region)) => own.parameters.push(Parameter {
                     name: p.name,
                     unit: p.unit,
                     label: p.label,
                     reference: p.reference,
                     illustrative: p.illustrative,
                     values,
+                    by_region,
+                    regional,
                     origin,
                 }),
-                Err(e) => errors.push(e),
+                (Err(e), _) | (_, Err(e)) => errors.push(e),
             }
         }
         for i in doc.input {
@@ -453,6 +496,7 @@ fn load_depth(
                     members: t.members,
                     supporters: t.supporters,
                     expect: t.expect,
+                    region: t.region,
                     origin,
                 }),
                 Err(e) => errors.push(e),
@@ -495,6 +539,9 @@ fn load_depth(
     pack.version = meta.version;
     pack.label = meta.label;
     pack.reference = meta.reference;
+    if meta.region_input.is_some() {
+        pack.region_input = meta.region_input;
+    }
     merge(&mut pack.parameters, own.parameters, |p| p.name.clone());
     merge(&mut pack.inputs, own.inputs, |p| p.name.clone());
     merge(&mut pack.variables, own.variables, |p| p.name.clone());
@@ -507,6 +554,32 @@ fn load_depth(
         Ok(pack)
     } else {
         Err(errors)
+    }
+}
+
+impl Pack {
+    /// Sets a regional parameter's value for `region` from `from` (e.g. a county's row of
+    /// params.csv), replacing a value the region had from that date.
+    pub fn set_region_value(
+        &mut self,
+        name: &str,
+        region: &str,
+        from: NaiveDate,
+        value: Decimal,
+    ) -> Result<(), String> {
+        let p = self
+            .parameters
+            .iter_mut()
+            .find(|p| p.name == name)
+            .ok_or_else(|| format!("no parameter {name}"))?;
+        if !p.regional {
+            return Err(format!("parameter {name} does not vary by region"));
+        }
+        let values = p.by_region.entry(region.to_string()).or_default();
+        values.retain(|(d, _)| *d != from);
+        values.push((from, value));
+        values.sort_by_key(|(d, _)| *d);
+        Ok(())
     }
 }
 

@@ -80,6 +80,31 @@ pub fn evaluate(
     input: &Json,
     explain: bool,
 ) -> Result<Json, String> {
+    // `"region_values": {"name": "value"}` sets regional parameters for the household's
+    // region (as params.csv does for `policy run`).
+    let owned;
+    let engine = match input.get("region_values").and_then(|v| v.as_object()) {
+        Some(values) if !values.is_empty() => {
+            let to_toml = |o: &serde_json::Map<String, Json>| -> Result<std::collections::BTreeMap<String, toml::Value>, String> {
+                o.iter()
+                    .map(|(k, v)| match v {
+                        Json::String(s) => Ok((k.clone(), toml::Value::String(s.clone()))),
+                        Json::Number(n) if n.is_i64() => Ok((k.clone(), toml::Value::Integer(n.as_i64().unwrap_or_default()))),
+                        other => Err(format!("region_values.{k}: write {other} as a string")),
+                    })
+                    .collect()
+            };
+            let household = to_toml(
+                input
+                    .get("household")
+                    .and_then(|h| h.as_object())
+                    .ok_or("no household")?,
+            )?;
+            owned = crate::testing::with_region(engine, &household, date, &to_toml(values)?)?;
+            &owned
+        }
+        _ => engine,
+    };
     let household = household_from_json(engine, input)?;
     let dated = engine.on(date).map_err(|e| e.to_string())?;
     let mut ev = dated.evaluate(&household);
@@ -225,8 +250,9 @@ mod tests {
 
     fn input() -> Json {
         json!({"household": {"region_code": "330326100201", "hukou": "urban", "has_land": 0, "deposits": "0.00",
-               "vehicle_value": "0.00", "house_count": 1, "dibao_standard_monthly": "1100.00",
-               "urban_min_wage_monthly": "2010.00", "rural_disposable_income_annual": "30105.00"},
+               "vehicle_value": "0.00", "house_count": 1},
+               "region_values": {"dibao_standard_monthly": "1100.00", "urban_min_wage_monthly": "2010.00",
+               "rural_disposable_income_annual": "30105.00"},
                "members": [{"birth_date": "1980-01-01", "health": 5, "student": 0, "declared_wage_monthly": "999.50",
                "pension_monthly": "0.00", "medical_oop_annual": "0.00", "tuition_annual": "0.00", "pension_premium_annual": "0.00"}]})
     }

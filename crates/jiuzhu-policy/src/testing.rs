@@ -39,7 +39,7 @@ pub fn parse_input(ty: InputType, raw: &str) -> Result<Value, String> {
     }
 }
 
-fn toml_text(v: &toml::Value) -> Result<String, String> {
+pub(crate) fn toml_text(v: &toml::Value) -> Result<String, String> {
     match v {
         toml::Value::String(s) => Ok(s.clone()),
         toml::Value::Integer(i) => Ok(i.to_string()),
@@ -91,7 +91,59 @@ pub fn run_tests(engine: &Engine) -> Vec<CaseResult> {
         .collect()
 }
 
+/// The engine with a case's (or a household's) regional values for its region.
+pub fn with_region(
+    engine: &Engine,
+    household: &BTreeMap<String, toml::Value>,
+    date: chrono::NaiveDate,
+    values: &BTreeMap<String, toml::Value>,
+) -> Result<Engine, String> {
+    if values.is_empty() {
+        return Err(String::new());
+    }
+    let key = engine
+        .pack
+        .region_input
+        .clone()
+        .ok_or("the pack has no region_input")?;
+    let region = household
+        .get(&key)
+        .map(toml_text)
+        .transpose()?
+        .ok_or_else(|| format!("household has no {key}"))?;
+    let parsed = values
+        .iter()
+        .map(|(k, v)| {
+            let text = toml_text(v)?;
+            let d = text
+                .trim()
+                .parse::<Decimal>()
+                .map_err(|_| format!("{k}: {text:?} is not a number"))?;
+            Ok((k.clone(), d))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    engine.with_region_values(&region, date, &parsed)
+}
+
 fn run_case(engine: &Engine, t: &TestCase) -> CaseResult {
+    let owned;
+    let engine = if t.region.is_empty() {
+        engine
+    } else {
+        match with_region(engine, &t.household, t.date, &t.region) {
+            Ok(e) => {
+                owned = e;
+                &owned
+            }
+            Err(m) => {
+                return CaseResult {
+                    name: t.name.clone(),
+                    origin: t.origin.clone(),
+                    failures: vec![format!("region values: {m}")],
+                };
+            }
+        }
+    };
     let mut failures = Vec::new();
     let household = (|| -> Result<Household, String> {
         Ok(Household {

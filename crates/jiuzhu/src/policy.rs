@@ -278,31 +278,66 @@ impl ColumnBuilder {
     }
 }
 
-/// Where an entity's input comes from: a column of the entity's file, or of params.csv.
-enum Source {
-    Own(usize),
-    Params(usize),
-}
-
-fn sources(
-    engine: &Engine,
-    e: Entity,
-    csv: &Csv,
-    params: Option<&Csv>,
-) -> Result<Vec<(String, InputType, Source)>> {
+/// The column of each of an entity's inputs in its file.
+fn sources(engine: &Engine, e: Entity, csv: &Csv) -> Result<Vec<(String, InputType, usize)>> {
     engine
         .inputs(e)
         .map(|(name, ty)| {
-            let src = match csv.columns.get(name) {
-                Some(i) => Source::Own(*i),
-                None => match params.and_then(|p| p.columns.get(name)) {
-                    Some(i) => Source::Params(*i),
-                    None => bail!("{}: missing column {name} (an input of the pack)", csv.name),
-                },
-            };
-            Ok((name.to_string(), ty, src))
+            let i = csv.columns.get(name).with_context(|| {
+                format!("{}: missing column {name} (an input of the pack)", csv.name)
+            })?;
+            Ok((name.to_string(), ty, *i))
         })
         .collect()
+}
+
+/// The pack with params.csv's county values set as its regional parameters (each column but
+/// county_code names one), in force from the evaluation date.
+fn with_params(engine: &Engine, params: &Csv, date: NaiveDate) -> Result<Engine> {
+    let county_col = params.col("county_code")?;
+    let mut pack = engine.pack.clone();
+    let mut errors = Vec::new();
+    for (name, col) in params
+        .columns
+        .iter()
+        .filter(|(n, _)| n.as_str() != "county_code")
+    {
+        if !pack
+            .parameters
+            .iter()
+            .any(|p| p.name == *name && p.regional)
+        {
+            bail!(
+                "params.csv: column {name} is not a regional parameter of pack {}",
+                pack.name
+            );
+        }
+        for (line, rec) in &params.rows {
+            let county = rec.get(county_col).unwrap_or("");
+            match parse_input(InputType::Money, rec.get(*col).unwrap_or("")) {
+                Ok(Value::Num(v)) => {
+                    if let Err(m) = pack.set_region_value(name, county, date, v) {
+                        errors.push(format!("params.csv:{line}: {name}: {m}"));
+                    }
+                }
+                Ok(_) => {}
+                Err(m) => errors.push(format!("params.csv:{line}: {name}: {m}")),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort();
+        bail!(
+            "{} bad input row(s); nothing written:\n{}",
+            errors.len(),
+            errors
+                .iter()
+                .map(|e| format!("  {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    Engine::new(pack).map_err(pack_errors)
 }
 
 /// The rows of a persons or supporters file: typed input columns, and the household of
@@ -324,7 +359,7 @@ fn read_rows(engine: &Engine, dir: &Path, file: &'static str, entity: Entity) ->
         rows: Vec::new(),
     };
     let col = head.col("household_id")?;
-    let src = sources(engine, entity, &head, None)?;
+    let src = sources(engine, entity, &head)?;
     let mut builders: Vec<ColumnBuilder> = src
         .iter()
         .map(|(_, ty, _)| ColumnBuilder::new(*ty, 0))
@@ -348,8 +383,7 @@ fn read_rows(engine: &Engine, dir: &Path, file: &'static str, entity: Entity) ->
             Some((last, n, _)) if last == id => *n += 1,
             _ => runs.push((id.to_string(), 1, line)),
         }
-        for ((name, _, s), b) in src.iter().zip(builders.iter_mut()) {
-            let Source::Own(i) = s else { continue };
+        for ((name, _, i), b) in src.iter().zip(builders.iter_mut()) {
             if let Err(m) = b.push(rec.get(*i).unwrap_or("")) {
                 errors.push(format!("{file}:{line}: {name}: {m}"));
             }
@@ -404,7 +438,9 @@ fn run_with(
 
     let mut pop = Population::default();
     // Households.
-    let hsrc = sources(engine, Entity::Household, &households, Some(&params))?;
+    let priced = with_params(engine, &params, date)?;
+    let engine = &priced;
+    let hsrc = sources(engine, Entity::Household, &households)?;
     let mut builders: Vec<ColumnBuilder> = hsrc
         .iter()
         .map(|(_, ty, _)| ColumnBuilder::new(*ty, households.rows.len()))
@@ -415,30 +451,22 @@ fn run_with(
     for (line, rec) in &households.rows {
         let id = rec.get(hid).unwrap_or("");
         let code = rec.get(region).unwrap_or("");
-        let Some(prow) = county.get(code.get(..6).unwrap_or("")) else {
+        if !county.contains_key(code.get(..6).unwrap_or("")) {
             errors.push(format!(
                 "households.csv:{line}: region_code: county {} has no row in params.csv",
                 code.get(..6).unwrap_or(code)
             ));
             continue;
-        };
+        }
         if index.insert(id, ids.len() as u32).is_some() {
             errors.push(format!(
                 "households.csv:{line}: household_id: duplicate {id}"
             ));
             continue;
         }
-        for ((name, _, src), b) in hsrc.iter().zip(builders.iter_mut()) {
-            let (file, l, cell) = match src {
-                Source::Own(i) => ("households.csv", *line, rec.get(*i).unwrap_or("")),
-                Source::Params(i) => (
-                    "params.csv",
-                    params.rows[*prow].0,
-                    params.rows[*prow].1.get(*i).unwrap_or(""),
-                ),
-            };
-            if let Err(m) = b.push(cell) {
-                errors.push(format!("{file}:{l}: {name}: {m}"));
+        for ((name, _, i), b) in hsrc.iter().zip(builders.iter_mut()) {
+            if let Err(m) = b.push(rec.get(*i).unwrap_or("")) {
+                errors.push(format!("households.csv:{line}: {name}: {m}"));
             }
         }
         ids.push(id);

@@ -234,8 +234,9 @@ fn policy_eval_explains_one_household() {
     std::fs::write(
         &file,
         r#"{"household": {"region_code": "330326100201", "hukou": "urban", "has_land": 0, "deposits": "0.00",
-             "vehicle_value": "0.00", "house_count": 1, "dibao_standard_monthly": "1100.00",
-             "urban_min_wage_monthly": "2010.00", "rural_disposable_income_annual": "30105.00"},
+             "vehicle_value": "0.00", "house_count": 1},
+            "region_values": {"dibao_standard_monthly": "1100.00", "urban_min_wage_monthly": "2010.00",
+             "rural_disposable_income_annual": "30105.00"},
             "members": [{"birth_date": "1980-01-01", "health": 5, "student": 0, "declared_wage_monthly": "999.50",
              "pension_monthly": "0.00", "medical_oop_annual": "0.00", "tuition_annual": "0.00", "pension_premium_annual": "0.00"}]}"#,
     )
@@ -326,8 +327,9 @@ fn a_receipt_replays_and_a_forged_one_is_caught() {
     std::fs::write(
         &file,
         r#"{"household": {"region_code": "330326100201", "hukou": "rural", "has_land": 1, "deposits": "0.00",
-             "vehicle_value": "0.00", "house_count": 1, "dibao_standard_monthly": "1100.00",
-             "urban_min_wage_monthly": "2010.00", "rural_disposable_income_annual": "30105.00"},
+             "vehicle_value": "0.00", "house_count": 1},
+            "region_values": {"dibao_standard_monthly": "1100.00", "urban_min_wage_monthly": "2010.00",
+             "rural_disposable_income_annual": "30105.00"},
             "members": [{"birth_date": "1950-01-01", "health": 2, "student": 0, "declared_wage_monthly": "0.00",
              "pension_monthly": "200.00", "medical_oop_annual": "0.00", "tuition_annual": "0.00", "pension_premium_annual": "0.00"}]}"#,
     )
