@@ -8,6 +8,7 @@ pub mod engine;
 pub mod expr;
 pub mod pack;
 pub mod receipt;
+pub mod reform;
 pub mod shipped;
 pub mod testing;
 

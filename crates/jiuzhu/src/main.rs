@@ -95,6 +95,23 @@ enum Command {
         #[command(subcommand)]
         what: PolicyWhat,
     },
+    /// Simulate a reform: a population under the pack and under parameter changes, by county.
+    Simulate {
+        /// A shipped pack name (rp1) or a pack folder.
+        #[arg(long)]
+        pack: String,
+        #[arg(long)]
+        date: String,
+        /// Workload P's files (params, households, persons, supporters CSV).
+        #[arg(long)]
+        input: PathBuf,
+        /// The reform: a TOML file of parameter changes.
+        #[arg(long)]
+        reform: PathBuf,
+        /// Folder for counties.csv and changes.csv.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Check the audit log's hash chain.
     Audit {
         #[command(subcommand)]
@@ -409,6 +426,17 @@ async fn run(cli: Cli) -> Result<()> {
             }
             db.close().await;
             Ok(())
+        }
+        Command::Simulate {
+            pack,
+            date,
+            input,
+            reform,
+            out,
+        } => {
+            let date =
+                jiuzhu_domain::parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
+            policy::simulate(&pack, date, &input, &reform, &out)
         }
         Command::Policy { what } => match what {
             PolicyWhat::Run {

@@ -408,21 +408,150 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<Ru
     if engine.pack.outputs.is_empty() {
         bail!("pack {} declares no [[output]] columns", engine.pack.name);
     }
-    // Persons (the largest file) are read on another core while this one reads the rest.
-    std::thread::scope(|scope| {
-        let persons = scope.spawn(|| read_rows(&engine, dir, "persons.csv", Entity::Person));
-        run_with(&engine, date, dir, out, started, persons)
+    let loaded = load_population(&engine, date, dir)?;
+    let load_s = started.elapsed().as_secs_f64();
+    let engine = &loaded.engine;
+    let slots: Vec<usize> = engine
+        .pack
+        .outputs
+        .iter()
+        .map(|o| engine.household_var(&o.name).expect("checked at load"))
+        .collect();
+    let columns = evaluate_parts(engine, date, &loaded, &slots)?;
+    let compute_s = started.elapsed().as_secs_f64() - load_s;
+    let ids = &loaded.ids;
+    let offsets: Vec<usize> = loaded.parts.iter().map(|(lo, _)| *lo).collect();
+    // Sorted by household_id in byte order: by the first eight bytes as a number, then
+    // by the whole id where those are equal.
+    let prefix = |id: &str| {
+        let mut b = [0u8; 8];
+        let n = id.len().min(8);
+        b[..n].copy_from_slice(&id.as_bytes()[..n]);
+        u64::from_be_bytes(b)
+    };
+    let mut keyed: Vec<(u64, u32)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (prefix(id), i as u32))
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| ids[a.1 as usize].cmp(&ids[b.1 as usize]))
+    });
+    let tmp = out.with_extension("csv.tmp");
+    let mut file = std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+    );
+    let header: Vec<&str> = std::iter::once("household_id")
+        .chain(engine.pack.outputs.iter().map(|o| o.name.as_str()))
+        .collect();
+    writeln!(file, "{}", header.join(","))?;
+    let decimals: Vec<u32> = engine.pack.outputs.iter().map(|o| o.decimals).collect();
+    let mut line = Vec::with_capacity(128);
+    for (_, r) in keyed {
+        let r = r as usize;
+        line.clear();
+        line.extend_from_slice(ids[r].as_bytes());
+        let part = offsets.partition_point(|lo| *lo <= r) - 1;
+        for (col, d) in columns[part].iter().zip(&decimals) {
+            line.push(b',');
+            col.write_to(r - offsets[part], *d, &mut line);
+        }
+        line.push(b'\n');
+        file.write_all(&line)?;
+    }
+    file.flush()?;
+    drop(file);
+    std::fs::rename(&tmp, out)?;
+    let total_s = started.elapsed().as_secs_f64();
+    Ok(RunSummary {
+        households: ids.len(),
+        load_s,
+        compute_s,
+        write_s: total_s - load_s - compute_s,
+        total_s,
     })
 }
 
-fn run_with(
+/// A population read from workload P's files, split for the cores.
+pub struct Loaded {
+    /// The pack with params.csv's county values.
+    pub engine: Engine,
+    /// (first household row, part) per core.
+    pub parts: Vec<(usize, Population)>,
+    pub ids: Vec<String>,
+    /// Line of each household in households.csv.
+    pub lines: Vec<usize>,
+    /// County (first six digits of region_code) of each household.
+    pub counties: Vec<String>,
+}
+
+/// Reads params, households, persons and supporters; any bad row stops with every error.
+pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<Loaded> {
+    // Persons (the largest file) are read on another core while this one reads the rest.
+    std::thread::scope(|scope| {
+        let persons = scope.spawn(|| read_rows(engine, dir, "persons.csv", Entity::Person));
+        load_with(engine, date, dir, persons)
+    })
+}
+
+/// Evaluates household variables `slots` on every part, side by side; the first failing
+/// household is reported with its line.
+pub fn evaluate_parts(
+    engine: &Engine,
+    date: NaiveDate,
+    loaded: &Loaded,
+    slots: &[usize],
+) -> Result<Vec<Vec<std::sync::Arc<Column>>>> {
+    let dated = engine.on(date).map_err(|e| anyhow::anyhow!("{e}"))?;
+    type PartResult = Result<Vec<std::sync::Arc<Column>>, (usize, String)>;
+    let results: Vec<PartResult> = std::thread::scope(|s| {
+        let handles: Vec<_> = loaded
+            .parts
+            .iter()
+            .map(|(lo, part)| {
+                let dated = &dated;
+                s.spawn(move || {
+                    let mut ev = dated.evaluate_population(part);
+                    slots
+                        .iter()
+                        .map(|slot| {
+                            ev.household(*slot)
+                                .map_err(|e| (lo + e.row, format!("{}: {}", e.variable, e.msg)))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err((0, "evaluation panicked".into())))
+            })
+            .collect()
+    });
+    results
+        .into_iter()
+        .map(|r| {
+            r.map_err(|(row, msg)| {
+                anyhow::anyhow!(
+                    "households.csv:{}: household {}: {msg}",
+                    loaded.lines[row],
+                    loaded.ids[row]
+                )
+            })
+        })
+        .collect()
+}
+
+fn load_with(
     engine: &Engine,
     date: NaiveDate,
     dir: &Path,
-    out: &Path,
-    started: std::time::Instant,
     persons: std::thread::ScopedJoinHandle<'_, Result<Rows>>,
-) -> Result<RunSummary> {
+) -> Result<Loaded> {
     let params = read_csv(dir, "params.csv")?;
     let households = read_csv(dir, "households.csv")?;
     let mut errors = Vec::new();
@@ -447,6 +576,7 @@ fn run_with(
         .collect();
     let mut index: HashMap<&str, u32> = HashMap::with_capacity(households.rows.len());
     let mut ids: Vec<&str> = Vec::with_capacity(households.rows.len());
+    let mut regions: Vec<&str> = Vec::with_capacity(households.rows.len());
     let mut lines: Vec<usize> = Vec::with_capacity(households.rows.len());
     for (line, rec) in &households.rows {
         let id = rec.get(hid).unwrap_or("");
@@ -470,6 +600,7 @@ fn run_with(
             }
         }
         ids.push(id);
+        regions.push(code);
         lines.push(*line);
     }
     pop.households = ids.len();
@@ -529,9 +660,6 @@ fn run_with(
                 .join("\n")
         );
     }
-    let load_s = started.elapsed().as_secs_f64();
-    let dated = engine.on(date).map_err(|e| anyhow::anyhow!("{e}"))?;
-    // One part per core, evaluated side by side.
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -540,110 +668,15 @@ fn run_with(
     } else {
         vec![(0, pop)]
     };
-    let slots: Vec<(usize, u32)> = engine
-        .pack
-        .outputs
-        .iter()
-        .map(|o| {
-            (
-                engine.household_var(&o.name).expect("checked at load"),
-                o.decimals,
-            )
-        })
-        .collect();
-    type PartResult = Result<Vec<std::sync::Arc<Column>>, (usize, String)>;
-    let results: Vec<PartResult> = std::thread::scope(|s| {
-        let handles: Vec<_> = parts
+    Ok(Loaded {
+        engine: priced,
+        parts,
+        counties: regions
             .iter()
-            .map(|(lo, part)| {
-                let (dated, slots) = (&dated, &slots);
-                s.spawn(move || {
-                    let mut ev = dated.evaluate_population(part);
-                    slots
-                        .iter()
-                        .map(|(slot, _)| {
-                            ev.household(*slot)
-                                .map_err(|e| (lo + e.row, format!("{}: {}", e.variable, e.msg)))
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err((0, "evaluation panicked".into())))
-            })
-            .collect()
-    });
-    let mut columns: Vec<Vec<(std::sync::Arc<Column>, u32)>> = Vec::new();
-    for r in results {
-        match r {
-            Ok(cols) => columns.push(
-                cols.into_iter()
-                    .zip(slots.iter().map(|(_, d)| *d))
-                    .collect(),
-            ),
-            Err((row, msg)) => bail!(
-                "households.csv:{}: household {}: {msg}",
-                lines[row],
-                ids[row]
-            ),
-        }
-    }
-    let offsets: Vec<usize> = parts.iter().map(|(lo, _)| *lo).collect();
-    let compute_s = started.elapsed().as_secs_f64() - load_s;
-    // Sorted by household_id in byte order: by the first eight bytes as a number, then
-    // by the whole id where those are equal.
-    let prefix = |id: &str| {
-        let mut b = [0u8; 8];
-        let n = id.len().min(8);
-        b[..n].copy_from_slice(&id.as_bytes()[..n]);
-        u64::from_be_bytes(b)
-    };
-    let mut keyed: Vec<(u64, u32)> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (prefix(id), i as u32))
-        .collect();
-    keyed.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| ids[a.1 as usize].cmp(ids[b.1 as usize]))
-    });
-    let order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
-    let tmp = out.with_extension("csv.tmp");
-    let mut file = std::io::BufWriter::with_capacity(
-        1 << 20,
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
-    );
-    let header: Vec<&str> = std::iter::once("household_id")
-        .chain(engine.pack.outputs.iter().map(|o| o.name.as_str()))
-        .collect();
-    writeln!(file, "{}", header.join(","))?;
-    let mut line = Vec::with_capacity(128);
-    for r in order {
-        let r = r as usize;
-        line.clear();
-        line.extend_from_slice(ids[r].as_bytes());
-        let part = offsets.partition_point(|lo| *lo <= r) - 1;
-        for (col, decimals) in &columns[part] {
-            line.push(b',');
-            col.write_to(r - offsets[part], *decimals, &mut line);
-        }
-        line.push(b'\n');
-        file.write_all(&line)?;
-    }
-    file.flush()?;
-    drop(file);
-    std::fs::rename(&tmp, out)?;
-    let total_s = started.elapsed().as_secs_f64();
-    Ok(RunSummary {
-        households: ids.len(),
-        load_s,
-        compute_s,
-        write_s: total_s - load_s - compute_s,
-        total_s,
+            .map(|r| r.get(..6).unwrap_or(r).to_string())
+            .collect(),
+        ids: ids.into_iter().map(String::from).collect(),
+        lines,
     })
 }
 
@@ -664,4 +697,236 @@ impl std::fmt::Display for RunSummary {
             self.households, self.load_s, self.compute_s, self.write_s, self.total_s
         )
     }
+}
+
+/// `jiuzhu simulate`: a population under the pack and under a reform, by county: eligible
+/// households and monthly cost before and after, households that gain, lose or change
+/// circle; and the list of changed households with the reason.
+pub fn simulate(
+    pack_arg: &str,
+    date: NaiveDate,
+    dir: &Path,
+    reform_path: &Path,
+    out_dir: &Path,
+) -> Result<()> {
+    let engine = load_engine(pack_arg)?;
+    let text = std::fs::read_to_string(reform_path)
+        .with_context(|| format!("reading {}", reform_path.display()))?;
+    let reform = jiuzhu_policy::reform::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", reform_path.display()))?;
+    let loaded = load_population(&engine, date, dir)?;
+    let base = &loaded.engine;
+    let mut pack = base.pack.clone();
+    jiuzhu_policy::reform::apply(&mut pack, &reform)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", reform_path.display()))?;
+    let reformed = Engine::new(pack).map_err(pack_errors)?;
+    // Columns: each program's eligible and amount, then the circle if the pack has one.
+    let mut names: Vec<String> = Vec::new();
+    for p in &base.pack.programs {
+        names.push(p.eligible.clone());
+        names.push(p.amount.clone());
+    }
+    let circle = base.household_var("circle").map(|_| "circle".to_string());
+    names.extend(circle.clone());
+    let slots: Vec<usize> = names
+        .iter()
+        .map(|n| base.household_var(n).expect("program variables exist"))
+        .collect();
+    let before = evaluate_parts(base, date, &loaded, &slots)?;
+    let after = evaluate_parts(&reformed, date, &loaded, &slots)?;
+    let offsets: Vec<usize> = loaded.parts.iter().map(|(lo, _)| *lo).collect();
+    let value = |cols: &Vec<Vec<std::sync::Arc<Column>>>, k: usize, r: usize| -> Value {
+        let part = offsets.partition_point(|lo| *lo <= r) - 1;
+        cols[part][k].get(r - offsets[part])
+    };
+    #[derive(Default)]
+    struct Stats {
+        households: usize,
+        eligible: [usize; 2],
+        cost: [rust_decimal::Decimal; 2],
+        gain: usize,
+        lose: usize,
+        circle_changed: usize,
+    }
+    let num = |v: &Value| {
+        if let Value::Num(n) = v {
+            *n
+        } else {
+            rust_decimal::Decimal::ZERO
+        }
+    };
+    let mut by_county: std::collections::BTreeMap<(String, String), Stats> = Default::default();
+    struct Changed {
+        id: String,
+        county: String,
+        program: String,
+        eligible: [Value; 2],
+        amount: [Value; 2],
+        circle: [String; 2],
+        reason: String,
+    }
+    let mut changes: Vec<Changed> = Vec::new();
+    for r in 0..loaded.ids.len() {
+        let county = &loaded.counties[r];
+        let circles = circle.as_ref().map(|_| {
+            (
+                value(&before, names.len() - 1, r),
+                value(&after, names.len() - 1, r),
+            )
+        });
+        for (k, p) in base.pack.programs.iter().enumerate() {
+            let (eb, ea) = (
+                value(&before, 2 * k, r) == Value::Bool(true),
+                value(&after, 2 * k, r) == Value::Bool(true),
+            );
+            let (ab, aa) = (value(&before, 2 * k + 1, r), value(&after, 2 * k + 1, r));
+            let st = by_county
+                .entry((county.clone(), p.code.clone()))
+                .or_default();
+            st.households += 1;
+            st.eligible[0] += eb as usize;
+            st.eligible[1] += ea as usize;
+            st.cost[0] += num(&ab);
+            st.cost[1] += num(&aa);
+            let diff = num(&aa) - num(&ab);
+            let circle_moved = circles.as_ref().is_some_and(|(a, b)| a != b);
+            if diff > rust_decimal::Decimal::ZERO || (ea && !eb) {
+                st.gain += 1;
+            } else if diff < rust_decimal::Decimal::ZERO || (eb && !ea) {
+                st.lose += 1;
+            }
+            if k == 0 && circle_moved {
+                st.circle_changed += 1;
+            }
+            if eb != ea || !diff.is_zero() || (k == 0 && circle_moved) {
+                let mut reason = Vec::new();
+                match (eb, ea) {
+                    (false, true) => reason.push("becomes eligible".to_string()),
+                    (true, false) => reason.push("no longer eligible".to_string()),
+                    _ => {}
+                }
+                if !diff.is_zero() {
+                    reason.push(format!(
+                        "amount {}{}",
+                        if diff > rust_decimal::Decimal::ZERO {
+                            "+"
+                        } else {
+                            ""
+                        },
+                        diff.normalize()
+                    ));
+                }
+                let (cb, ca) = match &circles {
+                    Some((a, b)) => (a.format(0), b.format(0)),
+                    None => (String::new(), String::new()),
+                };
+                if k == 0 && circle_moved {
+                    reason.push(format!("circle {cb} -> {ca}"));
+                }
+                changes.push(Changed {
+                    id: loaded.ids[r].clone(),
+                    county: county.clone(),
+                    program: p.code.clone(),
+                    eligible: [Value::Bool(eb), Value::Bool(ea)],
+                    amount: [ab, aa],
+                    circle: [cb, ca],
+                    reason: reason.join("; "),
+                });
+            }
+        }
+    }
+    std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let mut counties = String::from(
+        "county,program,households,eligible_before,eligible_after,monthly_cost_before,monthly_cost_after,gain,lose,circle_changed\n",
+    );
+    let mut totals: std::collections::BTreeMap<String, Stats> = Default::default();
+    println!("reform: {}", reform.name);
+    println!(
+        "{:<8} {:<10} {:>10} {:>9} {:>9} {:>14} {:>14} {:>7} {:>7} {:>7}",
+        "county",
+        "program",
+        "households",
+        "elig.bef",
+        "elig.aft",
+        "cost before",
+        "cost after",
+        "gain",
+        "lose",
+        "circle"
+    );
+    for ((county, program), st) in &by_county {
+        counties.push_str(&format!(
+            "{county},{program},{},{},{},{},{},{},{},{}\n",
+            st.households,
+            st.eligible[0],
+            st.eligible[1],
+            Value::Num(st.cost[0]).format(2),
+            Value::Num(st.cost[1]).format(2),
+            st.gain,
+            st.lose,
+            st.circle_changed
+        ));
+        println!(
+            "{county:<8} {program:<10} {:>10} {:>9} {:>9} {:>14} {:>14} {:>7} {:>7} {:>7}",
+            st.households,
+            st.eligible[0],
+            st.eligible[1],
+            Value::Num(st.cost[0]).format(2),
+            Value::Num(st.cost[1]).format(2),
+            st.gain,
+            st.lose,
+            st.circle_changed
+        );
+        let t = totals.entry(program.clone()).or_default();
+        t.households += st.households;
+        t.eligible[0] += st.eligible[0];
+        t.eligible[1] += st.eligible[1];
+        t.cost[0] += st.cost[0];
+        t.cost[1] += st.cost[1];
+        t.gain += st.gain;
+        t.lose += st.lose;
+        t.circle_changed += st.circle_changed;
+    }
+    for (program, t) in &totals {
+        println!(
+            "{:<8} {program:<10} {:>10} {:>9} {:>9} {:>14} {:>14} {:>7} {:>7} {:>7}",
+            "all",
+            t.households,
+            t.eligible[0],
+            t.eligible[1],
+            Value::Num(t.cost[0]).format(2),
+            Value::Num(t.cost[1]).format(2),
+            t.gain,
+            t.lose,
+            t.circle_changed
+        );
+    }
+    std::fs::write(out_dir.join("counties.csv"), counties)?;
+    changes.sort_by(|a, b| (&a.id, &a.program).cmp(&(&b.id, &b.program)));
+    let mut out = String::from(
+        "household_id,county,program,eligible_before,eligible_after,amount_before,amount_after,circle_before,circle_after,reason\n",
+    );
+    for c in &changes {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{}\n",
+            c.id,
+            c.county,
+            c.program,
+            c.eligible[0].format(0),
+            c.eligible[1].format(0),
+            c.amount[0].format(0),
+            c.amount[1].format(0),
+            c.circle[0],
+            c.circle[1],
+            c.reason
+        ));
+    }
+    std::fs::write(out_dir.join("changes.csv"), out)?;
+    println!(
+        "{} changed household(s); written {} and {}",
+        changes.len(),
+        out_dir.join("counties.csv").display(),
+        out_dir.join("changes.csv").display()
+    );
+    Ok(())
 }

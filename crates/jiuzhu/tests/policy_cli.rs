@@ -389,3 +389,64 @@ fn a_receipt_replays_and_a_forged_one_is_caught() {
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("TAMPERED"));
     std::fs::remove_dir_all(d).ok();
 }
+
+#[test]
+fn simulate_reports_a_reform_by_county_with_the_changed_households() {
+    let d = dir("simulate");
+    write_workload(&d);
+    let reform = d.join("reform.toml");
+    std::fs::write(&reform, "name = \"dibao standard +5%\"\n[[change]]\nparameter = \"dibao_standard_monthly\"\nfrom = \"2026-11-01\"\nscale = \"1.05\"\n").unwrap();
+    let out = d.join("sim");
+    let o = bin()
+        .args([
+            "simulate",
+            "--pack",
+            "rp1",
+            "--date",
+            "2026-11-01",
+            "--input",
+        ])
+        .arg(&d)
+        .arg("--reform")
+        .arg(&reform)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(out.join("counties.csv")).unwrap(),
+        "county,program,households,eligible_before,eligible_after,monthly_cost_before,monthly_cost_after,gain,lose,circle_changed\n\
+         330326,dibao,4,3,3,2848.00,3123.00,3,0,0\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("changes.csv")).unwrap(),
+        "household_id,county,program,eligible_before,eligible_after,amount_before,amount_after,circle_before,circle_after,reason\n\
+         H0000000002,330326,dibao,1,1,1800,1910,1,1,amount +110\n\
+         H0000000003,330326,dibao,1,1,101,156,1,1,amount +55\n\
+         H0000000004,330326,dibao,1,1,947,1057,1,1,amount +110\n"
+    );
+    // A reform naming an unknown parameter is refused with the change's number.
+    std::fs::write(&reform, "name = \"x\"\n[[change]]\nparameter = \"no_such\"\nfrom = \"2026-11-01\"\nscale = \"1.05\"\n").unwrap();
+    let o = bin()
+        .args([
+            "simulate",
+            "--pack",
+            "rp1",
+            "--date",
+            "2026-11-01",
+            "--input",
+        ])
+        .arg(&d)
+        .arg("--reform")
+        .arg(&reform)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        !o.status.success()
+            && String::from_utf8_lossy(&o.stderr).contains("change 1: no parameter no_such")
+    );
+    std::fs::remove_dir_all(d).ok();
+}
