@@ -197,6 +197,24 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "The form expired; reload the page and try again",
     ),
     ("api_doc", "接口文档", "API document"),
+    ("policy", "政策参数", "Policy"),
+    ("programs", "救助事项", "Programs"),
+    ("parameters", "参数", "Parameters"),
+    ("variables", "计算项", "Variables"),
+    ("label", "说明", "Label"),
+    (
+        "history",
+        "取值历史（起始日期: 值）",
+        "History (from: value)",
+    ),
+    ("unit", "单位", "Unit"),
+    ("reference", "依据", "Reference"),
+    ("illustrative", "示例值", "illustrative"),
+    ("by_region", "按区县取值", "set per county"),
+    ("entity", "对象", "Entity"),
+    ("formula", "公式", "Formula"),
+    ("eligible_var", "资格判定", "Eligibility"),
+    ("amount_var", "金额", "Amount"),
 ];
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod policy_pages;
 pub mod security;
 pub mod views;
 
@@ -66,6 +67,7 @@ pub fn router(db: Db, config: Config) -> Router {
     let state = AppState(Arc::new(App { db, config }));
     Router::new()
         .merge(pages::routes())
+        .merge(policy_pages::routes())
         .merge(api::routes())
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)

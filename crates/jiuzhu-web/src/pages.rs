@@ -67,7 +67,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// An error shown as a page, in both languages (the language cookie is not at hand).
-pub struct PageError(WebError);
+pub struct PageError(pub WebError);
 
 impl From<WebError> for PageError {
     fn from(e: WebError) -> PageError {
@@ -123,7 +123,7 @@ pub struct Nav {
     pub can_audit: bool,
 }
 
-async fn nav(state: &AppState, u: &SignedIn) -> Nav {
+pub(crate) async fn nav(state: &AppState, u: &SignedIn) -> Nav {
     let scope_name = jiuzhu_db::regions::get(&state.db, u.scope_region.as_str())
         .await
         .ok()

@@ -367,3 +367,41 @@ both!(the_openapi_document_describes_the_api, |b| {
             .contains("********")
     );
 });
+
+both!(
+    the_policy_page_shows_parameters_with_history_and_reference,
+    |b| {
+        let mut app = TestApp::new(b).await;
+        assert_eq!(
+            app.get("/policy/rp1").await.location.as_deref(),
+            Some("/login")
+        );
+        app.sign_in(Role::WindowClerk).await;
+        let r = app.get("/policy").await;
+        assert_eq!(r.location.as_deref(), Some("/policy/rp1"));
+        let page = app.get("/policy/rp1").await.text();
+        let row = page
+            .split("<tr class=\"parameter\" id=\"param-veto.vehicle_limit\">")
+            .nth(1)
+            .expect("the vehicle limit")
+            .split("</tr>")
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(
+            row.contains("2020-01-01: 50000")
+                && row.contains("RP-1 veto: vehicle_value")
+                && row.contains("50000.00"),
+            "{row}"
+        );
+        assert!(
+            page.contains("<code>count(members)</code>"),
+            "formulas are shown"
+        );
+        assert!(page.contains("最低生活保障"));
+        assert_eq!(
+            app.get("/policy/no-such-pack").await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+);

@@ -1,0 +1,168 @@
+//! The policy pages: a shipped pack's programs, parameters (with each value's history and
+//! legal reference) and variables (with their formulas), readable by any signed-in user.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use jiuzhu_policy::pack::ParamValues;
+
+use crate::AppState;
+use crate::auth::PageUser;
+use crate::error::WebError;
+use crate::i18n::Lang;
+use crate::pages::{Nav, PageError, nav};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/policy",
+            get(|| async {
+                Redirect::to(&format!("/policy/{}", jiuzhu_policy::shipped::NAMES[0]))
+            }),
+        )
+        .route("/policy/{pack}", get(pack_page))
+}
+
+struct ProgramRow {
+    code: String,
+    label: String,
+    department: String,
+    eligible: String,
+    amount: String,
+    period: String,
+}
+
+struct ParameterRow {
+    name: String,
+    label: String,
+    unit: String,
+    reference: String,
+    illustrative: bool,
+    regional: bool,
+    history: Vec<(String, String)>,
+}
+
+struct VariableRow {
+    name: String,
+    label: String,
+    entity: String,
+    formula: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "policy.html")]
+struct PolicyTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    packs: Vec<&'static str>,
+    pack_name: String,
+    pack_label: String,
+    version: String,
+    reference: String,
+    programs: Vec<ProgramRow>,
+    parameters: Vec<ParameterRow>,
+    variables: Vec<VariableRow>,
+}
+
+async fn pack_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(name): Path<String>,
+) -> Result<Response, PageError> {
+    let engine = jiuzhu_policy::shipped_engine(&name)
+        .ok_or(WebError::NotFound)?
+        .map_err(|e| WebError::Internal(format!("shipped pack {name}: {e:?}")))?;
+    let lang = u.lang;
+    let pick = |l: &jiuzhu_policy::pack::Label| {
+        if lang == Lang::Zh && !l.zh.is_empty() {
+            l.zh.clone()
+        } else {
+            l.en.clone()
+        }
+    };
+    let pack = &engine.pack;
+    let parameters = pack
+        .parameters
+        .iter()
+        .map(|p| {
+            let mut history: Vec<(String, String)> = match &p.values {
+                ParamValues::Scalar(v) => v
+                    .iter()
+                    .map(|(d, x)| (d.to_string(), x.normalize().to_string()))
+                    .collect(),
+                ParamValues::Table(v) => v
+                    .iter()
+                    .map(|(d, t)| {
+                        let rows: Vec<String> = t
+                            .iter()
+                            .map(|(r, cols)| {
+                                format!(
+                                    "{r}: {}",
+                                    cols.iter()
+                                        .map(|(c, x)| format!("{c}={}", x.normalize()))
+                                        .collect::<Vec<_>>()
+                                        .join(" ")
+                                )
+                            })
+                            .collect();
+                        (d.to_string(), rows.join("; "))
+                    })
+                    .collect(),
+            };
+            for (region, values) in &p.by_region {
+                history.extend(
+                    values
+                        .iter()
+                        .map(|(d, x)| (format!("{region} {d}"), x.normalize().to_string())),
+                );
+            }
+            ParameterRow {
+                name: p.name.clone(),
+                label: pick(&p.label),
+                unit: p.unit.clone(),
+                reference: p.reference.clone(),
+                illustrative: p.illustrative,
+                regional: p.regional,
+                history,
+            }
+        })
+        .collect();
+    let t = PolicyTemplate {
+        lang,
+        title: lang.t("policy").into(),
+        nav: Some(nav(&state, &u).await),
+        packs: jiuzhu_policy::shipped::NAMES.to_vec(),
+        pack_name: pack.name.clone(),
+        pack_label: pick(&pack.label),
+        version: pack.version.clone(),
+        reference: pack.reference.clone(),
+        programs: pack
+            .programs
+            .iter()
+            .map(|p| ProgramRow {
+                code: p.code.clone(),
+                label: pick(&p.label),
+                department: p.department.clone(),
+                eligible: p.eligible.clone(),
+                amount: p.amount.clone(),
+                period: p.period.clone(),
+            })
+            .collect(),
+        parameters,
+        variables: pack
+            .variables
+            .iter()
+            .map(|v| VariableRow {
+                name: v.name.clone(),
+                label: pick(&v.label),
+                entity: format!("{:?}", v.entity).to_lowercase(),
+                formula: v.source.clone(),
+            })
+            .collect(),
+    };
+    Ok(t.into_response())
+}
