@@ -34,7 +34,7 @@ mod tests {
                 .unwrap()
                 .unwrap_or_else(|e| panic!("{name}: {e:?}"));
             let results = testing::run_tests(&engine);
-            assert!(results.len() >= 18, "{name} has {} tests", results.len());
+            assert!(results.len() >= 3, "{name} has {} tests", results.len());
             let failed: Vec<_> = results.iter().filter(|r| !r.failures.is_empty()).collect();
             assert!(failed.is_empty(), "{failed:#?}");
         }

@@ -9,7 +9,7 @@ macro_rules! pack_files {
 }
 
 /// Names of the shipped packs.
-pub const NAMES: &[&str] = &["rp1"];
+pub const NAMES: &[&str] = &["rp1", "wenzhou"];
 
 /// The files of a shipped pack.
 pub fn files(name: &str) -> Option<Files> {
@@ -17,6 +17,7 @@ pub fn files(name: &str) -> Option<Files> {
         "rp1" => Some(
             pack_files!("rp1": "pack.toml", "parameters.toml", "inputs.toml", "variables.toml", "programs.toml", "tests.toml"),
         ),
+        "wenzhou" => Some(pack_files!("wenzhou": "pack.toml", "parameters.toml", "tests.toml")),
         _ => None,
     }
 }

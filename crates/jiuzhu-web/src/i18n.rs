@@ -215,6 +215,20 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("formula", "公式", "Formula"),
     ("eligible_var", "资格判定", "Eligibility"),
     ("amount_var", "金额", "Amount"),
+    ("prescription", "政策研判", "Policy matching"),
+    (
+        "illustrative_values",
+        "含示例参数，结果仅供参考",
+        "uses illustrative values: for reference only",
+    ),
+    ("eligible", "符合", "eligible"),
+    ("not_eligible", "不符合", "not eligible"),
+    ("yuan", "元", "yuan"),
+    ("condition", "条件", "Condition"),
+    ("threshold", "标准", "Threshold"),
+    ("difference", "差额", "Difference"),
+    ("held", "成立", "Holds"),
+    ("trace", "计算过程", "How it was computed"),
 ];
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod policy_pages;
+pub mod prescription;
 pub mod security;
 pub mod views;
 

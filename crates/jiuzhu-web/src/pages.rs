@@ -551,6 +551,7 @@ struct HouseholdTemplate {
     relations: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str)>,
     sources: Vec<(&'static str, &'static str)>,
+    rx: crate::prescription::Prescription,
 }
 
 #[derive(Deserialize, Default)]
@@ -605,6 +606,7 @@ async fn render_household(
     let today = jiuzhu_db::today();
     let lang = u.lang;
     let view = HouseholdView::from(&shown, path, as_of, today, lang);
+    let rx = crate::prescription::prescribe(&shown, as_of.unwrap_or(today));
     let (trail, _) = audit::search(
         &state.db,
         &audit::Filter {
@@ -650,6 +652,7 @@ async fn render_household(
             .iter()
             .map(|s| (s.code(), pick(s.label_zh(), s.label_en())))
             .collect(),
+        rx,
     }
     .into_response())
 }

@@ -405,3 +405,72 @@ both!(
         );
     }
 );
+
+both!(
+    the_household_page_prescribes_from_the_registry_evidence,
+    |b| {
+        let mut app = TestApp::new(b).await;
+        app.sign_in(Role::CountyApprover).await;
+        let village = jiuzhu_db::regions::villages_under(&app.db, PINGYANG)
+            .await
+            .unwrap()[2]
+            .0
+            .clone();
+        let body = serde_json::json!({"region_code": village, "hukou": "rural", "address": "处方路1号",
+        "head": {"id_number": id_number("19500101", 777), "name": "周素珍"}});
+        let r = app
+            .api("POST", "/api/v1/households", Some(body), None)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let id = r.json()["id"].as_i64().unwrap();
+        let h = app
+            .api("GET", &format!("/api/v1/households/{id}"), None, None)
+            .await
+            .json();
+        let pid = h["members"][0]["person_id"].as_i64().unwrap().to_string();
+        for (kind, value) in [("income.pension", "200.00"), ("health", "2")] {
+            let r = app
+            .api("POST", &format!("/api/v1/households/{id}/evidence"), Some(serde_json::json!({"subject": pid, "kind": kind, "value": value, "source": "declared"})), None)
+            .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        }
+        // A 76-year-old alone on 200 yuan of pension: 2,400 a year against 12 x 1,165.
+        let page = app.get(&format!("/households/{id}")).await.text();
+        let rx = page
+            .split("<section id=\"prescription\">")
+            .nth(1)
+            .unwrap()
+            .split("</section>")
+            .next()
+            .unwrap();
+        assert!(rx.contains("<span class=\"ok eligible\">"), "{rx}");
+        assert!(rx.contains("<span class=\"amount\">965</span>"), "{rx}");
+        assert!(
+            rx.contains("<code>income &lt; annual_line</code>")
+                || rx.contains("<code>income &#60; annual_line</code>"),
+            "{rx}"
+        );
+        assert!(
+            rx.contains("2400") && rx.contains("13980"),
+            "the values compared are shown"
+        );
+        // A vehicle over the limit ends it, and the page says which condition failed.
+        let r = app
+        .api("POST", &format!("/api/v1/households/{id}/evidence"), Some(serde_json::json!({"subject": "household", "kind": "property.vehicle", "value": "80000.00", "source": "verified"})), None)
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let page = app.get(&format!("/households/{id}")).await.text();
+        let rx = page
+            .split("<section id=\"prescription\">")
+            .nth(1)
+            .unwrap()
+            .split("</section>")
+            .next()
+            .unwrap();
+        assert!(rx.contains("not-eligible"), "{rx}");
+        assert!(
+            rx.contains("vehicle_value") && rx.contains("30000"),
+            "the vehicle is 30,000 over the limit: {rx}"
+        );
+    }
+);

@@ -1,0 +1,123 @@
+//! The household's prescription (救助大处方): every program of the city's pack evaluated on
+//! the registry's evidence as it stood on the date shown, with the comparisons behind each
+//! result and, folded, the full trace.
+
+use std::sync::OnceLock;
+
+use chrono::NaiveDate;
+use jiuzhu_db::households::HouseholdRecord;
+use jiuzhu_domain::Money;
+use jiuzhu_policy::{Engine, ProgramResult, Trace};
+use serde_json::{Value as Json, json};
+
+/// The pack the registry is evaluated under.
+pub const PACK: &str = "wenzhou";
+
+fn engine() -> Result<&'static Engine, String> {
+    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| match jiuzhu_policy::shipped_engine(PACK) {
+            Some(Ok(e)) => Ok(e),
+            Some(Err(e)) => Err(format!("{e:?}")),
+            None => Err(format!("no shipped pack {PACK}")),
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn yuan(fen: Option<i64>) -> String {
+    Money::from_fen(fen.unwrap_or(0)).to_string()
+}
+
+/// The pack's inputs from the registry: the household's members, evidence and supporters
+/// valid on the date (`rec` is already cut to that date). Evidence the pack does not use
+/// (business and transfer income, disability grade, employment) is left out.
+pub fn input_of(rec: &HouseholdRecord) -> Json {
+    let household_amount = |kind: &str| {
+        rec.evidence
+            .iter()
+            .find(|e| e.person_id.is_none() && e.kind == kind)
+    };
+    let h = &rec.household;
+    let members: Vec<Json> = rec
+        .members
+        .iter()
+        .map(|m| {
+            let ev = |kind: &str| {
+                rec.evidence
+                    .iter()
+                    .find(|e| e.person_id == Some(m.person_id) && e.kind == kind)
+            };
+            let money = |kind: &str| yuan(ev(kind).and_then(|e| e.amount_fen));
+            json!({
+                "birth_date": m.birth_date,
+                "health": ev("health").map(|e| e.value.clone()).unwrap_or_else(|| "1".into()),
+                "student": ev("schooling").is_some_and(|e| e.value != "none"),
+                "declared_wage_monthly": money("income.wage"),
+                "pension_monthly": money("income.pension"),
+                "medical_oop_annual": money("expenditure.medical"),
+                "tuition_annual": money("expenditure.tuition"),
+                "pension_premium_annual": money("expenditure.pension_premium"),
+            })
+        })
+        .collect();
+    let supporters: Vec<Json> = rec
+        .supporters
+        .iter()
+        .map(|s| json!({"annual_income": yuan(Some(s.annual_income_fen)), "status": s.status, "has_luxury": s.has_luxury}))
+        .collect();
+    json!({
+        "household": {
+            "region_code": h.region_code,
+            "hukou": h.hukou,
+            "has_land": household_amount("property.land").is_some_and(|e| e.value == "1"),
+            "deposits": yuan(household_amount("property.deposits").and_then(|e| e.amount_fen)),
+            "vehicle_value": yuan(household_amount("property.vehicle").and_then(|e| e.amount_fen)),
+            "house_count": household_amount("property.houses").and_then(|e| e.value.parse::<i64>().ok()).unwrap_or(0),
+        },
+        "members": members,
+        "supporters": supporters,
+    })
+}
+
+/// The evaluated prescription, or why it could not be computed.
+pub struct Prescription {
+    pub pack: String,
+    pub version: String,
+    pub date: String,
+    pub illustrative: bool,
+    pub programs: Vec<ProgramResult>,
+    pub trace: Option<Trace>,
+    pub error: Option<String>,
+}
+
+/// Evaluates every program for `rec` (already cut to `date`).
+pub fn prescribe(rec: &HouseholdRecord, date: NaiveDate) -> Prescription {
+    let mut p = Prescription {
+        pack: PACK.into(),
+        version: String::new(),
+        date: date.to_string(),
+        illustrative: false,
+        programs: Vec::new(),
+        trace: None,
+        error: None,
+    };
+    let run = || -> Result<(Vec<ProgramResult>, Trace, &'static Engine), String> {
+        let engine = engine()?;
+        let household = jiuzhu_policy::receipt::household_from_json(engine, &input_of(rec))?;
+        let dated = engine.on(date).map_err(|e| e.to_string())?;
+        let mut ev = dated.evaluate(&household);
+        let programs = ev.programs().map_err(|e| e.to_string())?;
+        Ok((programs, ev.trace(), engine))
+    };
+    match run() {
+        Ok((programs, trace, engine)) => {
+            p.version = engine.pack.version.clone();
+            p.illustrative = trace.parameters.iter().any(|t| t.illustrative);
+            p.programs = programs;
+            p.trace = Some(trace);
+        }
+        Err(e) => p.error = Some(e),
+    }
+    p
+}
