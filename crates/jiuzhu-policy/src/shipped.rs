@@ -17,7 +17,9 @@ pub fn files(name: &str) -> Option<Files> {
         "rp1" => Some(
             pack_files!("rp1": "pack.toml", "parameters.toml", "inputs.toml", "variables.toml", "programs.toml", "tests.toml"),
         ),
-        "wenzhou" => Some(pack_files!("wenzhou": "pack.toml", "parameters.toml", "tests.toml")),
+        "wenzhou" => Some(
+            pack_files!("wenzhou": "pack.toml", "parameters.toml", "inputs.toml", "variables.toml", "programs.toml", "tests.toml"),
+        ),
         _ => None,
     }
 }

@@ -58,6 +58,9 @@ pub fn input_of(rec: &HouseholdRecord) -> Json {
                 "medical_oop_annual": money("expenditure.medical"),
                 "tuition_annual": money("expenditure.tuition"),
                 "pension_premium_annual": money("expenditure.pension_premium"),
+                // "category-grade", e.g. "2-1"; 0 when not certified.
+                "disability_grade": ev("disability").and_then(|e| e.value.split_once('-')).and_then(|(_, g)| g.parse::<i64>().ok()).unwrap_or(0),
+                "schooling": ev("schooling").map(|e| e.value.clone()).unwrap_or_else(|| "none".into()),
             })
         })
         .collect();

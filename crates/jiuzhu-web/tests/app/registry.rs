@@ -417,7 +417,7 @@ both!(
             .0
             .clone();
         let body = serde_json::json!({"region_code": village, "hukou": "rural", "address": "处方路1号",
-        "head": {"id_number": id_number("19500101", 777), "name": "周素珍"}});
+        "head": {"id_number": id_number("19700101", 777), "name": "周素珍"}});
         let r = app
             .api("POST", "/api/v1/households", Some(body), None)
             .await;
@@ -428,13 +428,14 @@ both!(
             .await
             .json();
         let pid = h["members"][0]["person_id"].as_i64().unwrap().to_string();
-        for (kind, value) in [("income.pension", "200.00"), ("health", "2")] {
+        for (kind, value) in [("income.pension", "200.00"), ("health", "5")] {
             let r = app
             .api("POST", &format!("/api/v1/households/{id}/evidence"), Some(serde_json::json!({"subject": pid, "kind": kind, "value": value, "source": "declared"})), None)
             .await;
             assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         }
-        // A 76-year-old alone on 200 yuan of pension: 2,400 a year against 12 x 1,165.
+        // A 56-year-old alone, too ill to work, on 200 yuan of pension: 2,400 a year against
+        // 12 x 1,165; not old or young enough for tekun.
         let page = app.get(&format!("/households/{id}")).await.text();
         let rx = page
             .split("<section id=\"prescription\">")
@@ -467,7 +468,14 @@ both!(
             .split("</section>")
             .next()
             .unwrap();
-        assert!(rx.contains("not-eligible"), "{rx}");
+        let dibao = rx
+            .split("id=\"program-dibao\"")
+            .nth(1)
+            .unwrap()
+            .split("</div>")
+            .next()
+            .unwrap();
+        assert!(dibao.contains("not-eligible"), "{dibao}");
         assert!(
             rx.contains("vehicle_value") && rx.contains("30000"),
             "the vehicle is 30,000 over the limit: {rx}"
