@@ -216,6 +216,13 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("eligible_var", "资格判定", "Eligibility"),
     ("amount_var", "金额", "Amount"),
     ("prescription", "政策研判", "Policy matching"),
+    ("ranking", "困难指数排序", "Hardship ranking"),
+    ("hardship_index", "困难指数", "Hardship index"),
+    ("urban", "城镇", "urban"),
+    ("rural", "农村", "rural"),
+    ("with_disabled", "有残疾成员", "with a disabled member"),
+    ("circle", "信息圈", "Circle"),
+    ("not_evaluated", "户无法计算", "could not be evaluated"),
     (
         "illustrative_values",
         "含示例参数，结果仅供参考",

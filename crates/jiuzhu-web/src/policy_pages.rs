@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
             }),
         )
         .route("/policy/{pack}", get(pack_page))
+        .route("/ranking", get(ranking_page))
 }
 
 struct ProgramRow {
@@ -165,4 +166,104 @@ async fn pack_page(
             .collect(),
     };
     Ok(t.into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct RankingQuery {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    hukou: String,
+    disabled: Option<String>,
+    #[serde(default)]
+    circles: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ranking.html")]
+struct RankingTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    region: String,
+    hukou: String,
+    disabled: bool,
+    circles: String,
+    total: usize,
+    failed: usize,
+    pack: &'static str,
+    rows: Vec<(usize, String, crate::prescription::Ranked, String)>,
+}
+
+/// The hardship ranking (困难指数排序) of a region inside the user's scope, hardest first,
+/// filtered by the attributes a department targets.
+pub async fn ranking_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    axum::extract::Query(q): axum::extract::Query<RankingQuery>,
+) -> Result<Response, PageError> {
+    u.require(u.role.can_read_registry())?;
+    let region = if q.region.trim().is_empty() {
+        u.scope_region.to_string()
+    } else {
+        q.region.trim().to_string()
+    };
+    let records = jiuzhu_db::households::population(&state.db, &u.scope, &region).await?;
+    let (mut ranked, failed) =
+        crate::prescription::rank(&records, jiuzhu_db::today()).map_err(WebError::Internal)?;
+    let circles: Vec<String> = q
+        .circles
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    ranked.retain(|r| {
+        (q.hukou.is_empty() || r.hukou == q.hukou)
+            && (q.disabled.is_none() || r.disabled)
+            && (circles.is_empty() || circles.contains(&r.circle))
+    });
+    ranked.sort_by(|a, b| b.index.cmp(&a.index).then_with(|| a.code.cmp(&b.code)));
+    let total = ranked.len();
+    let codes: Vec<String> = ranked
+        .iter()
+        .take(200)
+        .map(|r| r.region_code.clone())
+        .collect();
+    let names = jiuzhu_db::regions::names(&state.db, &codes).await?;
+    jiuzhu_db::audit::record(
+        &state.db,
+        &u.actor(),
+        jiuzhu_db::audit::Entry {
+            action: "household.ranking",
+            object_type: "household_list",
+            object_id: region.clone(),
+            household_id: None,
+            detail: serde_json::json!({"hukou": q.hukou, "disabled": q.disabled.is_some(), "circles": q.circles, "rows": total}),
+        },
+    )
+    .await?;
+    let rows = ranked
+        .into_iter()
+        .take(200)
+        .enumerate()
+        .map(|(i, r)| {
+            let name = names.get(&r.region_code).cloned().unwrap_or_default();
+            let index = r.index.round_dp(1).normalize().to_string();
+            (i + 1, index, r, name)
+        })
+        .collect();
+    Ok(RankingTemplate {
+        lang: u.lang,
+        title: u.lang.t("ranking").into(),
+        nav: Some(nav(&state, &u).await),
+        region,
+        hukou: q.hukou,
+        disabled: q.disabled.is_some(),
+        circles: q.circles,
+        total,
+        failed,
+        pack: crate::prescription::PACK,
+        rows,
+    }
+    .into_response())
 }

@@ -124,3 +124,61 @@ pub fn prescribe(rec: &HouseholdRecord, date: NaiveDate) -> Prescription {
     }
     p
 }
+
+/// What the hardship ranking shows of a household.
+pub struct Ranked {
+    pub id: i64,
+    pub code: String,
+    pub region_code: String,
+    pub hukou: String,
+    pub head: String,
+    pub size: usize,
+    pub disabled: bool,
+    pub index: rust_decimal::Decimal,
+    pub status: String,
+    pub circle: String,
+}
+
+/// Hardship index, status and circle of each household (records as they stand today);
+/// households that cannot be evaluated are skipped and counted.
+pub fn rank(records: &[HouseholdRecord], date: NaiveDate) -> Result<(Vec<Ranked>, usize), String> {
+    let engine = engine()?;
+    let dated = engine.on(date).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(records.len());
+    let mut failed = 0;
+    for rec in records {
+        let Ok(household) = jiuzhu_policy::receipt::household_from_json(engine, &input_of(rec))
+        else {
+            failed += 1;
+            continue;
+        };
+        let mut ev = dated.evaluate(&household);
+        let (Ok(index), Ok(status), Ok(circle)) =
+            (ev.get("hardship_index"), ev.get("status"), ev.get("circle"))
+        else {
+            failed += 1;
+            continue;
+        };
+        out.push(Ranked {
+            id: rec.household.id,
+            code: rec.household.code.clone(),
+            region_code: rec.household.region_code.clone(),
+            hukou: rec.household.hukou.clone(),
+            head: rec
+                .members
+                .iter()
+                .find(|m| m.relation == "head")
+                .map(|m| m.name.clone())
+                .unwrap_or_default(),
+            size: rec.members.len(),
+            disabled: rec.evidence.iter().any(|e| e.kind == "disability"),
+            index: match index {
+                jiuzhu_policy::Value::Num(n) => n,
+                _ => rust_decimal::Decimal::ZERO,
+            },
+            status: status.format(0),
+            circle: circle.format(0),
+        });
+    }
+    Ok((out, failed))
+}

@@ -482,3 +482,75 @@ both!(
         );
     }
 );
+
+both!(
+    the_hardship_ranking_is_hardest_first_within_scope_and_filters,
+    |b| {
+        let mut app = TestApp::new(b).await;
+        app.sign_in(Role::WindowClerk).await;
+        let rows = |page: &str| -> Vec<(rust_decimal::Decimal, String, String)> {
+            page.split("<tr class=\"ranked\">")
+                .skip(1)
+                .map(|r| {
+                    let cell = |class: &str| {
+                        r.split(&format!("<td class=\"{class}\">"))
+                            .nth(1)
+                            .unwrap()
+                            .split("</td>")
+                            .next()
+                            .unwrap()
+                            .to_string()
+                    };
+                    let href = r
+                        .split("href=\"/households/")
+                        .nth(1)
+                        .unwrap()
+                        .split('"')
+                        .next()
+                        .unwrap()
+                        .to_string();
+                    (cell("index").parse().unwrap(), href, cell("circle"))
+                })
+                .collect()
+        };
+        let page = app.get("/ranking").await.text();
+        let all = rows(&page);
+        let in_scope = jiuzhu_db::households::search(
+            &app.db,
+            &jiuzhu_db::households::Scope::everything(),
+            &jiuzhu_db::households::SearchQuery {
+                region: Some(PINGYANG.into()),
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .1;
+        assert_eq!(
+            all.len() as i64,
+            in_scope,
+            "every Pingyang household, and only those"
+        );
+        assert!(all.windows(2).all(|w| w[0].0 >= w[1].0), "hardest first");
+        assert!(all[0].0 > rust_decimal::Decimal::ZERO);
+        // Filters: rural households in circles 1-2 only.
+        let page = app.get("/ranking?hukou=rural&circles=1,2").await.text();
+        let some = rows(&page);
+        assert!(some.len() < all.len());
+        assert!(some.iter().all(|r| r.2 == "1" || r.2 == "2"));
+        for (_, id, _) in &some {
+            let rec = jiuzhu_db::households::get(
+                &app.db,
+                &jiuzhu_db::households::Scope::everything(),
+                id.parse().unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            assert_eq!(rec.household.hukou, "rural");
+        }
+        // Another county is outside the clerk's scope.
+        assert!(rows(&app.get("/ranking?region=330302").await.text()).is_empty());
+    }
+);
