@@ -8,8 +8,9 @@ macro_rules! pack_files {
     };
 }
 
-/// Names of the shipped packs.
-pub const NAMES: &[&str] = &["rp1", "wenzhou"];
+/// Names of the shipped packs: RP-1 of the benchmark; the national rules over it; Zhejiang,
+/// Wenzhou over those.
+pub const NAMES: &[&str] = &["rp1", "national", "zhejiang-wenzhou"];
 
 /// The files of a shipped pack.
 pub fn files(name: &str) -> Option<Files> {
@@ -17,9 +18,12 @@ pub fn files(name: &str) -> Option<Files> {
         "rp1" => Some(
             pack_files!("rp1": "pack.toml", "parameters.toml", "inputs.toml", "variables.toml", "programs.toml", "tests.toml"),
         ),
-        "wenzhou" => Some(
-            pack_files!("wenzhou": "pack.toml", "parameters.toml", "inputs.toml", "variables.toml", "programs.toml", "tests.toml"),
+        "national" => Some(
+            pack_files!("national": "pack.toml", "parameters.toml", "inputs.toml", "variables.toml", "programs.toml", "tests.toml"),
         ),
+        "zhejiang-wenzhou" => {
+            Some(pack_files!("zhejiang-wenzhou": "pack.toml", "parameters.toml", "tests.toml"))
+        }
         _ => None,
     }
 }

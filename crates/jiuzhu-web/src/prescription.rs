@@ -11,7 +11,7 @@ use jiuzhu_policy::{Engine, ProgramResult, Trace};
 use serde_json::{Value as Json, json};
 
 /// The pack the registry is evaluated under.
-pub const PACK: &str = "wenzhou";
+pub const PACK: &str = "zhejiang-wenzhou";
 
 fn engine() -> Result<&'static Engine, String> {
     static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
@@ -61,6 +61,8 @@ pub fn input_of(rec: &HouseholdRecord) -> Json {
                 // "category-grade", e.g. "2-1"; 0 when not certified.
                 "disability_grade": ev("disability").and_then(|e| e.value.split_once('-')).and_then(|(_, g)| g.parse::<i64>().ok()).unwrap_or(0),
                 "schooling": ev("schooling").map(|e| e.value.clone()).unwrap_or_else(|| "none".into()),
+                // The registry does not record self-care ability yet (a home-visit item).
+                "self_care": "full",
             })
         })
         .collect();
