@@ -10,6 +10,7 @@ pub mod pack;
 pub mod receipt;
 pub mod reform;
 pub mod shipped;
+pub mod simulation;
 pub mod testing;
 
 pub use engine::{

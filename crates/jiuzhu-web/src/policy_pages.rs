@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/policy/{pack}", get(pack_page))
         .route("/ranking", get(ranking_page))
+        .route("/simulate", get(simulate_page))
 }
 
 struct ProgramRow {
@@ -266,4 +267,184 @@ pub async fn ranking_page(
         rows,
     }
     .into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct SimulateQuery {
+    parameter: Option<String>,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    scale: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    region: String,
+}
+
+type CountyRow = (
+    String,
+    String,
+    usize,
+    usize,
+    usize,
+    String,
+    String,
+    usize,
+    usize,
+    usize,
+);
+
+#[derive(Template, WebTemplate)]
+#[template(path = "simulate.html")]
+struct SimulateTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    parameters: Vec<(String, String)>,
+    parameter: String,
+    from: String,
+    scale: String,
+    value: String,
+    region: String,
+    pack: &'static str,
+    ran: bool,
+    error: Option<String>,
+    failed: usize,
+    counties: Vec<CountyRow>,
+    changed_total: usize,
+    changed: Vec<(String, String, String)>,
+}
+
+/// The reform simulation page: a parameter change from a date, over the registry's
+/// households in the user's scope, by county, with the households that change.
+pub async fn simulate_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    axum::extract::Query(q): axum::extract::Query<SimulateQuery>,
+) -> Result<Response, PageError> {
+    u.require(u.role.can_read_registry())?;
+    let lang = u.lang;
+    let engine = jiuzhu_policy::shipped_engine(crate::prescription::PACK)
+        .ok_or(WebError::NotFound)?
+        .map_err(|e| WebError::Internal(format!("{e:?}")))?;
+    let pick = |l: &jiuzhu_policy::pack::Label| {
+        if lang == Lang::Zh && !l.zh.is_empty() {
+            l.zh.clone()
+        } else {
+            l.en.clone()
+        }
+    };
+    let parameters: Vec<(String, String)> = engine
+        .pack
+        .parameters
+        .iter()
+        .filter(|p| matches!(p.values, ParamValues::Scalar(_)))
+        .map(|p| (p.name.clone(), pick(&p.label)))
+        .collect();
+    let today = jiuzhu_db::today();
+    let mut t = SimulateTemplate {
+        lang,
+        title: lang.t("simulation").into(),
+        nav: Some(nav(&state, &u).await),
+        parameter: q
+            .parameter
+            .clone()
+            .unwrap_or_else(|| "dibao_standard_monthly".into()),
+        parameters,
+        from: if q.from.is_empty() {
+            today.to_string()
+        } else {
+            q.from.clone()
+        },
+        scale: q.scale.clone(),
+        value: q.value.clone(),
+        region: if q.region.trim().is_empty() {
+            u.scope_region.to_string()
+        } else {
+            q.region.trim().to_string()
+        },
+        pack: crate::prescription::PACK,
+        ran: false,
+        error: None,
+        failed: 0,
+        counties: Vec::new(),
+        changed_total: 0,
+        changed: Vec::new(),
+    };
+    if let Some(parameter) = q.parameter {
+        let reform = jiuzhu_policy::reform::Reform {
+            name: format!("{parameter} from {}", t.from),
+            changes: vec![jiuzhu_policy::reform::Change {
+                parameter,
+                from: t.from.clone(),
+                scale: Some(q.scale.trim().to_string()).filter(|s| !s.is_empty()),
+                value: Some(q.value.trim().to_string()).filter(|s| !s.is_empty()),
+            }],
+        };
+        let date = jiuzhu_domain::parse_date(&t.from)
+            .unwrap_or(today)
+            .max(today);
+        let records = jiuzhu_db::households::population(&state.db, &u.scope, &t.region).await?;
+        match crate::prescription::simulate(&records, date, &reform) {
+            Err(e) => t.error = Some(e),
+            Ok((cmp, failed)) => {
+                jiuzhu_db::audit::record(
+                    &state.db,
+                    &u.actor(),
+                    jiuzhu_db::audit::Entry {
+                        action: "policy.simulate",
+                        object_type: "household_list",
+                        object_id: t.region.clone(),
+                        household_id: None,
+                        detail: serde_json::json!({"reform": reform.name, "scale": q.scale, "value": q.value, "households": records.len()}),
+                    },
+                )
+                .await?;
+                let money = |d: rust_decimal::Decimal| jiuzhu_policy::Value::Num(d).format(2);
+                t.ran = true;
+                t.failed = failed.len();
+                t.counties = cmp
+                    .by_county
+                    .iter()
+                    .map(|((c, p), s)| {
+                        (
+                            c.clone(),
+                            p.clone(),
+                            s.households,
+                            s.eligible[0],
+                            s.eligible[1],
+                            money(s.cost[0]),
+                            money(s.cost[1]),
+                            s.gain,
+                            s.lose,
+                            s.circle_changed,
+                        )
+                    })
+                    .chain(cmp.totals.iter().map(|(p, s)| {
+                        (
+                            "all".to_string(),
+                            p.clone(),
+                            s.households,
+                            s.eligible[0],
+                            s.eligible[1],
+                            money(s.cost[0]),
+                            money(s.cost[1]),
+                            s.gain,
+                            s.lose,
+                            s.circle_changed,
+                        )
+                    }))
+                    .collect();
+                t.changed_total = cmp.changed.len();
+                t.changed = cmp
+                    .changed
+                    .iter()
+                    .take(200)
+                    .map(|c| (c.id.clone(), c.program.clone(), c.reason.clone()))
+                    .collect();
+            }
+        }
+    }
+    Ok(t.into_response())
 }

@@ -184,3 +184,65 @@ pub fn rank(records: &[HouseholdRecord], date: NaiveDate) -> Result<(Vec<Ranked>
     }
     Ok((out, failed))
 }
+
+/// Compares the population under the pack and under `reform`, on `date`.
+pub fn simulate(
+    records: &[HouseholdRecord],
+    date: NaiveDate,
+    reform: &jiuzhu_policy::reform::Reform,
+) -> Result<(jiuzhu_policy::simulation::Comparison, Vec<i64>), String> {
+    use jiuzhu_policy::simulation::{Comparison, Outcome};
+    let base = engine()?;
+    let mut pack = base.pack.clone();
+    jiuzhu_policy::reform::apply(&mut pack, reform)?;
+    let reformed = Engine::new(pack).map_err(|e| {
+        e.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let programs: Vec<String> = base.pack.programs.iter().map(|p| p.code.clone()).collect();
+    let (d0, d1) = (
+        base.on(date).map_err(|e| e.to_string())?,
+        reformed.on(date).map_err(|e| e.to_string())?,
+    );
+    let outcome = |dated: &jiuzhu_policy::Dated, h: &jiuzhu_policy::Household| -> Option<Outcome> {
+        let mut ev = dated.evaluate(h);
+        let mut o = Outcome {
+            eligible: Vec::new(),
+            amount: Vec::new(),
+            circle: ev.get("circle").ok().map(|c| c.format(0)),
+        };
+        for p in &dated.engine.pack.programs {
+            o.eligible
+                .push(ev.get(&p.eligible).ok()? == jiuzhu_policy::Value::Bool(true));
+            o.amount.push(match ev.get(&p.amount).ok()? {
+                jiuzhu_policy::Value::Num(n) => n,
+                _ => rust_decimal::Decimal::ZERO,
+            });
+        }
+        Some(o)
+    };
+    let mut cmp = Comparison::default();
+    let mut failed = Vec::new();
+    for rec in records {
+        let Ok(h) = jiuzhu_policy::receipt::household_from_json(base, &input_of(rec)) else {
+            failed.push(rec.household.id);
+            continue;
+        };
+        match (outcome(&d0, &h), outcome(&d1, &h)) {
+            (Some(b), Some(a)) => {
+                cmp.add(
+                    &rec.household.code,
+                    rec.household.region_code.get(..6).unwrap_or(""),
+                    &programs,
+                    &b,
+                    &a,
+                );
+            }
+            _ => failed.push(rec.household.id),
+        }
+    }
+    cmp.finish();
+    Ok((cmp, failed))
+}

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use jiuzhu_policy::columnar::{Column, Population};
 use jiuzhu_policy::pack::{self, Files};
+use jiuzhu_policy::simulation::{Comparison, Outcome, Stats};
 use jiuzhu_policy::testing::{parse_input, run_tests};
 use jiuzhu_policy::{Engine, Entity, InputType, Value};
 
@@ -739,110 +740,40 @@ pub fn simulate(
         let part = offsets.partition_point(|lo| *lo <= r) - 1;
         cols[part][k].get(r - offsets[part])
     };
-    #[derive(Default)]
-    struct Stats {
-        households: usize,
-        eligible: [usize; 2],
-        cost: [rust_decimal::Decimal; 2],
-        gain: usize,
-        lose: usize,
-        circle_changed: usize,
-    }
-    let num = |v: &Value| {
-        if let Value::Num(n) = v {
-            *n
-        } else {
-            rust_decimal::Decimal::ZERO
-        }
+    let programs: Vec<String> = base.pack.programs.iter().map(|p| p.code.clone()).collect();
+    let outcome = |cols: &Vec<Vec<std::sync::Arc<Column>>>, r: usize| Outcome {
+        eligible: (0..programs.len())
+            .map(|k| value(cols, 2 * k, r) == Value::Bool(true))
+            .collect(),
+        amount: (0..programs.len())
+            .map(|k| match value(cols, 2 * k + 1, r) {
+                Value::Num(n) => n,
+                _ => rust_decimal::Decimal::ZERO,
+            })
+            .collect(),
+        circle: circle
+            .as_ref()
+            .map(|_| value(cols, names.len() - 1, r).format(0)),
     };
-    let mut by_county: std::collections::BTreeMap<(String, String), Stats> = Default::default();
-    struct Changed {
-        id: String,
-        county: String,
-        program: String,
-        eligible: [Value; 2],
-        amount: [Value; 2],
-        circle: [String; 2],
-        reason: String,
-    }
-    let mut changes: Vec<Changed> = Vec::new();
+    let mut cmp = Comparison::default();
     for r in 0..loaded.ids.len() {
-        let county = &loaded.counties[r];
-        let circles = circle.as_ref().map(|_| {
-            (
-                value(&before, names.len() - 1, r),
-                value(&after, names.len() - 1, r),
-            )
-        });
-        for (k, p) in base.pack.programs.iter().enumerate() {
-            let (eb, ea) = (
-                value(&before, 2 * k, r) == Value::Bool(true),
-                value(&after, 2 * k, r) == Value::Bool(true),
-            );
-            let (ab, aa) = (value(&before, 2 * k + 1, r), value(&after, 2 * k + 1, r));
-            let st = by_county
-                .entry((county.clone(), p.code.clone()))
-                .or_default();
-            st.households += 1;
-            st.eligible[0] += eb as usize;
-            st.eligible[1] += ea as usize;
-            st.cost[0] += num(&ab);
-            st.cost[1] += num(&aa);
-            let diff = num(&aa) - num(&ab);
-            let circle_moved = circles.as_ref().is_some_and(|(a, b)| a != b);
-            if diff > rust_decimal::Decimal::ZERO || (ea && !eb) {
-                st.gain += 1;
-            } else if diff < rust_decimal::Decimal::ZERO || (eb && !ea) {
-                st.lose += 1;
-            }
-            if k == 0 && circle_moved {
-                st.circle_changed += 1;
-            }
-            if eb != ea || !diff.is_zero() || (k == 0 && circle_moved) {
-                let mut reason = Vec::new();
-                match (eb, ea) {
-                    (false, true) => reason.push("becomes eligible".to_string()),
-                    (true, false) => reason.push("no longer eligible".to_string()),
-                    _ => {}
-                }
-                if !diff.is_zero() {
-                    reason.push(format!(
-                        "amount {}{}",
-                        if diff > rust_decimal::Decimal::ZERO {
-                            "+"
-                        } else {
-                            ""
-                        },
-                        diff.normalize()
-                    ));
-                }
-                let (cb, ca) = match &circles {
-                    Some((a, b)) => (a.format(0), b.format(0)),
-                    None => (String::new(), String::new()),
-                };
-                if k == 0 && circle_moved {
-                    reason.push(format!("circle {cb} -> {ca}"));
-                }
-                changes.push(Changed {
-                    id: loaded.ids[r].clone(),
-                    county: county.clone(),
-                    program: p.code.clone(),
-                    eligible: [Value::Bool(eb), Value::Bool(ea)],
-                    amount: [ab, aa],
-                    circle: [cb, ca],
-                    reason: reason.join("; "),
-                });
-            }
-        }
+        cmp.add(
+            &loaded.ids[r],
+            &loaded.counties[r],
+            &programs,
+            &outcome(&before, r),
+            &outcome(&after, r),
+        );
     }
+    cmp.finish();
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let money = |d: rust_decimal::Decimal| Value::Num(d).format(2);
     let mut counties = String::from(
         "county,program,households,eligible_before,eligible_after,monthly_cost_before,monthly_cost_after,gain,lose,circle_changed\n",
     );
-    let mut totals: std::collections::BTreeMap<String, Stats> = Default::default();
     println!("reform: {}", reform.name);
     println!(
-        "{:<8} {:<10} {:>10} {:>9} {:>9} {:>14} {:>14} {:>7} {:>7} {:>7}",
+        "{:<8} {:<18} {:>10} {:>9} {:>9} {:>14} {:>14} {:>7} {:>7} {:>7}",
         "county",
         "program",
         "households",
@@ -854,68 +785,50 @@ pub fn simulate(
         "lose",
         "circle"
     );
-    for ((county, program), st) in &by_county {
+    let line = |county: &str, program: &str, st: &Stats| {
+        format!(
+            "{county:<8} {program:<18} {:>10} {:>9} {:>9} {:>14} {:>14} {:>7} {:>7} {:>7}",
+            st.households,
+            st.eligible[0],
+            st.eligible[1],
+            money(st.cost[0]),
+            money(st.cost[1]),
+            st.gain,
+            st.lose,
+            st.circle_changed
+        )
+    };
+    for ((county, program), st) in &cmp.by_county {
         counties.push_str(&format!(
             "{county},{program},{},{},{},{},{},{},{},{}\n",
             st.households,
             st.eligible[0],
             st.eligible[1],
-            Value::Num(st.cost[0]).format(2),
-            Value::Num(st.cost[1]).format(2),
+            money(st.cost[0]),
+            money(st.cost[1]),
             st.gain,
             st.lose,
             st.circle_changed
         ));
-        println!(
-            "{county:<8} {program:<10} {:>10} {:>9} {:>9} {:>14} {:>14} {:>7} {:>7} {:>7}",
-            st.households,
-            st.eligible[0],
-            st.eligible[1],
-            Value::Num(st.cost[0]).format(2),
-            Value::Num(st.cost[1]).format(2),
-            st.gain,
-            st.lose,
-            st.circle_changed
-        );
-        let t = totals.entry(program.clone()).or_default();
-        t.households += st.households;
-        t.eligible[0] += st.eligible[0];
-        t.eligible[1] += st.eligible[1];
-        t.cost[0] += st.cost[0];
-        t.cost[1] += st.cost[1];
-        t.gain += st.gain;
-        t.lose += st.lose;
-        t.circle_changed += st.circle_changed;
+        println!("{}", line(county, program, st));
     }
-    for (program, t) in &totals {
-        println!(
-            "{:<8} {program:<10} {:>10} {:>9} {:>9} {:>14} {:>14} {:>7} {:>7} {:>7}",
-            "all",
-            t.households,
-            t.eligible[0],
-            t.eligible[1],
-            Value::Num(t.cost[0]).format(2),
-            Value::Num(t.cost[1]).format(2),
-            t.gain,
-            t.lose,
-            t.circle_changed
-        );
+    for (program, st) in &cmp.totals {
+        println!("{}", line("all", program, st));
     }
     std::fs::write(out_dir.join("counties.csv"), counties)?;
-    changes.sort_by(|a, b| (&a.id, &a.program).cmp(&(&b.id, &b.program)));
     let mut out = String::from(
         "household_id,county,program,eligible_before,eligible_after,amount_before,amount_after,circle_before,circle_after,reason\n",
     );
-    for c in &changes {
+    for c in &cmp.changed {
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{}\n",
             c.id,
             c.county,
             c.program,
-            c.eligible[0].format(0),
-            c.eligible[1].format(0),
-            c.amount[0].format(0),
-            c.amount[1].format(0),
+            c.eligible[0] as u8,
+            c.eligible[1] as u8,
+            Value::Num(c.amount[0]).format(0),
+            Value::Num(c.amount[1]).format(0),
             c.circle[0],
             c.circle[1],
             c.reason
@@ -924,7 +837,7 @@ pub fn simulate(
     std::fs::write(out_dir.join("changes.csv"), out)?;
     println!(
         "{} changed household(s); written {} and {}",
-        changes.len(),
+        cmp.changed.len(),
         out_dir.join("counties.csv").display(),
         out_dir.join("changes.csv").display()
     );

@@ -554,3 +554,56 @@ both!(
         assert!(rows(&app.get("/ranking?region=330302").await.text()).is_empty());
     }
 );
+
+both!(the_simulation_page_shows_a_reform_by_county, |b| {
+    let mut app = TestApp::new(b).await;
+    app.sign_in(Role::CountyApprover).await;
+    let page = app.get("/simulate").await.text();
+    assert!(page.contains("id=\"simulate-form\"") && !page.contains("simulation-counties"));
+    let page = app
+        .get("/simulate?parameter=dibao_standard_monthly&scale=1.10")
+        .await
+        .text();
+    let total = page
+        .split("<tr class=\"county-row\"><td>all</td><td>dibao</td>")
+        .nth(1)
+        .expect("a total row for dibao")
+        .split("</tr>")
+        .next()
+        .unwrap()
+        .to_string();
+    let cell = |class: &str| -> i64 {
+        total
+            .split(&format!("<td class=\"{class}\">"))
+            .nth(1)
+            .unwrap()
+            .split("</td>")
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(cell("eligible-after") >= cell("eligible-before"), "{total}");
+    assert!(
+        page.contains("<tr class=\"changed\">"),
+        "a 10% higher standard changes some amounts"
+    );
+    let (_, n) = jiuzhu_db::audit::search(
+        &app.db,
+        &jiuzhu_db::audit::Filter {
+            action: Some("policy.simulate".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+    let page = app
+        .get("/simulate?parameter=dibao_standard_monthly&scale=abc")
+        .await
+        .text();
+    assert!(
+        page.contains("id=\"simulation-error\"") && page.contains("is not a number"),
+        "bad input is named"
+    );
+});
