@@ -79,6 +79,8 @@ pub fn input_of(rec: &HouseholdRecord) -> Json {
             "deposits": yuan(household_amount("property.deposits").and_then(|e| e.amount_fen)),
             "vehicle_value": yuan(household_amount("property.vehicle").and_then(|e| e.amount_fen)),
             "house_count": household_amount("property.houses").and_then(|e| e.value.parse::<i64>().ok()).unwrap_or(0),
+            // Temporary assistance needs an application with the expense; none here.
+            "sudden_expense": "0.00",
         },
         "members": members,
         "supporters": supporters,
