@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
             get(edit_household_page).post(edit_household_submit),
         )
         .route("/households/{id}/members", post(add_member_submit))
+        .route("/households/{id}/persons/{pid}", post(edit_person_submit))
         .route(
             "/households/{id}/members/{mid}/end",
             post(end_member_submit),
@@ -1114,6 +1115,51 @@ async fn after_change(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+struct PersonForm {
+    #[serde(default)]
+    csrf: String,
+    name: String,
+    /// Empty keeps the stored number (the form never shows it in full).
+    #[serde(default)]
+    phone: String,
+}
+
+async fn edit_person_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path((id, pid)): Path<(i64, i64)>,
+    Form(f): Form<PersonForm>,
+) -> PageResult {
+    u.check_csrf(&f.csrf)?;
+    u.require(u.role.can_write_registry())?;
+    let result = async {
+        let name = f.name.trim();
+        if name.is_empty() || name.chars().count() > 40 {
+            return Err(WebError::Invalid(format!("{}: 1-40", u.lang.t("name"))));
+        }
+        if !valid_phone(f.phone.trim()) {
+            return Err(WebError::Invalid(u.lang.t("phone").to_string()));
+        }
+        let phone = if f.phone.trim().is_empty() {
+            let rec = households::get(&state.db, &u.scope, id)
+                .await?
+                .ok_or(WebError::NotFound)?;
+            rec.members
+                .iter()
+                .find(|m| m.person_id == pid)
+                .map(|m| m.phone.clone())
+                .ok_or(WebError::NotFound)?
+        } else {
+            f.phone.trim().to_string()
+        };
+        households::update_person(&state.db, &u.scope, &u.actor(), id, pid, name, &phone).await?;
+        Ok(())
+    }
+    .await;
+    after_change(&state, &u, id, result).await
 }
 
 #[derive(Deserialize)]
