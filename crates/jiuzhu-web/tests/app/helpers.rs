@@ -28,8 +28,50 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{}_{n}", std::process::id(), t % 1_000_000_000)
 }
 
+/// Removes what earlier test runs left behind (other processes' files and schemas), once.
+async fn sweep(base: &str) {
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT
+        .get_or_init(|| async {
+            let mine = format!("_{}_", std::process::id());
+            if let Ok(dir) = std::fs::read_dir(std::env::temp_dir()) {
+                for e in dir.flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if name.starts_with("jiuzhu_test_") && !name.contains(&mine) {
+                        let _ = std::fs::remove_file(e.path());
+                    }
+                }
+            }
+            if let Ok(admin) = Db::connect(base).await {
+                let rows = jiuzhu_db::sqlx::query(
+                    "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 't\\_%'",
+                )
+                .fetch_all(admin.pool())
+                .await
+                .unwrap_or_default();
+                for r in rows {
+                    let name: String = jiuzhu_db::sqlx::Row::try_get(&r, 0).unwrap_or_default();
+                    if !name.contains(&mine)
+                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    {
+                        let _ = jiuzhu_db::sqlx::query(jiuzhu_db::sqlx::AssertSqlSafe(format!(
+                            "DROP SCHEMA {name} CASCADE"
+                        )))
+                        .execute(admin.pool())
+                        .await;
+                    }
+                }
+                admin.close().await;
+            }
+        })
+        .await;
+}
+
 /// A database URL of a fresh, empty database on `backend`.
 pub async fn fresh_url(backend: Backend) -> String {
+    let base = std::env::var("JIUZHU_TEST_PG")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
+    sweep(&base).await;
     match backend {
         Backend::Sqlite => {
             let path = std::env::temp_dir().join(format!("{}.db", unique("jiuzhu_test")));
