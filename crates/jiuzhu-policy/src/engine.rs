@@ -1016,6 +1016,9 @@ impl Evaluation<'_, '_> {
     pub fn conditions(&mut self, variable: &str) -> Result<Vec<Condition>, EvalError> {
         let mut out = Vec::new();
         self.collect_conditions(variable, &mut out, 0)?;
+        // A variable reached twice (veto behind both dibao and tekun) is listed once.
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|c| seen.insert((c.variable.clone(), c.condition.clone())));
         Ok(out)
     }
 
