@@ -444,7 +444,23 @@ both!(
             .split("</section>")
             .next()
             .unwrap();
-        assert!(rx.contains("<span class=\"ok eligible\">"), "{rx}");
+        let dibao = rx
+            .split("id=\"program-dibao\"")
+            .nth(1)
+            .unwrap()
+            .split("</div>")
+            .next()
+            .unwrap();
+        assert!(dibao.contains("<span class=\"ok eligible\">"), "{dibao}");
+        assert_eq!(
+            dibao.matches("<code>vehicle_value").count(),
+            1,
+            "each condition once: {dibao}"
+        );
+        assert!(
+            rx.contains("id=\"program-tekun\"") && rx.contains("id=\"program-medical\""),
+            "every program is listed"
+        );
         assert!(rx.contains("<span class=\"amount\">965</span>"), "{rx}");
         assert!(
             rx.contains("<code>income &lt; annual_line</code>")
