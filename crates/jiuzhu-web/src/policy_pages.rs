@@ -402,6 +402,15 @@ pub async fn simulate_page(
                 )
                 .await?;
                 let money = |d: rust_decimal::Decimal| jiuzhu_policy::Value::Num(d).format(2);
+                let period = |code: &str| {
+                    engine
+                        .pack
+                        .programs
+                        .iter()
+                        .find(|p| p.code == code)
+                        .map(|p| p.period.clone())
+                        .unwrap_or_default()
+                };
                 t.ran = true;
                 t.failed = failed.len();
                 t.counties = cmp
@@ -419,6 +428,7 @@ pub async fn simulate_page(
                             s.gain,
                             s.lose,
                             s.circle_changed,
+                            period(p),
                         )
                     })
                     .chain(cmp.totals.iter().map(|(p, s)| {
@@ -433,6 +443,7 @@ pub async fn simulate_page(
                             s.gain,
                             s.lose,
                             s.circle_changed,
+                            period(p),
                         )
                     }))
                     .collect();

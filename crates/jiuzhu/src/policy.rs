@@ -769,7 +769,7 @@ pub fn simulate(
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let money = |d: rust_decimal::Decimal| Value::Num(d).format(2);
     let mut counties = String::from(
-        "county,program,households,eligible_before,eligible_after,monthly_cost_before,monthly_cost_after,gain,lose,circle_changed\n",
+        "county,program,period,households,eligible_before,eligible_after,total_before,total_after,gain,lose,circle_changed\n",
     );
     println!("reform: {}", reform.name);
     println!(
@@ -779,8 +779,8 @@ pub fn simulate(
         "households",
         "elig.bef",
         "elig.aft",
-        "cost before",
-        "cost after",
+        "total before",
+        "total after",
         "gain",
         "lose",
         "circle"
@@ -798,9 +798,19 @@ pub fn simulate(
             st.circle_changed
         )
     };
+    // Totals are per the program's period (monthly, annual, once).
+    let period = |code: &str| {
+        base.pack
+            .programs
+            .iter()
+            .find(|p| p.code == code)
+            .map(|p| p.period.clone())
+            .unwrap_or_default()
+    };
     for ((county, program), st) in &cmp.by_county {
         counties.push_str(&format!(
-            "{county},{program},{},{},{},{},{},{},{},{}\n",
+            "{county},{program},{},{},{},{},{},{},{},{},{}\n",
+            period(program),
             st.households,
             st.eligible[0],
             st.eligible[1],

@@ -416,8 +416,8 @@ fn simulate_reports_a_reform_by_county_with_the_changed_households() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         std::fs::read_to_string(out.join("counties.csv")).unwrap(),
-        "county,program,households,eligible_before,eligible_after,monthly_cost_before,monthly_cost_after,gain,lose,circle_changed\n\
-         330326,dibao,4,3,3,2848.00,3123.00,3,0,0\n"
+        "county,program,period,households,eligible_before,eligible_after,total_before,total_after,gain,lose,circle_changed\n\
+         330326,dibao,monthly,4,3,3,2848.00,3123.00,3,0,0\n"
     );
     assert_eq!(
         std::fs::read_to_string(out.join("changes.csv")).unwrap(),
