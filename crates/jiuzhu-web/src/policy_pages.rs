@@ -293,6 +293,7 @@ type CountyRow = (
     usize,
     usize,
     usize,
+    String,
 );
 
 #[derive(Template, WebTemplate)]
