@@ -42,13 +42,15 @@ impl Table {
         })
     }
 
-    /// Reads a CSV file (UTF-8, optional BOM, comma-separated, one header row).
+    /// Reads a CSV file (comma-separated, one header row): UTF-8 (with or without BOM), or
+    /// GB18030/GBK as department and Excel exports often are, detected and transcoded.
     pub fn from_csv(path: &Path) -> Result<Table, TableError> {
         let file = file_name(path);
         let bytes = std::fs::read(path).map_err(|e| TableError::Unreadable {
             file: file.clone(),
             reason: e.to_string(),
         })?;
+        let bytes = utf8(bytes);
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -149,6 +151,20 @@ impl Table {
     }
 }
 
+/// The file's bytes as UTF-8: as they are when valid UTF-8, else decoded as GB18030 (a
+/// superset of GBK and GB2312). Bytes that fit neither stay and are reported as not UTF-8.
+fn utf8(bytes: Vec<u8>) -> Vec<u8> {
+    if std::str::from_utf8(&bytes).is_ok() {
+        return bytes;
+    }
+    let (text, _, had_errors) = encoding_rs::GB18030.decode(&bytes);
+    if had_errors {
+        bytes
+    } else {
+        text.into_owned().into_bytes()
+    }
+}
+
 /// A cell as the text a clerk typed: integers without ".0", dates as YYYY-MM-DD.
 fn cell_text(c: &Data) -> String {
     match c {
@@ -204,4 +220,31 @@ pub fn find(dir: &Path, name: &str) -> Result<Option<Table>, TableError> {
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gbk_csv_is_read_like_utf8() {
+        let dir = std::env::temp_dir().join(format!("jiuzhu-gbk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = "household_id,region_code,address\nH1,330326100201,平阳县昆阳镇1号\n";
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        assert!(
+            std::str::from_utf8(&gbk).is_err(),
+            "the test file is really GBK"
+        );
+        std::fs::write(dir.join("households.csv"), &gbk).unwrap();
+        let t = Table::from_csv(&dir.join("households.csv")).unwrap();
+        assert_eq!(t.rows[0].1[2], "平阳县昆阳镇1号");
+        std::fs::write(dir.join("households.csv"), format!("\u{feff}{text}")).unwrap();
+        let t = Table::from_csv(&dir.join("households.csv")).unwrap();
+        assert_eq!(
+            (t.columns[0].as_str(), t.rows[0].1[2].as_str()),
+            ("household_id", "平阳县昆阳镇1号")
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
 }
