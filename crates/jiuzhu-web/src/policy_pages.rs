@@ -414,39 +414,27 @@ pub async fn simulate_page(
                 };
                 t.ran = true;
                 t.failed = failed.len();
+                let row =
+                    |county: &str, p: &str, s: &jiuzhu_policy::simulation::Stats| -> CountyRow {
+                        (
+                            county.to_string(),
+                            p.to_string(),
+                            s.households,
+                            s.eligible[0],
+                            s.eligible[1],
+                            money(s.cost[0]),
+                            money(s.cost[1]),
+                            s.gain,
+                            s.lose,
+                            s.circle_changed,
+                            period(p),
+                        )
+                    };
                 t.counties = cmp
                     .by_county
                     .iter()
-                    .map(|((c, p), s)| {
-                        (
-                            c.clone(),
-                            p.clone(),
-                            s.households,
-                            s.eligible[0],
-                            s.eligible[1],
-                            money(s.cost[0]),
-                            money(s.cost[1]),
-                            s.gain,
-                            s.lose,
-                            s.circle_changed,
-                            period(p),
-                        )
-                    })
-                    .chain(cmp.totals.iter().map(|(p, s)| {
-                        (
-                            "all".to_string(),
-                            p.clone(),
-                            s.households,
-                            s.eligible[0],
-                            s.eligible[1],
-                            money(s.cost[0]),
-                            money(s.cost[1]),
-                            s.gain,
-                            s.lose,
-                            s.circle_changed,
-                            period(p),
-                        )
-                    }))
+                    .map(|((c, p), s)| row(c, p, s))
+                    .chain(cmp.totals.iter().map(|(p, s)| row("all", p, s)))
                     .collect();
                 t.changed_total = cmp.changed.len();
                 t.changed = cmp

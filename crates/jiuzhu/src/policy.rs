@@ -178,18 +178,7 @@ struct Csv {
 }
 
 fn read_csv(dir: &Path, name: &str) -> Result<Csv> {
-    let path = dir.join(name);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_path(&path)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let columns = reader
-        .headers()
-        .with_context(|| format!("{name}: header"))?
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.trim().to_string(), i))
-        .collect();
+    let (columns, mut reader) = open_csv(dir, name)?;
     let mut rows = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| {
