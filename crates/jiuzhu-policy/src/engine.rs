@@ -578,6 +578,29 @@ impl Engine {
             .region_input
             .as_ref()
             .and_then(|n| inputs[0].iter().position(|(i, t)| i == n && *t == Ty::Text));
+        // Every region that has a value of one regional parameter needs all of them (a
+        // county's standards are set together); a default value covers a region too.
+        let regionals: Vec<&crate::pack::Parameter> =
+            pack.parameters.iter().filter(|p| p.regional).collect();
+        let mut regions: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        for p in &regionals {
+            regions.extend(p.by_region.keys().map(String::as_str));
+        }
+        for p in &regionals {
+            let has_default = matches!(&p.values, ParamValues::Scalar(v) if !v.is_empty());
+            for r in &regions {
+                let covered = has_default || p.by_region.keys().any(|k| r.starts_with(k.as_str()));
+                if !covered {
+                    errors.push(error(
+                        &p.origin,
+                        format!(
+                            "{} has no value for region {r}, which other regional parameters have",
+                            p.name
+                        ),
+                    ));
+                }
+            }
+        }
         for p in pack.parameters.iter().filter(|p| p.regional) {
             if region_input.is_none() {
                 errors.push(error(&p.origin, format!("{} varies by region, but [pack] names no text household input as region_input", p.name)));

@@ -238,6 +238,27 @@ mod pack_checks {
     }
 
     #[test]
+    fn a_region_missing_one_of_its_county_values_is_refused_at_load() {
+        let mut files = shipped::files("zhejiang-wenzhou").unwrap();
+        for f in files.iter_mut().filter(|f| f.0 == "parameters.toml") {
+            f.1 = f.1.replacen(
+                "\"3303\" = { \"2024-01-01\" = \"2260.00\" }",
+                "\"330326\" = { \"2024-01-01\" = \"2260.00\" }",
+                1,
+            );
+        }
+        let Err(e) = pack::load(&files, &shipped::files).and_then(Engine::new) else {
+            panic!("accepted")
+        };
+        let text: Vec<String> = e.iter().map(|e| e.to_string()).collect();
+        assert!(
+            text.iter().any(|t| t.starts_with("parameters.toml:")
+                && t.contains("urban_min_wage_monthly has no value for region 3303")),
+            "{text:?}"
+        );
+    }
+
+    #[test]
     fn a_failing_test_case_is_reported() {
         let mut files = shipped::files("rp1").unwrap();
         for f in files.iter_mut().filter(|f| f.0 == "tests.toml") {
