@@ -1,5 +1,6 @@
 //! Pure domain vocabulary shared by every jiuzhu crate: no IO, no clock, only parsing and rules.
 
+pub mod calendar;
 pub mod dated;
 pub mod id_number;
 pub mod mask;

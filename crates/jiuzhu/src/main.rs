@@ -112,6 +112,11 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Working-day deadlines under the official holiday calendar.
+    Calendar {
+        #[command(subcommand)]
+        what: CalendarWhat,
+    },
     /// Check the audit log's hash chain.
     Audit {
         #[command(subcommand)]
@@ -206,6 +211,20 @@ enum PolicyWhat {
     Test {
         /// A shipped pack name or a pack folder.
         pack: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarWhat {
+    /// Print the date N working days after --from (make-up working days count, holidays do not).
+    Due {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        working_days: u32,
+        /// A calendar file in the format of the shipped one (default: the shipped calendar).
+        #[arg(long)]
+        calendar: Option<PathBuf>,
     },
 }
 
@@ -437,6 +456,36 @@ async fn run(cli: Cli) -> Result<()> {
             let date =
                 jiuzhu_domain::parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
             policy::simulate(&pack, date, &input, &reform, &out)
+        }
+        Command::Calendar {
+            what:
+                CalendarWhat::Due {
+                    from,
+                    working_days,
+                    calendar,
+                },
+        } => {
+            let from =
+                jiuzhu_domain::parse_date(&from).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+            let cal = match calendar {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    jiuzhu_domain::calendar::WorkCalendar::parse(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                }
+                None => jiuzhu_domain::calendar::WorkCalendar::shipped(),
+            };
+            let due = cal.add_working_days(from, working_days);
+            for year in chrono::Datelike::year(&from)..=chrono::Datelike::year(&due) {
+                if !cal.covers(year) {
+                    eprintln!(
+                        "warning: the calendar has no holiday arrangement for {year}; only weekends were skipped"
+                    );
+                }
+            }
+            println!("{due}");
+            Ok(())
         }
         Command::Policy { what } => match what {
             PolicyWhat::Run {

@@ -450,3 +450,33 @@ fn simulate_reports_a_reform_by_county_with_the_changed_households() {
     );
     std::fs::remove_dir_all(d).ok();
 }
+
+#[test]
+fn calendar_due_counts_working_days_with_make_up_days() {
+    let o = bin()
+        .args([
+            "calendar",
+            "due",
+            "--from",
+            "2026-09-30",
+            "--working-days",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "2026-10-10\n");
+    let o = bin()
+        .args([
+            "calendar",
+            "due",
+            "--from",
+            "2026-12-30",
+            "--working-days",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "2027-01-04\n");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no holiday arrangement for 2027"));
+}
