@@ -112,6 +112,11 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Monitoring: run a rule set over department feeds.
+    Monitor {
+        #[command(subcommand)]
+        what: MonitorWhat,
+    },
     /// Working-day deadlines under the official holiday calendar.
     Calendar {
         #[command(subcommand)]
@@ -211,6 +216,23 @@ enum PolicyWhat {
     Test {
         /// A shipped pack name or a pack folder.
         pack: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum MonitorWhat {
+    /// Run every rule of a rule set over the CSV feeds in --input for --month; write alerts.csv.
+    Run {
+        /// A shipped rule set (workload-m) or a folder of NAME.sql rules and rules.toml.
+        #[arg(long)]
+        rules: String,
+        /// YYYY-MM.
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -456,6 +478,59 @@ async fn run(cli: Cli) -> Result<()> {
             let date =
                 jiuzhu_domain::parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
             policy::simulate(&pack, date, &input, &reform, &out)
+        }
+        Command::Monitor {
+            what:
+                MonitorWhat::Run {
+                    rules,
+                    month,
+                    input,
+                    out,
+                },
+        } => {
+            let started = Instant::now();
+            let files = match jiuzhu_monitor::shipped_files(&rules) {
+                Some(f) => f,
+                None => {
+                    let dir = PathBuf::from(&rules);
+                    if !dir.is_dir() {
+                        bail!(
+                            "no rule set {rules:?}: not shipped ({}) nor a folder",
+                            jiuzhu_monitor::SHIPPED.join(", ")
+                        );
+                    }
+                    let mut files = Vec::new();
+                    for e in std::fs::read_dir(&dir)? {
+                        let p = e?.path();
+                        if p.extension().is_some_and(|x| x == "sql" || x == "toml") {
+                            files.push((
+                                p.file_name()
+                                    .unwrap_or_default()
+                                    .to_string_lossy()
+                                    .into_owned(),
+                                std::fs::read_to_string(&p)?,
+                            ));
+                        }
+                    }
+                    files
+                }
+            };
+            let set = jiuzhu_monitor::RuleSet::from_files(&rules, &files)?;
+            let month = jiuzhu_monitor::Month::parse(&month)?;
+            let spinner = ProgressBar::new_spinner();
+            spinner.set_message(format!("running {} rules", set.rules.len()));
+            spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+            let alerts = jiuzhu_monitor::run(&input, &set, month).await?;
+            spinner.finish_and_clear();
+            std::fs::write(&out, jiuzhu_monitor::alerts_csv(&alerts))
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!(
+                "jiuzhu-M alerts={} total_s={:.3} out={}",
+                alerts.len(),
+                started.elapsed().as_secs_f64(),
+                out.display()
+            );
+            Ok(())
         }
         Command::Calendar {
             what:

@@ -480,3 +480,64 @@ fn calendar_due_counts_working_days_with_make_up_days() {
     assert_eq!(String::from_utf8_lossy(&o.stdout), "2027-01-04\n");
     assert!(String::from_utf8_lossy(&o.stderr).contains("no holiday arrangement for 2027"));
 }
+
+#[test]
+fn monitor_run_writes_alerts_csv_for_a_shipped_rule_set() {
+    let d = dir("monitor");
+    let files: [(&str, &str); 7] = [
+        (
+            "population",
+            "id_number,household_id,region_code,category,is_main_laborer\nP1,H1,330326100201,dibao,1\nP2,H2,330326100201,edge,0\n",
+        ),
+        (
+            "medical",
+            "id_number,settle_date,total_cost,out_of_pocket\nP2,2026-03-01,30000.00,20000.01\n",
+        ),
+        ("deaths", "id_number,death_date\nP1,2026-10-31\n"),
+        ("disability", "id_number,category,grade,cert_date\n"),
+        ("prison", "id_number,admit_date\n"),
+        ("vehicles", "id_number,plate,price,reg_date\n"),
+        ("unemployment", "id_number,reg_date\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(d.join(format!("{name}.csv")), text).unwrap();
+    }
+    let out = d.join("alerts.csv");
+    let o = bin()
+        .args([
+            "monitor",
+            "run",
+            "--rules",
+            "workload-m",
+            "--month",
+            "2026-10",
+            "--input",
+        ])
+        .arg(&d)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "rule,subject\nbreadwinner_death,H1\nlarge_medical,P2\n"
+    );
+    let o = bin()
+        .args([
+            "monitor",
+            "run",
+            "--rules",
+            "no-such-rules",
+            "--month",
+            "2026-10",
+            "--input",
+        ])
+        .arg(&d)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("no rule set"));
+    std::fs::remove_dir_all(d).ok();
+}
