@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use jiuzhu_policy::{Entity, Household, shipped_engine, testing};
+use jiuzhu_policy::{Household, shipped_engine, testing};
 
 fn main() {
     let engine = shipped_engine("rp1").expect("shipped").expect("valid");
@@ -11,24 +11,7 @@ fn main() {
         .pack
         .tests
         .iter()
-        .map(|t| {
-            (
-                t.date,
-                Household {
-                    inputs: testing::row(&engine, Entity::Household, &t.household).unwrap(),
-                    members: t
-                        .members
-                        .iter()
-                        .map(|m| testing::row(&engine, Entity::Person, m).unwrap())
-                        .collect(),
-                    supporters: t
-                        .supporters
-                        .iter()
-                        .map(|m| testing::row(&engine, Entity::Supporter, m).unwrap())
-                        .collect(),
-                },
-            )
-        })
+        .map(|t| (t.date, testing::household_of(&engine, t).unwrap()))
         .collect();
     let runs = 20_000;
     let started = Instant::now();

@@ -417,19 +417,7 @@ mod evaluators_agree {
             .pack
             .tests
             .iter()
-            .map(|t| Household {
-                inputs: testing::row(&engine, Entity::Household, &t.household).unwrap(),
-                members: t
-                    .members
-                    .iter()
-                    .map(|m| testing::row(&engine, Entity::Person, m).unwrap())
-                    .collect(),
-                supporters: t
-                    .supporters
-                    .iter()
-                    .map(|m| testing::row(&engine, Entity::Supporter, m).unwrap())
-                    .collect(),
-            })
+            .map(|t| testing::household_of(&engine, t).unwrap())
             .collect();
         let pop = population(&engine, &households);
         let dated = engine.on(engine.pack.tests[0].date).unwrap();

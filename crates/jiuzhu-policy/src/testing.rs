@@ -72,6 +72,23 @@ pub fn row(
         .collect()
 }
 
+/// A test case's household as engine inputs.
+pub fn household_of(engine: &Engine, t: &TestCase) -> Result<Household, String> {
+    Ok(Household {
+        inputs: row(engine, Entity::Household, &t.household)?,
+        members: t
+            .members
+            .iter()
+            .map(|m| row(engine, Entity::Person, m))
+            .collect::<Result<_, _>>()?,
+        supporters: t
+            .supporters
+            .iter()
+            .map(|s| row(engine, Entity::Supporter, s))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
 /// The outcome of one test case.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
@@ -145,21 +162,7 @@ fn run_case(engine: &Engine, t: &TestCase) -> CaseResult {
         }
     };
     let mut failures = Vec::new();
-    let household = (|| -> Result<Household, String> {
-        Ok(Household {
-            inputs: row(engine, Entity::Household, &t.household)?,
-            members: t
-                .members
-                .iter()
-                .map(|m| row(engine, Entity::Person, m))
-                .collect::<Result<_, _>>()?,
-            supporters: t
-                .supporters
-                .iter()
-                .map(|s| row(engine, Entity::Supporter, s))
-                .collect::<Result<_, _>>()?,
-        })
-    })();
+    let household = household_of(engine, t);
     match household {
         Err(m) => failures.push(format!("bad input: {m}")),
         Ok(h) => match engine.on(t.date) {
