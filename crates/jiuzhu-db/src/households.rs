@@ -43,7 +43,7 @@ impl Scope {
         region_code.starts_with(&self.prefix)
     }
 
-    fn range(&self) -> (String, String) {
+    pub fn range(&self) -> (String, String) {
         prefix_range(&self.prefix)
     }
 }

@@ -7,13 +7,16 @@
 //! audit log in that same transaction.
 
 pub mod audit;
+pub mod feeds;
 pub mod households;
 pub mod migrate;
+pub mod monitoring;
 pub mod regions;
 pub mod roster;
 pub mod sessions;
 mod sqlite_bulk;
 pub mod users;
+pub mod verification;
 
 use std::str::FromStr;
 use std::time::Duration;

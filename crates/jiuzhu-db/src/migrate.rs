@@ -17,12 +17,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "registry",
-    sqlite: include_str!("../migrations/sqlite/0001_registry.sql"),
-    postgres: include_str!("../migrations/postgres/0001_registry.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "registry",
+        sqlite: include_str!("../migrations/sqlite/0001_registry.sql"),
+        postgres: include_str!("../migrations/postgres/0001_registry.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "monitoring",
+        sqlite: include_str!("../migrations/sqlite/0002_monitoring.sql"),
+        postgres: include_str!("../migrations/postgres/0002_monitoring.sql"),
+    },
+];
 
 /// What [`run`] did.
 #[derive(Debug, Default, PartialEq, Eq)]

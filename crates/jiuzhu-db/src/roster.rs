@@ -90,7 +90,7 @@ fn rows_per_statement(cols: usize) -> usize {
 }
 
 /// Runs one multi-row INSERT per chunk of `rows`; `bind` adds one row's values.
-async fn insert_rows<T, F>(
+pub(crate) async fn insert_rows<T, F>(
     tx: &mut Tx,
     backend: crate::Backend,
     head: &str,

@@ -72,6 +72,34 @@ impl Role {
     pub fn can_import(self) -> bool {
         matches!(self, Role::CountyApprover | Role::CityAdmin)
     }
+
+    /// May work monitoring alerts (assign, investigate, close): the township officer who
+    /// answers for the township's alerts, the county approver and the city administrator.
+    pub fn can_work_alerts(self) -> bool {
+        matches!(
+            self,
+            Role::TownshipOfficer | Role::CountyApprover | Role::CityAdmin
+        )
+    }
+
+    /// May see alerts and rule statistics: those who work them, and the auditor.
+    pub fn can_read_alerts(self) -> bool {
+        self.can_work_alerts() || matches!(self, Role::Auditor)
+    }
+
+    /// May import department feeds: department handlers deliver their department's data;
+    /// county approvers and the city administrator too.
+    pub fn can_import_feeds(self) -> bool {
+        matches!(
+            self,
+            Role::DepartmentHandler | Role::CountyApprover | Role::CityAdmin
+        )
+    }
+
+    /// May declare new feed types and run the monitoring rules on demand.
+    pub fn can_admin_monitoring(self) -> bool {
+        matches!(self, Role::CountyApprover | Role::CityAdmin)
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod i18n;
+pub mod monitor_pages;
 pub mod pages;
 pub mod policy_pages;
 pub mod prescription;
@@ -33,6 +34,8 @@ pub struct Config {
     pub lockout: Duration,
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// The rule set run each month for the month before (None: no scheduled runs).
+    pub monitor_rules: Option<String>,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             max_failed_logins: 5,
             lockout: Duration::from_secs(30 * 60),
             secure_cookies: false,
+            monitor_rules: Some("standard".into()),
         }
     }
 }
@@ -50,6 +54,8 @@ impl Default for Config {
 pub struct App {
     pub db: Db,
     pub config: Config,
+    /// Working days for deadlines (the shipped holiday calendar).
+    pub calendar: jiuzhu_domain::calendar::WorkCalendar,
 }
 
 /// The shared application state.
@@ -65,9 +71,14 @@ impl std::ops::Deref for AppState {
 
 /// The whole application: pages, API, static files, security headers.
 pub fn router(db: Db, config: Config) -> Router {
-    let state = AppState(Arc::new(App { db, config }));
+    let state = AppState(Arc::new(App {
+        db,
+        config,
+        calendar: jiuzhu_domain::calendar::WorkCalendar::shipped(),
+    }));
     Router::new()
         .merge(pages::routes())
+        .merge(monitor_pages::routes())
         .merge(policy_pages::routes())
         .merge(api::routes())
         .layer(axum::middleware::from_fn(security::headers))
@@ -79,6 +90,9 @@ pub async fn serve(db: Db, config: Config, addr: &str) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     tokio::spawn(sweep_idle_sessions(db.clone(), config.idle_timeout));
+    if let Some(rules) = config.monitor_rules.clone() {
+        tokio::spawn(monthly_monitoring(db.clone(), rules));
+    }
     let app = router(db, config);
     axum::serve(
         listener,
@@ -99,6 +113,52 @@ async fn sweep_idle_sessions(db: Db, idle: Duration) {
         );
         if let Err(e) = jiuzhu_db::sessions::delete_idle(&db, &cutoff).await {
             tracing::warn!("sweeping idle sessions: {e}");
+        }
+    }
+}
+
+/// The monthly cross-check (月度比对): once an hour, if the rule set has not run on schedule
+/// for last month, run it over the registry and the stored feeds. Runs are recorded, so a
+/// restart does not run a month twice, and a finding is never raised twice.
+async fn monthly_monitoring(db: Db, rules: String) {
+    let set = match jiuzhu_monitor::load_rule_set(&rules) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("monitoring rule set {rules}: {e}; no scheduled runs");
+            return;
+        }
+    };
+    let calendar = jiuzhu_domain::calendar::WorkCalendar::shipped();
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let today = jiuzhu_db::today();
+        let Ok(month) = jiuzhu_monitor::Month::parse(&today.format("%Y-%m").to_string()) else {
+            continue;
+        };
+        let last = month.previous();
+        match jiuzhu_db::monitoring::scheduled_run_exists(&db, &set.name, &last.label()).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!("monitoring schedule: {e}");
+                continue;
+            }
+        }
+        let actor = jiuzhu_db::audit::Actor::system("schedule:monitor");
+        match jiuzhu_monitor::store::run_month(
+            &db, &actor, &set, last, "schedule", today, &calendar,
+        )
+        .await
+        {
+            Ok(r) => tracing::info!(
+                "monitoring {} for {}: {} findings, {} new alerts",
+                set.name,
+                last.label(),
+                r.findings,
+                r.new_alerts
+            ),
+            Err(e) => tracing::error!("monitoring {} for {}: {e}", set.name, last.label()),
         }
     }
 }

@@ -122,6 +122,8 @@ pub struct Nav {
     pub can_write: bool,
     pub can_admin: bool,
     pub can_audit: bool,
+    pub can_alerts: bool,
+    pub can_feeds: bool,
 }
 
 pub(crate) async fn nav(state: &AppState, u: &SignedIn) -> Nav {
@@ -140,6 +142,8 @@ pub(crate) async fn nav(state: &AppState, u: &SignedIn) -> Nav {
         can_write: u.role.can_write_registry(),
         can_admin: u.role.can_admin_users(),
         can_audit: u.role.can_read_audit(),
+        can_alerts: u.role.can_read_alerts(),
+        can_feeds: u.role.can_import_feeds() || u.role.can_read_alerts(),
     }
 }
 

@@ -112,6 +112,11 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Department feeds: types, declarations, imports.
+    Feed {
+        #[command(subcommand)]
+        what: FeedWhat,
+    },
     /// Monitoring: run a rule set over department feeds.
     Monitor {
         #[command(subcommand)]
@@ -222,17 +227,68 @@ enum PolicyWhat {
 #[derive(Subcommand)]
 enum MonitorWhat {
     /// Run every rule of a rule set over the CSV feeds in --input for --month; write alerts.csv.
+    /// With --input and --out: over workload M's CSV files, writing alerts.csv. Without:
+    /// over the database's population and feed snapshots, raising alerts there.
     Run {
-        /// A shipped rule set (workload-m) or a folder of NAME.sql rules and rules.toml.
+        /// A shipped rule set (workload-m, standard) or a folder of NAME.sql rules and rules.toml.
         #[arg(long)]
         rules: String,
         /// YYYY-MM.
         #[arg(long)]
         month: String,
+        #[arg(long, requires = "out")]
+        input: Option<PathBuf>,
+        #[arg(long, requires = "input")]
+        out: Option<PathBuf>,
+        /// Database URL for a run over the registry (default sqlite://jiuzhu.db).
+        #[arg(
+            long,
+            env = "JIUZHU_DATABASE_URL",
+            default_value = "sqlite://jiuzhu.db"
+        )]
+        db: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum FeedWhat {
+    /// List the feed types (built in and declared) with their columns.
+    Types {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Import a CSV, XLSX or Parquet file as a dated snapshot of a feed.
+    Import {
+        #[command(flatten)]
+        db: DbArg,
+        /// The feed type, e.g. medical.
+        #[arg(long = "type")]
+        feed_type: String,
+        /// The date of the extract, YYYY-MM-DD.
         #[arg(long)]
-        input: PathBuf,
+        as_of: String,
+        file: PathBuf,
+    },
+    /// Declare a new feed type.
+    Declare {
+        #[command(flatten)]
+        db: DbArg,
         #[arg(long)]
-        out: PathBuf,
+        name: String,
+        #[arg(long)]
+        label: String,
+        #[arg(long, default_value = "")]
+        label_en: String,
+        #[arg(long, default_value = "")]
+        department: String,
+        /// events (snapshots add rows) or full (the latest snapshot is the register).
+        #[arg(long, default_value = "events")]
+        kind: String,
+        #[arg(long, default_value = "id_number")]
+        id_column: String,
+        /// Columns as name:type, comma-separated (types: id_number, date, money, integer, text).
+        #[arg(long)]
+        columns: String,
     },
 }
 
@@ -280,6 +336,7 @@ async fn open(url: &str) -> Result<Db> {
         .await
         .with_context(|| format!("opening {url}"))?;
     let report = jiuzhu_db::migrate::run(&db).await.context("migrating")?;
+    jiuzhu_monitor::store::ensure_feed_types(&db).await?;
     for m in &report.applied {
         eprintln!("applied migration {m}");
     }
@@ -486,52 +543,55 @@ async fn run(cli: Cli) -> Result<()> {
                     month,
                     input,
                     out,
+                    db,
                 },
         } => {
             let started = Instant::now();
-            let files = match jiuzhu_monitor::shipped_files(&rules) {
-                Some(f) => f,
-                None => {
-                    let dir = PathBuf::from(&rules);
-                    if !dir.is_dir() {
-                        bail!(
-                            "no rule set {rules:?}: not shipped ({}) nor a folder",
-                            jiuzhu_monitor::SHIPPED.join(", ")
-                        );
-                    }
-                    let mut files = Vec::new();
-                    for e in std::fs::read_dir(&dir)? {
-                        let p = e?.path();
-                        if p.extension().is_some_and(|x| x == "sql" || x == "toml") {
-                            files.push((
-                                p.file_name()
-                                    .unwrap_or_default()
-                                    .to_string_lossy()
-                                    .into_owned(),
-                                std::fs::read_to_string(&p)?,
-                            ));
-                        }
-                    }
-                    files
-                }
-            };
-            let set = jiuzhu_monitor::RuleSet::from_files(&rules, &files)?;
+            let set = jiuzhu_monitor::load_rule_set(&rules)?;
             let month = jiuzhu_monitor::Month::parse(&month)?;
             let spinner = ProgressBar::new_spinner();
             spinner.set_message(format!("running {} rules", set.rules.len()));
             spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-            let alerts = jiuzhu_monitor::run(&input, &set, month).await?;
+            if let (Some(input), Some(out)) = (input, out) {
+                let alerts = jiuzhu_monitor::run(&input, &set, month).await?;
+                spinner.finish_and_clear();
+                std::fs::write(&out, jiuzhu_monitor::alerts_csv(&alerts))
+                    .with_context(|| format!("writing {}", out.display()))?;
+                eprintln!(
+                    "jiuzhu-M alerts={} total_s={:.3} out={}",
+                    alerts.len(),
+                    started.elapsed().as_secs_f64(),
+                    out.display()
+                );
+                return Ok(());
+            }
+            let db = open(&db).await?;
+            jiuzhu_monitor::store::ensure_feed_types(&db).await?;
+            let r = jiuzhu_monitor::store::run_month(
+                &db,
+                &Actor::system("cli:monitor"),
+                &set,
+                month,
+                "manual",
+                jiuzhu_db::today(),
+                &jiuzhu_domain::calendar::WorkCalendar::shipped(),
+            )
+            .await?;
             spinner.finish_and_clear();
-            std::fs::write(&out, jiuzhu_monitor::alerts_csv(&alerts))
-                .with_context(|| format!("writing {}", out.display()))?;
             eprintln!(
-                "jiuzhu-M alerts={} total_s={:.3} out={}",
-                alerts.len(),
-                started.elapsed().as_secs_f64(),
-                out.display()
+                "run {}: population={} findings={} new_alerts={} load_s={:.3} rules_s={:.3} store_s={:.3} total_s={:.3}",
+                r.run_id,
+                r.population,
+                r.findings,
+                r.new_alerts,
+                r.load_s,
+                r.rules_s,
+                r.store_s,
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }
+        Command::Feed { what } => feed_command(what).await,
         Command::Calendar {
             what:
                 CalendarWhat::Due {
@@ -644,8 +704,120 @@ fn print_report(r: &ImportReport, secs: f64) {
     );
 }
 
+async fn feed_command(what: FeedWhat) -> Result<()> {
+    match what {
+        FeedWhat::Types { db } => {
+            let db = open(&db.db).await?;
+            for t in jiuzhu_monitor::store::feed_types(&db).await? {
+                let cols: Vec<String> = t
+                    .columns
+                    .iter()
+                    .map(|c| format!("{}:{}", c.name, c.ty.code()))
+                    .collect();
+                println!("{}\t{}\t{}\t{}", t.name, t.kind, t.label_zh, cols.join(","));
+            }
+            Ok(())
+        }
+        FeedWhat::Import {
+            db,
+            feed_type,
+            as_of,
+            file,
+        } => {
+            let db = open(&db.db).await?;
+            let started = Instant::now();
+            let r = jiuzhu_monitor::store::import_feed(
+                &db,
+                &Actor::system("cli:feed"),
+                &feed_type,
+                &as_of,
+                &file,
+                None,
+            )
+            .await?;
+            for e in &r.rejected {
+                eprintln!("{e}");
+            }
+            println!(
+                "snapshot {} of {feed_type} as of {as_of}: {} rows, {} refused, {:.2} s",
+                r.snapshot_id,
+                r.rows,
+                r.rejected.len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        FeedWhat::Declare {
+            db,
+            name,
+            label,
+            label_en,
+            department,
+            kind,
+            id_column,
+            columns,
+        } => {
+            let db = open(&db.db).await?;
+            let ft = jiuzhu_monitor::feeds::FeedType {
+                name,
+                label_en: if label_en.is_empty() {
+                    label.clone()
+                } else {
+                    label_en
+                },
+                label_zh: label,
+                department,
+                kind,
+                id_column,
+                columns: jiuzhu_monitor::feeds::FeedType::parse_columns(&columns)
+                    .map_err(anyhow::Error::msg)?,
+            };
+            jiuzhu_monitor::store::declare_feed_type(&db, &Actor::system("cli:feed"), &ft).await?;
+            println!("declared feed type {}", ft.name);
+            Ok(())
+        }
+    }
+}
+
+/// The demo's monitored population (categories, main labourers), a month of department
+/// feeds, and the standard rule set run over it, so the alert inbox has work.
+async fn demo_monitoring(
+    db: &Db,
+    population: &[jiuzhu_db::roster::RosterHousehold],
+    seed: u64,
+    as_of: chrono::NaiveDate,
+) -> Result<()> {
+    let actor = Actor::system("cli:demo");
+    let cats = jiuzhu_monitor::demo::categories(population, seed, as_of);
+    jiuzhu_db::monitoring::enrol_bulk(db, &actor, &as_of.to_string(), &cats).await?;
+    jiuzhu_monitor::store::ensure_feed_types(db).await?;
+    let month = jiuzhu_monitor::Month::parse("2026-10")?;
+    let rows = jiuzhu_monitor::demo::seed_feeds(db, &actor, month, seed).await?;
+    let set = jiuzhu_monitor::load_rule_set("standard")?;
+    let r = jiuzhu_monitor::store::run_month(
+        db,
+        &actor,
+        &set,
+        month,
+        "manual",
+        jiuzhu_db::today(),
+        &jiuzhu_domain::calendar::WorkCalendar::shipped(),
+    )
+    .await?;
+    eprintln!(
+        "demo: {} households in the monitored population, {rows} feed rows, {} alerts for {}",
+        cats.len(),
+        r.new_alerts,
+        month.label()
+    );
+    Ok(())
+}
+
 /// The demo population and one user per role, whose sign-in details are printed.
 async fn add_demo(db: &Db, households: usize, seed: u64) -> Result<()> {
+    if households == 0 {
+        return Ok(());
+    }
     let villages = jiuzhu_db::regions::villages_under(db, "3303").await?;
     if villages.is_empty() {
         bail!("no Wenzhou villages in the region table");
@@ -678,6 +850,7 @@ async fn add_demo(db: &Db, households: usize, seed: u64) -> Result<()> {
         report.supporters_added,
         started.elapsed().as_secs_f64()
     );
+    demo_monitoring(db, &population, seed, as_of).await?;
     // Scopes: Pingyang county (平阳县) and its first township and village.
     let county = "330326";
     let township = villages

@@ -184,6 +184,7 @@ impl TestApp {
                 .await
                 .unwrap();
         }
+        jiuzhu_monitor::store::ensure_feed_types(&db).await.unwrap();
         let router = jiuzhu_web::router(db.clone(), config)
             .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))));
         TestApp {
@@ -278,6 +279,37 @@ impl TestApp {
             &[],
         )
         .await
+    }
+
+    /// Posts a multipart form with text fields (csrf added) and at most one file
+    /// `(field, file name, bytes)`.
+    pub async fn post_multipart(
+        &mut self,
+        uri: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Resp {
+        let boundary = "----jiuzhu-test-boundary";
+        let mut body: Vec<u8> = Vec::new();
+        let csrf = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf", csrf.as_str()));
+        for (k, v) in all {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        if let Some((field, name, bytes)) = file {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+            body.extend(bytes);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        let ct = format!("multipart/form-data; boundary={boundary}");
+        self.request("POST", uri, Some(&ct), body, &[]).await
     }
 
     pub async fn api(

@@ -4,6 +4,7 @@
 
 mod helpers;
 mod import;
+mod monitoring;
 mod registry;
 mod security;
 

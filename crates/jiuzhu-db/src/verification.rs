@@ -1,0 +1,310 @@
+//! Verification (核对): the applicant's signed authorisations and the frozen reports made
+//! under them. Department rows are read through `feeds::rows_for_verification` only.
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::audit::{self, Actor, Entry};
+use crate::households::Scope;
+use crate::{Db, DbError, Result};
+
+/// An authorisation to record.
+#[derive(Clone, Debug)]
+pub struct NewAuthorisation {
+    pub signer_name: String,
+    pub signer_id_number: String,
+    /// What may be queried, e.g. "members and supporters: income, property".
+    pub scope: String,
+    pub signed_on: String,
+    pub scan_name: String,
+    pub scan_type: String,
+    pub scan: Vec<u8>,
+}
+
+/// A recorded authorisation (without its scan).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authorisation {
+    pub id: i64,
+    pub household_id: i64,
+    pub signer_name: String,
+    pub signer_id_number: String,
+    pub scope: String,
+    pub signed_on: String,
+    pub scan_name: String,
+    pub scan_type: String,
+    pub scan_sha256: String,
+    pub recorded_at: String,
+    pub recorded_by: String,
+}
+
+/// Records a signed authorisation with the scan of the form. Every field is required; the
+/// signer must be a current member of the household.
+pub async fn record_authorisation(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    household_id: i64,
+    a: &NewAuthorisation,
+) -> Result<i64> {
+    let Some(rec) = crate::households::get(db, scope, household_id).await? else {
+        return Err(DbError::NotFound("household".into()));
+    };
+    for (field, v) in [
+        ("signer_name", &a.signer_name),
+        ("scope", &a.scope),
+        ("signed_on", &a.signed_on),
+    ] {
+        if v.trim().is_empty() {
+            return Err(DbError::Invalid(format!("{field}: required")));
+        }
+    }
+    if chrono::NaiveDate::parse_from_str(&a.signed_on, "%Y-%m-%d").is_err() {
+        return Err(DbError::Invalid(format!(
+            "signed_on: not a date (YYYY-MM-DD): {:?}",
+            a.signed_on
+        )));
+    }
+    if !rec
+        .current_members()
+        .any(|m| m.id_number.eq_ignore_ascii_case(&a.signer_id_number))
+    {
+        return Err(DbError::Invalid(
+            "signer_id_number: the signer must be a current member of the household".into(),
+        ));
+    }
+    if a.scan.is_empty() {
+        return Err(DbError::Invalid(
+            "scan: attach the scan of the signed form".into(),
+        ));
+    }
+    let sha = hex::encode(Sha256::digest(&a.scan));
+    let mut tx = db.begin_write().await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO authorisations (household_id, signer_name, signer_id_number, scope, signed_on,
+                                     scan_name, scan_type, scan_sha256, scan, recorded_at, recorded_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(household_id)
+    .bind(a.signer_name.trim())
+    .bind(a.signer_id_number.trim().to_uppercase())
+    .bind(a.scope.trim())
+    .bind(&a.signed_on)
+    .bind(&a.scan_name)
+    .bind(&a.scan_type)
+    .bind(&sha)
+    .bind(a.scan.clone())
+    .bind(crate::now_text())
+    .bind(&actor.name)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    audit::append(
+        &mut tx,
+        db.backend(),
+        actor,
+        Entry {
+            action: "authorisation.record",
+            object_type: "authorisation",
+            object_id: id.to_string(),
+            household_id: Some(household_id),
+            detail: json!({"signer": a.signer_name, "scope": a.scope, "signed_on": a.signed_on,
+                           "scan": a.scan_name, "scan_sha256": sha}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+const AUTH_COLUMNS: &str = "id, household_id, signer_name, signer_id_number, scope, signed_on, scan_name, scan_type, scan_sha256, recorded_at, recorded_by";
+
+fn auth_of(r: &sqlx::any::AnyRow) -> Result<Authorisation> {
+    Ok(Authorisation {
+        id: r.try_get(0)?,
+        household_id: r.try_get(1)?,
+        signer_name: r.try_get(2)?,
+        signer_id_number: r.try_get(3)?,
+        scope: r.try_get(4)?,
+        signed_on: r.try_get(5)?,
+        scan_name: r.try_get(6)?,
+        scan_type: r.try_get(7)?,
+        scan_sha256: r.try_get(8)?,
+        recorded_at: r.try_get(9)?,
+        recorded_by: r.try_get(10)?,
+    })
+}
+
+/// A household's authorisations, newest first.
+pub async fn authorisations(
+    db: &Db,
+    scope: &Scope,
+    household_id: i64,
+) -> Result<Vec<Authorisation>> {
+    if crate::households::get(db, scope, household_id)
+        .await?
+        .is_none()
+    {
+        return Err(DbError::NotFound("household".into()));
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {AUTH_COLUMNS} FROM authorisations WHERE household_id = $1 ORDER BY id DESC"
+    )))
+    .bind(household_id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(auth_of)
+    .collect()
+}
+
+/// The scan of an authorisation (name, type, bytes); the read is audited.
+pub async fn scan(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    id: i64,
+) -> Result<(String, String, Vec<u8>)> {
+    let row = sqlx::query(
+        "SELECT household_id, scan_name, scan_type, scan FROM authorisations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| DbError::NotFound("authorisation".into()))?;
+    let hh: i64 = row.try_get(0)?;
+    if crate::households::get(db, scope, hh).await?.is_none() {
+        return Err(DbError::NotFound("authorisation".into()));
+    }
+    audit::record(
+        db,
+        actor,
+        Entry {
+            action: "authorisation.scan",
+            object_type: "authorisation",
+            object_id: id.to_string(),
+            household_id: Some(hh),
+            detail: json!({}),
+        },
+    )
+    .await?;
+    Ok((row.try_get(1)?, row.try_get(2)?, row.try_get(3)?))
+}
+
+/// A frozen report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    pub id: i64,
+    pub household_id: i64,
+    pub authorisation_id: i64,
+    pub purpose: String,
+    pub as_of: String,
+    pub report: String,
+    pub sha256: String,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+/// Freezes a report (JSON) with its SHA-256.
+pub async fn save_report(
+    db: &Db,
+    actor: &Actor,
+    household_id: i64,
+    authorisation_id: i64,
+    purpose: &str,
+    as_of: &str,
+    report: &str,
+) -> Result<i64> {
+    let sha = hex::encode(Sha256::digest(report.as_bytes()));
+    let mut tx = db.begin_write().await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO verification_reports (household_id, authorisation_id, purpose, as_of, report,
+                                           sha256, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(household_id)
+    .bind(authorisation_id)
+    .bind(purpose)
+    .bind(as_of)
+    .bind(report)
+    .bind(&sha)
+    .bind(crate::now_text())
+    .bind(&actor.name)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    audit::append(
+        &mut tx,
+        db.backend(),
+        actor,
+        Entry {
+            action: "verification.report",
+            object_type: "verification_report",
+            object_id: id.to_string(),
+            household_id: Some(household_id),
+            detail: json!({"authorisation": authorisation_id, "purpose": purpose, "sha256": sha}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+const REPORT_COLUMNS: &str =
+    "id, household_id, authorisation_id, purpose, as_of, report, sha256, created_at, created_by";
+
+fn report_of(r: &sqlx::any::AnyRow) -> Result<Report> {
+    Ok(Report {
+        id: r.try_get(0)?,
+        household_id: r.try_get(1)?,
+        authorisation_id: r.try_get(2)?,
+        purpose: r.try_get(3)?,
+        as_of: r.try_get(4)?,
+        report: r.try_get(5)?,
+        sha256: r.try_get(6)?,
+        created_at: r.try_get(7)?,
+        created_by: r.try_get(8)?,
+    })
+}
+
+/// A household's reports, newest first.
+pub async fn reports(db: &Db, scope: &Scope, household_id: i64) -> Result<Vec<Report>> {
+    if crate::households::get(db, scope, household_id)
+        .await?
+        .is_none()
+    {
+        return Err(DbError::NotFound("household".into()));
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {REPORT_COLUMNS} FROM verification_reports WHERE household_id = $1 ORDER BY id DESC"
+    )))
+    .bind(household_id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(report_of)
+    .collect()
+}
+
+/// One report, if its household is inside `scope`.
+pub async fn report(db: &Db, scope: &Scope, id: i64) -> Result<Option<Report>> {
+    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {REPORT_COLUMNS} FROM verification_reports WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .as_ref()
+    .map(report_of)
+    .transpose()?
+    else {
+        return Ok(None);
+    };
+    if crate::households::get(db, scope, r.household_id)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    Ok(Some(r))
+}

@@ -1,0 +1,343 @@
+//! Monitoring over the platform's database: feed types and snapshots stored by `jiuzhu-db`,
+//! the monitored population from the registry, alerts raised into the alert tables.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use datafusion::arrow::array::{
+    ArrayRef, Decimal128Builder, Int64Builder, RecordBatch, StringBuilder,
+};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use jiuzhu_db::Db;
+use jiuzhu_db::audit::Actor;
+use jiuzhu_db::feeds::{self as dbfeeds, FeedTypeRecord, NewSnapshot};
+use jiuzhu_db::monitoring::{self, NewAlert, NewRun};
+use jiuzhu_domain::Money;
+use jiuzhu_domain::calendar::WorkCalendar;
+
+use crate::feeds::{self, FeedColumn, FeedType, RowError};
+use crate::{MonitorError, Month, RuleSet, feed_schema, population_schema, run_context};
+
+/// A feed type as stored.
+pub fn record_of(ft: &FeedType) -> FeedTypeRecord {
+    FeedTypeRecord {
+        name: ft.name.clone(),
+        label_zh: ft.label_zh.clone(),
+        label_en: ft.label_en.clone(),
+        department: ft.department.clone(),
+        kind: ft.kind.clone(),
+        id_column: ft.id_column.clone(),
+        columns: serde_json::to_string(&ft.columns).expect("columns serialise"),
+        builtin: false,
+    }
+}
+
+/// A stored feed type.
+pub fn type_of(r: &FeedTypeRecord) -> Result<FeedType, MonitorError> {
+    let columns: Vec<FeedColumn> = serde_json::from_str(&r.columns)
+        .map_err(|e| MonitorError::Invalid(format!("feed type {}: columns: {e}", r.name)))?;
+    Ok(FeedType {
+        name: r.name.clone(),
+        label_zh: r.label_zh.clone(),
+        label_en: r.label_en.clone(),
+        department: r.department.clone(),
+        kind: r.kind.clone(),
+        id_column: r.id_column.clone(),
+        columns,
+    })
+}
+
+/// Stores the built-in feed types missing from the database.
+pub async fn ensure_feed_types(db: &Db) -> Result<usize, MonitorError> {
+    let records: Vec<FeedTypeRecord> = feeds::builtin_types().iter().map(record_of).collect();
+    Ok(dbfeeds::ensure_builtin(db, &records).await?)
+}
+
+/// Every feed type in the database.
+pub async fn feed_types(db: &Db) -> Result<Vec<FeedType>, MonitorError> {
+    dbfeeds::types(db).await?.iter().map(type_of).collect()
+}
+
+/// Declares a feed type after checking it.
+pub async fn declare_feed_type(db: &Db, actor: &Actor, ft: &FeedType) -> Result<(), MonitorError> {
+    ft.check().map_err(MonitorError::Invalid)?;
+    Ok(dbfeeds::declare(db, actor, &record_of(ft)).await?)
+}
+
+/// What a feed import did.
+#[derive(Debug)]
+pub struct FeedImport {
+    pub snapshot_id: i64,
+    pub rows: usize,
+    pub rejected: Vec<RowError>,
+}
+
+/// Imports a file as a snapshot of `feed_type` dated `as_of`: good rows go in, bad rows are
+/// reported (file, line, column, reason) and do not; the snapshot and its rows are one
+/// transaction, so a failure leaves no partial snapshot.
+pub async fn import_feed(
+    db: &Db,
+    actor: &Actor,
+    feed_type: &str,
+    as_of: &str,
+    path: &Path,
+    display_name: Option<&str>,
+) -> Result<FeedImport, MonitorError> {
+    let rec = dbfeeds::feed_type(db, feed_type)
+        .await?
+        .ok_or_else(|| MonitorError::Invalid(format!("feed type: no feed type {feed_type:?}")))?;
+    let ft = type_of(&rec)?;
+    if chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d").is_err() {
+        return Err(MonitorError::Invalid(format!(
+            "as_of: not a date (YYYY-MM-DD): {as_of:?}"
+        )));
+    }
+    let mut file = feeds::read(path, &ft).map_err(|e| MonitorError::Invalid(e.to_string()))?;
+    if let Some(name) = display_name {
+        file.file = name.to_string();
+        for r in &mut file.rejected {
+            r.file = name.to_string();
+        }
+    }
+    let rows: Vec<(i64, String, String)> = file
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.line as i64,
+                r.id_number.clone(),
+                serde_json::to_string(&r.cells).expect("cells serialise"),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = ft.columns.iter().map(|c| c.name.as_str()).collect();
+    let snapshot = NewSnapshot {
+        feed_type: ft.name.clone(),
+        as_of: as_of.to_string(),
+        file_name: file.file.clone(),
+        format: file.format.to_string(),
+        columns: serde_json::to_string(&names).expect("names serialise"),
+        sha256: file.sha256.clone(),
+        rejected: file.rejected.len(),
+        report: serde_json::to_string(&file.rejected).expect("errors serialise"),
+    };
+    let snapshot_id = dbfeeds::insert_snapshot(db, actor, &snapshot, &rows).await?;
+    Ok(FeedImport {
+        snapshot_id,
+        rows: rows.len(),
+        rejected: file.rejected,
+    })
+}
+
+/// Arrow columns of a feed's stored rows, in the type's column order.
+fn feed_batch(
+    ft: &FeedType,
+    snapshot_columns: &[String],
+    cells: &[String],
+) -> Result<RecordBatch, MonitorError> {
+    let schema: SchemaRef = Arc::new(feed_schema(ft));
+    let pos: Vec<usize> = ft
+        .columns
+        .iter()
+        .map(|c| {
+            snapshot_columns
+                .iter()
+                .position(|s| *s == c.name)
+                .ok_or_else(|| {
+                    MonitorError::Invalid(format!(
+                        "feed {}: a snapshot lacks column {}",
+                        ft.name, c.name
+                    ))
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let parsed: Vec<Vec<String>> = cells
+        .iter()
+        .map(|c| serde_json::from_str(c))
+        .collect::<Result<_, _>>()
+        .map_err(|e| MonitorError::Invalid(format!("feed {}: stored row: {e}", ft.name)))?;
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(ft.columns.len());
+    for (c, &p) in ft.columns.iter().zip(&pos) {
+        let cell = |row: &Vec<String>| row.get(p).cloned().unwrap_or_default();
+        let array: ArrayRef = match c.ty {
+            feeds::ColumnType::Money => {
+                let mut b = Decimal128Builder::with_capacity(parsed.len());
+                for row in &parsed {
+                    let m = Money::parse(&cell(row)).map_err(|e| {
+                        MonitorError::Invalid(format!("feed {}: {}: {e}", ft.name, c.name))
+                    })?;
+                    b.append_value(m.fen() as i128);
+                }
+                Arc::new(
+                    b.finish()
+                        .with_precision_and_scale(18, 2)
+                        .map_err(|e| MonitorError::Invalid(format!("feed {}: {e}", ft.name)))?,
+                )
+            }
+            feeds::ColumnType::Integer => {
+                let mut b = Int64Builder::with_capacity(parsed.len());
+                for row in &parsed {
+                    b.append_value(cell(row).parse().map_err(|_| {
+                        MonitorError::Invalid(format!("feed {}: {}: not a number", ft.name, c.name))
+                    })?);
+                }
+                Arc::new(b.finish())
+            }
+            _ => {
+                let mut b = StringBuilder::with_capacity(parsed.len(), parsed.len() * 12);
+                for row in &parsed {
+                    b.append_value(row.get(p).map(String::as_str).unwrap_or(""));
+                }
+                Arc::new(b.finish())
+            }
+        };
+        arrays.push(array);
+    }
+    RecordBatch::try_new(schema, arrays).map_err(|e| MonitorError::Invalid(e.to_string()))
+}
+
+fn population_batch(rows: &[monitoring::PopulationRow]) -> Result<RecordBatch, MonitorError> {
+    let mut id = StringBuilder::new();
+    let mut hh = StringBuilder::new();
+    let mut region = StringBuilder::new();
+    let mut cat = StringBuilder::new();
+    let mut main = Int64Builder::new();
+    for r in rows {
+        id.append_value(&r.id_number);
+        hh.append_value(&r.household_code);
+        region.append_value(&r.region_code);
+        cat.append_value(&r.category);
+        main.append_value(r.main_laborer as i64);
+    }
+    RecordBatch::try_new(
+        Arc::new(population_schema()),
+        vec![
+            Arc::new(id.finish()),
+            Arc::new(hh.finish()),
+            Arc::new(region.finish()),
+            Arc::new(cat.finish()),
+            Arc::new(main.finish()),
+        ],
+    )
+    .map_err(|e| MonitorError::Invalid(e.to_string()))
+}
+
+/// What a monthly run did.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub run_id: i64,
+    pub population: usize,
+    pub findings: usize,
+    pub new_alerts: i64,
+    pub load_s: f64,
+    pub rules_s: f64,
+    pub store_s: f64,
+}
+
+/// Runs `set` for `month` over the registry's population (households with an assistance
+/// category at the month's end) and the stored feeds (every snapshot of an event feed, the
+/// latest of a full one), and raises the alerts not raised before. `today` starts the
+/// deadlines (working days under `calendar`).
+pub async fn run_month(
+    db: &Db,
+    actor: &Actor,
+    set: &RuleSet,
+    month: Month,
+    via: &str,
+    today: chrono::NaiveDate,
+    calendar: &WorkCalendar,
+) -> Result<RunOutcome, MonitorError> {
+    let started_at = jiuzhu_db::now_text();
+    let t0 = Instant::now();
+    let population = monitoring::population(db, &month.end.to_string()).await?;
+    let ctx = SessionContext::new();
+    let reg = |name: &str, batch: RecordBatch| -> Result<(), MonitorError> {
+        let table = MemTable::try_new(batch.schema(), vec![vec![batch]])
+            .map_err(|e| MonitorError::Invalid(format!("{name}: {e}")))?;
+        ctx.register_table(name, Arc::new(table))
+            .map_err(|e| MonitorError::Invalid(format!("{name}: {e}")))?;
+        Ok(())
+    };
+    reg("population", population_batch(&population)?)?;
+    for ft in feed_types(db).await? {
+        let snaps = dbfeeds::counting_snapshots(db, &ft.name, &ft.kind, "9999-12-31").await?;
+        let mut cells = Vec::new();
+        let mut batches = Vec::new();
+        for s in &snaps {
+            let cols: Vec<String> = serde_json::from_str(&s.columns)
+                .map_err(|e| MonitorError::Invalid(format!("snapshot {}: {e}", s.id)))?;
+            cells.clear();
+            cells.extend(dbfeeds::rows_of(db, &[s.id]).await?);
+            batches.push(feed_batch(&ft, &cols, &cells)?);
+        }
+        let schema: SchemaRef = Arc::new(feed_schema(&ft));
+        let table = MemTable::try_new(schema, vec![batches])
+            .map_err(|e| MonitorError::Invalid(format!("{}: {e}", ft.name)))?;
+        ctx.register_table(&ft.name, Arc::new(table))
+            .map_err(|e| MonitorError::Invalid(format!("{}: {e}", ft.name)))?;
+    }
+    let load_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let findings = run_context(&ctx, set, month).await?;
+    let rules_s = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    let by_person: HashMap<&str, &monitoring::PopulationRow> = population
+        .iter()
+        .map(|p| (p.id_number.as_str(), p))
+        .collect();
+    let by_household: HashMap<&str, &monitoring::PopulationRow> = population
+        .iter()
+        .map(|p| (p.household_code.as_str(), p))
+        .collect();
+    let mut alerts = Vec::with_capacity(findings.len());
+    for f in &findings {
+        let rule = set
+            .rule(&f.rule)
+            .expect("findings come from the set's rules");
+        let home = if rule.meta.subject == "household" {
+            by_household.get(f.subject.as_str())
+        } else {
+            by_person.get(f.subject.as_str())
+        };
+        let Some(home) = home else {
+            return Err(MonitorError::Invalid(format!(
+                "rule {}: subject {} is not in the population (a rule must select subjects of the population)",
+                f.rule, f.subject
+            )));
+        };
+        alerts.push(NewAlert {
+            rule: f.rule.clone(),
+            subject_kind: rule.meta.subject.clone(),
+            subject: f.subject.clone(),
+            finding: f.finding.clone(),
+            household_id: Some(home.household_id),
+            region_code: home.region_code.clone(),
+            severity: rule.meta.severity.clone(),
+            action: rule.meta.action.clone(),
+            deadline: calendar
+                .add_working_days(today, rule.meta.deadline_days)
+                .to_string(),
+        });
+    }
+    let run = NewRun {
+        rule_set: set.name.clone(),
+        month: month.label(),
+        via: via.to_string(),
+        population: population.len() as i64,
+        started_at,
+    };
+    let (run_id, new_alerts) = monitoring::record_run(db, actor, &run, &alerts).await?;
+    Ok(RunOutcome {
+        run_id,
+        population: population.len(),
+        findings: findings.len(),
+        new_alerts,
+        load_s,
+        rules_s,
+        store_s: t2.elapsed().as_secs_f64(),
+    })
+}

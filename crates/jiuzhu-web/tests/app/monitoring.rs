@@ -1,0 +1,323 @@
+//! Feeds, monitoring runs, alerts worked to closure, and verification under authorisation,
+//! through the pages as staff use them.
+
+use super::*;
+use axum::http::StatusCode;
+use jiuzhu_db::households::{self, Scope, SearchQuery};
+use jiuzhu_domain::Role;
+
+/// A household under `prefix` with a member; (household id, member ID number).
+async fn household_under(app: &TestApp, prefix: &str) -> (i64, String) {
+    let (rows, _) = households::search(
+        &app.db,
+        &Scope::everything(),
+        &SearchQuery {
+            region: Some(prefix.to_string()),
+            limit: 500,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let h = rows.first().expect("a household there");
+    (h.id, h.head_id_number.clone())
+}
+
+async fn enrol(app: &TestApp, household: i64, category: &str) {
+    jiuzhu_db::monitoring::set_category(
+        &app.db,
+        &Scope::everything(),
+        &jiuzhu_db::audit::Actor::system("test"),
+        household,
+        Some(category),
+        "2026-01-01",
+    )
+    .await
+    .unwrap();
+}
+
+async fn alert_ids(app: &TestApp, rule: &str) -> Vec<(i64, String, String)> {
+    let (alerts, _) = jiuzhu_db::monitoring::alerts(
+        &app.db,
+        &Scope::everything(),
+        &jiuzhu_db::monitoring::AlertFilter {
+            rule: Some(rule.into()),
+            per_page: 500,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    alerts
+        .into_iter()
+        .map(|a| (a.id, a.subject, a.status))
+        .collect()
+}
+
+both!(feeds_alerts_and_their_life, |b| {
+    let mut app = TestApp::new(b).await;
+    let (inside, person) = household_under(&app, PINGYANG).await;
+    let (outside, outsider, _) = app.household(false).await;
+    enrol(&app, inside, "dibao").await;
+    enrol(&app, outside, "dibao").await;
+
+    // A medical feed: two settlements over the line for each person, one bad row.
+    app.sign_in(Role::CityAdmin).await;
+    let csv = format!(
+        "id_number,settle_date,total_cost,out_of_pocket\n\
+         {person},2026-03-01,30000,15000.00\n\
+         {person},2026-10-31,9000,5000.01\n\
+         110105194912310021,2026-10-01,1,1\n\
+         {outsider},2026-10-02,40000,25000\n"
+    );
+    let r = app
+        .post_multipart(
+            "/feeds/import",
+            &[("feed_type", "medical"), ("as_of", "2026-11-05")],
+            Some(("file", "medical-2026-10.csv", csv.as_bytes())),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = app.get(r.location.as_deref().unwrap()).await.text();
+    assert!(page.contains("id=\"snapshot-rows\">3<"), "{page}");
+    assert!(page.contains("id=\"snapshot-refused\">1<"));
+    assert!(
+        page.contains("medical-2026-10.csv") && page.contains(">4<") && page.contains("id_number")
+    );
+    // The same file again is refused and stores nothing.
+    let again = app
+        .post_multipart(
+            "/feeds/import",
+            &[("feed_type", "medical"), ("as_of", "2026-11-05")],
+            Some(("file", "medical-2026-10.csv", csv.as_bytes())),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text().contains("already imported"));
+    assert_eq!(
+        jiuzhu_db::feeds::snapshots(&app.db, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Run the rules for October twice: the second run raises nothing new.
+    let r = app.post_form("/rules/run", &[("month", "2026-10")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let raised = alert_ids(&app, "large_medical").await;
+    let subjects: Vec<&str> = raised.iter().map(|(_, s, _)| s.as_str()).collect();
+    assert!(
+        subjects.contains(&person.as_str()) && subjects.contains(&outsider.as_str()),
+        "{raised:?}"
+    );
+    app.post_form("/rules/run", &[("month", "2026-10")]).await;
+    assert_eq!(alert_ids(&app, "large_medical").await.len(), raised.len());
+    let runs = jiuzhu_db::monitoring::runs(&app.db, 10).await.unwrap();
+    assert_eq!((runs.len(), runs[0].new_alerts), (2, 0));
+
+    let mine = raised.iter().find(|(_, s, _)| *s == person).unwrap().0;
+    let theirs = raised.iter().find(|(_, s, _)| *s == outsider).unwrap().0;
+
+    // The county approver sees the county's alert, masked, and not another county's.
+    app.sign_in(Role::CountyApprover).await;
+    let inbox = app.get("/alerts").await.text();
+    assert!(inbox.contains(&format!("/alerts/{mine}\"")));
+    assert!(!inbox.contains(&format!("/alerts/{theirs}\"")));
+    assert!(
+        !inbox.contains(&person),
+        "the ID number is masked in the inbox"
+    );
+    assert_eq!(
+        app.get(&format!("/alerts/{theirs}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = app
+        .post_form(
+            &format!("/alerts/{theirs}"),
+            &[("step", "assign"), ("assignee", "county")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // No step can be skipped: new → closed is refused.
+    let url = format!("/alerts/{mine}");
+    let r = app
+        .post_form(
+            &url,
+            &[("step", "close"), ("outcome", "false_alarm"), ("note", "x")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("cannot move to closed"));
+
+    // Bulk assignment, investigation, closure with an outcome.
+    let me = username(Role::CountyApprover);
+    let r = app
+        .post_form(
+            "/alerts/bulk",
+            &[("ids", &mine.to_string()), ("assignee", &me)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = app.post_form(&url, &[("step", "investigate")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = app
+        .post_form(
+            &url,
+            &[("step", "close"), ("outcome", "false_alarm"), ("note", "")],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a closure needs a note"
+    );
+    let r = app
+        .post_form(
+            &url,
+            &[
+                ("step", "close"),
+                ("outcome", "false_alarm"),
+                ("note", "settled costs were reimbursed"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = app.get(&url).await.text();
+    assert!(
+        page.contains("id=\"alert-status\" class=\"status-closed\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("alert.advance"),
+        "the history shows each step"
+    );
+    let rules = app.get("/rules").await.text();
+    let row = &rules[rules.find("data-rule=\"large_medical\"").unwrap()..];
+    assert!(
+        row.contains("class=\"false-share\">100.0%"),
+        "{}",
+        &row[..600]
+    );
+
+    // The alert's life is in the audit log, and the chain holds.
+    assert!(jiuzhu_db::audit::verify(&app.db).await.unwrap().ok);
+});
+
+both!(verification_needs_an_authorisation, |b| {
+    let mut app = TestApp::new(b).await;
+    let (hh, person) = household_under(&app, PINGYANG).await;
+    app.sign_in(Role::CityAdmin).await;
+    let csv = format!("id_number,plate,price,reg_date\n{person},浙C12345,500000.00,2026-05-01\n");
+    let r = app
+        .post_multipart(
+            "/feeds/import",
+            &[("feed_type", "vehicles"), ("as_of", "2026-06-01")],
+            Some(("file", "vehicles.csv", csv.as_bytes())),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+
+    app.sign_in(Role::WindowClerk).await;
+    app.get(&format!("/households/{hh}/verification")).await;
+    let r = app
+        .post_form(
+            &format!("/households/{hh}/verify"),
+            &[("authorisation", ""), ("purpose", "dibao application")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("authorisation"));
+    let (queries, _) = jiuzhu_db::audit::search(
+        &app.db,
+        &jiuzhu_db::audit::Filter {
+            action: Some("verification.query".into()),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(queries.is_empty(), "nothing was queried");
+
+    // An authorisation without its scan is refused, naming the field.
+    let r = app
+        .post_multipart(
+            &format!("/households/{hh}/authorisations"),
+            &[
+                ("signer_id_number", &person),
+                ("signer_name", "户主"),
+                ("scope", "all"),
+                ("signed_on", "2026-11-01"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("scan"));
+    let r = app
+        .post_multipart(
+            &format!("/households/{hh}/authorisations"),
+            &[
+                ("signer_id_number", &person),
+                ("signer_name", "户主"),
+                ("scope", "all"),
+                ("signed_on", "2026-11-01"),
+            ],
+            Some(("scan", "auth.pdf", b"%PDF-1.4 signed form")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let auths = jiuzhu_db::verification::authorisations(&app.db, &Scope::everything(), hh)
+        .await
+        .unwrap();
+    let auth = auths[0].id.to_string();
+    let r = app
+        .post_form(
+            &format!("/households/{hh}/verify"),
+            &[("authorisation", &auth), ("purpose", "dibao application")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let report_url = r.location.unwrap();
+    let page = app.get(&report_url).await.text();
+    assert!(
+        page.contains("浙C12345") && page.contains("500000.00"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(&person),
+        "ID numbers are masked in the report"
+    );
+    // Accept the vehicle finding into the evidence, source verified.
+    let r = app
+        .post_form(&format!("{report_url}/accept"), &[("finding", "0")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let rec = households::get(&app.db, &Scope::everything(), hh)
+        .await
+        .unwrap()
+        .unwrap();
+    let v = rec
+        .evidence
+        .iter()
+        .find(|e| e.kind == "property.vehicle" && e.valid_to.is_none())
+        .expect("vehicle evidence");
+    assert_eq!(
+        (v.value.as_str(), v.source.as_str()),
+        ("500000.00", "verified")
+    );
+    let (queries, _) = jiuzhu_db::audit::search(
+        &app.db,
+        &jiuzhu_db::audit::Filter {
+            action: Some("verification.query".into()),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(queries.len(), 1);
+    assert!(queries[0].detail.contains("dibao application"));
+});
