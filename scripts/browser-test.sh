@@ -78,6 +78,12 @@ say "create user $USER_NAME (window_clerk, scope 3303)"
 printf '%s' "$PASS" | "$BIN" user add --db "$DB" --username "$USER_NAME" \
   --display-name 'E2E 测试' --role window_clerk --scope 3303 --password-stdin
 
+OFFICER=e2e-county
+OFFICER_PASS="E2e-$(od -An -N9 -tx1 /dev/urandom | tr -d ' \n')-Pw"
+say "create user $OFFICER (county_approver, scope 3303) to work alerts"
+printf '%s' "$OFFICER_PASS" | "$BIN" user add --db "$DB" --username "$OFFICER" \
+  --display-name 'E2E 预警处置' --role county_approver --scope 3303 --password-stdin
+
 say "pick a member name to search for"
 NAMES=$("$BIN" households --db "$DB" --limit 1 --format names)
 SEARCH_NAME=$(printf '%s\n' "$NAMES" | sed -n '1p' | tr -d '\r')
@@ -113,6 +119,7 @@ fi
 say "run tests/browser/e2e.mjs"
 set +e
 JIUZHU_URL="$URL" JIUZHU_USER="$USER_NAME" JIUZHU_PASSWORD="$PASS" \
+  JIUZHU_OFFICER="$OFFICER" JIUZHU_OFFICER_PASSWORD="$OFFICER_PASS" \
   JIUZHU_SEARCH_NAME="$SEARCH_NAME" JIUZHU_CHROMIUM="$CHROMIUM" \
   node "$TESTS/e2e.mjs"
 status=$?

@@ -7,6 +7,7 @@
 //   JIUZHU_USER         user name of a window clerk whose scope covers the demo data
 //   JIUZHU_PASSWORD     that user's password
 //   JIUZHU_SEARCH_NAME  a member's full name that exists in the demo data
+//   JIUZHU_OFFICER, JIUZHU_OFFICER_PASSWORD  a user who works alerts (county approver)
 //   JIUZHU_CHROMIUM     (optional) browser executable, default /usr/bin/chromium
 //   JIUZHU_E2E_TIMEOUT_MS (optional) per-action timeout, default 15000
 //   JIUZHU_E2E_HEADED   (optional) set to 1 to watch the browser (needs a display)
@@ -36,6 +37,8 @@ const BASE = env('JIUZHU_URL').replace(/\/+$/, '');
 const USER = env('JIUZHU_USER');
 const PASSWORD = env('JIUZHU_PASSWORD');
 const SEARCH_NAME = env('JIUZHU_SEARCH_NAME');
+const OFFICER = env('JIUZHU_OFFICER');
+const OFFICER_PASSWORD = env('JIUZHU_OFFICER_PASSWORD');
 const CHROMIUM = env('JIUZHU_CHROMIUM', '/usr/bin/chromium');
 const TIMEOUT = Number(env('JIUZHU_E2E_TIMEOUT_MS', '15000'));
 const HEADED = env('JIUZHU_E2E_HEADED', '0') === '1';
@@ -383,6 +386,66 @@ async function main() {
     await visit('/households');
     check(pathname() === '/login', `GET /households after signing out landed on ${page.url()}, want /login`);
     await expectVisible('input#username', 'login page after signing out');
+  });
+
+  // i. An alert's life: inbox → assigned → investigating → closed ----------------------
+  let alertUrl;
+  await step('the officer signs in and the alert inbox lists masked alerts', async () => {
+    await visit('/login');
+    await page.fill('input#username', OFFICER);
+    await page.fill('input#password', OFFICER_PASSWORD);
+    await clickAndLoad('button#login');
+    check(pathname() !== '/login', `officer sign-in failed: ${page.url()}`);
+    await clickAndLoad('a#nav-alerts');
+    check(pathname() === '/alerts', `nav-alerts led to ${page.url()}`);
+    const rows = await page.locator('table#alerts tr.alert-row.status-new').count();
+    check(rows > 0, 'no new alerts in the inbox (the demo raises some for 2026-10)');
+    const subjects = await texts('table#alerts tr.alert-row td.subject');
+    const unmasked = subjects.filter((t) => FULL_ID.test(t.trim()));
+    check(unmasked.length === 0, `unmasked ID numbers in the inbox: ${JSON.stringify(unmasked.slice(0, 3))}`);
+    console.log(`    ${rows} new alert(s) on the first page`);
+  });
+
+  await step('bulk-assign the first new alert to the officer', async () => {
+    const first = page.locator('table#alerts tr.alert-row.status-new').first();
+    const id = await first.getAttribute('data-id');
+    alertUrl = `/alerts/${id}`;
+    await first.locator('input.pick').check();
+    await page.selectOption('select#bulk-assignee', OFFICER);
+    await clickAndLoad('button#bulk-assign-submit');
+    await expectVisible('p#message', 'inbox after assigning');
+    const row = page.locator(`table#alerts tr.alert-row[data-id="${id}"]`);
+    if ((await row.count()) > 0) {
+      const assignee = (await row.locator('td.assignee').innerText()).trim();
+      check(assignee === OFFICER, `assignee shows ${JSON.stringify(assignee)}, want ${OFFICER}`);
+    }
+  });
+
+  await step('open the alert, start the investigation, close it as a false alarm', async () => {
+    await visit(alertUrl);
+    const status = (await page.innerText('#alert-status')).trim();
+    check(status.length > 0, 'no #alert-status');
+    await expectVisible('section#prescription', 'alert page (the household\'s prescription)');
+    await clickAndLoad('form#investigate-form button');
+    await expectVisible('form#close-form', 'alert page while investigating');
+    await page.selectOption('form#close-form select[name=outcome]', 'false_alarm');
+    await page.fill('form#close-form textarea[name=note]', '入户核实：费用已由商业保险报销');
+    await clickAndLoad('form#close-form button');
+    const cls = await page.getAttribute('#alert-status', 'class');
+    check(cls === 'status-closed', `#alert-status class is ${cls}, want status-closed`);
+    const outcome = (await page.innerText('#alert-outcome')).trim();
+    check(outcome.includes('入户核实'), `#alert-outcome shows ${JSON.stringify(outcome)}`);
+    const history = await texts('table#alert-history td');
+    check(history.filter((t) => t.includes('alert.advance')).length >= 3, 'the history lacks the three steps');
+  });
+
+  await step('the rule page counts the closed false alarm', async () => {
+    await clickAndLoad('a#nav-rules');
+    const closed = (await texts('table#rule-stats td.closed')).map((t) => Number(t.trim()));
+    const falses = (await texts('table#rule-stats td.false-alarms')).map((t) => Number(t.trim()));
+    check(closed.reduce((a, b) => a + b, 0) >= 1, `no closed alert in the rule statistics: ${closed}`);
+    check(falses.reduce((a, b) => a + b, 0) >= 1, `no false alarm in the rule statistics: ${falses}`);
+    await page.screenshot({ path: SCREENSHOT.replace(/household/, 'rules'), fullPage: true });
   });
 
   await closeBrowser();
