@@ -466,8 +466,8 @@ const WORKLOAD_M_FEEDS: &[&str] = &[
     "unemployment",
 ];
 
-/// Runs every rule over the CSV files in `dir` (`population.csv` and the six feeds of
-/// workload M) for `month`: distinct (rule, subject) pairs, sorted by rule then subject
+/// Runs every rule over the CSV files in `dir` (`population.csv`, the six feeds of workload
+/// M, and any other built-in feed as `NAME.csv`, empty when absent) for `month`: distinct (rule, subject) pairs, sorted by rule then subject
 /// (byte order).
 pub async fn run(
     dir: &Path,
@@ -477,12 +477,21 @@ pub async fn run(
     let ctx = SessionContext::new();
     let types = feeds::builtin_types();
     let mut tables = vec![("population".to_string(), population_schema())];
-    for name in WORKLOAD_M_FEEDS {
-        let ft = types
-            .iter()
-            .find(|t| t.name == *name)
-            .expect("built-in feed");
-        tables.push((ft.name.clone(), feed_schema(ft)));
+    for ft in &types {
+        let path = dir.join(format!("{}.csv", ft.name));
+        if WORKLOAD_M_FEEDS.contains(&ft.name.as_str()) || path.exists() {
+            tables.push((ft.name.clone(), feed_schema(ft)));
+        } else {
+            // Another built-in feed without a file: an empty table, so rules still plan.
+            let err = |e| MonitorError::Feed {
+                file: ft.name.clone(),
+                source: e,
+            };
+            let empty =
+                datafusion::datasource::MemTable::try_new(Arc::new(feed_schema(ft)), vec![vec![]])
+                    .map_err(err)?;
+            ctx.register_table(&ft.name, Arc::new(empty)).map_err(err)?;
+        }
     }
     for (name, schema) in tables {
         let path = dir.join(format!("{name}.csv"));
