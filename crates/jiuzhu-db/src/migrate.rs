@@ -30,6 +30,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_monitoring.sql"),
         postgres: include_str!("../migrations/postgres/0002_monitoring.sql"),
     },
+    Migration {
+        version: 3,
+        name: "grants",
+        sqlite: include_str!("../migrations/sqlite/0003_grants.sql"),
+        postgres: include_str!("../migrations/postgres/0003_grants.sql"),
+    },
 ];
 
 /// What [`run`] did.

@@ -119,6 +119,8 @@ pub struct Finding {
     pub rule: String,
     pub subject: String,
     pub finding: String,
+    /// The optional `amount` column (a granting rule's expense); empty when none.
+    pub amount: String,
 }
 
 /// What can go wrong, named.
@@ -605,6 +607,13 @@ pub async fn run_context(
                 let finding = finding
                     .as_ref()
                     .map(|c| c.as_any().downcast_ref::<StringArray>().expect("Utf8"));
+                let amount = match b.column_by_name("amount") {
+                    Some(c) => Some(cast(c, &DataType::Utf8).map_err(|e| err(e.into()))?),
+                    None => None,
+                };
+                let amount = amount
+                    .as_ref()
+                    .map(|c| c.as_any().downcast_ref::<StringArray>().expect("Utf8"));
                 for i in 0..subject.len() {
                     if subject.is_valid(i) {
                         found.push(Finding {
@@ -613,6 +622,10 @@ pub async fn run_context(
                             finding: finding
                                 .filter(|f| f.is_valid(i))
                                 .map(|f| f.value(i).to_string())
+                                .unwrap_or_default(),
+                            amount: amount
+                                .filter(|a| a.is_valid(i))
+                                .map(|a| a.value(i).to_string())
                                 .unwrap_or_default(),
                         });
                     }

@@ -226,10 +226,24 @@ fn population_batch(rows: &[monitoring::PopulationRow]) -> Result<RecordBatch, M
     .map_err(|e| MonitorError::Invalid(e.to_string()))
 }
 
+/// A new alert of a granting rule: what the policy engine must decide on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantCandidate {
+    pub alert_id: i64,
+    pub household_id: i64,
+    pub region_code: String,
+    /// The program the rule grants (e.g. `temporary`).
+    pub program: String,
+    /// The expense behind it (the rule's `amount`), in yuan.
+    pub expense: String,
+}
+
 /// What a monthly run did.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     pub run_id: i64,
+    /// New alerts of rules that grant, for the policy engine.
+    pub grants: Vec<GrantCandidate>,
     pub population: usize,
     pub findings: usize,
     pub new_alerts: i64,
@@ -331,8 +345,32 @@ pub async fn run_month(
         started_at,
     };
     let (run_id, new_alerts) = monitoring::record_run(db, actor, &run, &alerts).await?;
+    let mut grants = Vec::new();
+    if set.rules.iter().any(|r| r.meta.grants.is_some()) && new_alerts > 0 {
+        for a in monitoring::raised_by_run(db, run_id).await? {
+            let Some(program) = set.rule(&a.rule).and_then(|r| r.meta.grants.clone()) else {
+                continue;
+            };
+            let Some(f) = findings
+                .iter()
+                .find(|f| f.rule == a.rule && f.subject == a.subject && f.finding == a.finding)
+            else {
+                continue;
+            };
+            if let Some(hh) = a.household_id {
+                grants.push(GrantCandidate {
+                    alert_id: a.id,
+                    household_id: hh,
+                    region_code: a.region_code.clone(),
+                    program,
+                    expense: f.amount.clone(),
+                });
+            }
+        }
+    }
     Ok(RunOutcome {
         run_id,
+        grants,
         population: population.len(),
         findings: findings.len(),
         new_alerts,

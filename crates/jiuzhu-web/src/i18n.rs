@@ -362,6 +362,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("supporter", "赡养义务人", "supporter"),
     ("nothing_found", "未查到记录", "Nothing found"),
     ("accepted_n", "已采纳", "Accepted"),
+    ("grants_proposed", "项无感智办救助待批", "grants proposed"),
+    ("grant", "无感智办救助", "Automatic assistance"),
+    ("program", "救助事项", "Program"),
+    ("expense", "支出", "Expense"),
+    ("proposed", "待审批", "Awaiting approval"),
+    ("approved", "已批准", "Approved"),
+    ("rejected", "已驳回", "Rejected"),
+    ("receipt", "计算凭证", "Receipt"),
+    ("approve", "批准", "Approve"),
+    ("reject", "驳回", "Reject"),
 ];
 
 #[cfg(test)]

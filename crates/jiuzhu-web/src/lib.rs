@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod grants;
 pub mod i18n;
 pub mod monitor_pages;
 pub mod pages;
@@ -146,13 +147,9 @@ async fn monthly_monitoring(db: Db, rules: String) {
             }
         }
         let actor = jiuzhu_db::audit::Actor::system("schedule:monitor");
-        match jiuzhu_monitor::store::run_month(
-            &db, &actor, &set, last, "schedule", today, &calendar,
-        )
-        .await
-        {
-            Ok(r) => tracing::info!(
-                "monitoring {} for {}: {} findings, {} new alerts",
+        match grants::run_month(&db, &actor, &set, last, "schedule", today, &calendar).await {
+            Ok((r, granted)) => tracing::info!(
+                "monitoring {} for {}: {} findings, {} new alerts, {granted} grants proposed",
                 set.name,
                 last.label(),
                 r.findings,

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts", get(alerts_page))
         .route("/alerts/bulk", post(alerts_bulk))
         .route("/alerts/{id}", get(alert_page).post(alert_step))
+        .route("/alerts/{id}/grant", post(grant_decide))
         .route("/rules", get(rules_page))
         .route("/rules/run", post(rules_run))
         .route("/feeds", get(feeds_page))
@@ -289,7 +290,21 @@ struct AlertTemplate {
     assignees: Vec<(String, String)>,
     history: Vec<crate::views::AuditView>,
     rx: Option<crate::prescription::Prescription>,
+    grant: Option<GrantView>,
     message: String,
+}
+
+/// A proposed grant as the alert page shows it.
+pub struct GrantView {
+    pub id: i64,
+    pub program: String,
+    pub expense: String,
+    pub amount: String,
+    pub status: String,
+    pub deadline: String,
+    pub receipt_sha256: String,
+    pub note: String,
+    pub decided_by: String,
 }
 
 async fn render_alert(state: &AppState, u: &SignedIn, id: i64, message: String) -> PageResult {
@@ -338,9 +353,23 @@ async fn render_alert(state: &AppState, u: &SignedIn, id: i64, message: String) 
         })
         .map(|x| (x.username.clone(), x.display_name.clone()))
         .collect();
+    let grant = monitoring::grant_of_alert(&state.db, id)
+        .await?
+        .map(|g| GrantView {
+            id: g.id,
+            program: g.program,
+            expense: jiuzhu_domain::Money::from_fen(g.expense_fen).to_string(),
+            amount: jiuzhu_domain::Money::from_fen(g.amount_fen).to_string(),
+            status: g.status,
+            deadline: g.deadline,
+            receipt_sha256: g.receipt_sha256,
+            note: g.note,
+            decided_by: g.decided_by.unwrap_or_default(),
+        });
     let t = AlertTemplate {
         lang: u.lang,
         title: format!("{} #{id}", u.lang.t("alert")),
+        grant,
         nav: Some(nav(state, u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
         rule_sql: set.rule(&a.rule).map(|r| r.sql.clone()).unwrap_or_default(),
@@ -394,6 +423,40 @@ async fn alert_step(
     };
     match monitoring::advance(&state.db, &u.scope, &u.actor(), &[id], &step).await {
         Ok(_) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
+        Err(jiuzhu_db::DbError::Invalid(m)) => {
+            let mut r = render_alert(&state, &u, id, m).await?;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct GrantForm {
+    csrf: String,
+    grant: i64,
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn grant_decide(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<GrantForm>,
+) -> PageResult {
+    u.check_csrf(&f.csrf)?;
+    u.require(u.role.can_work_alerts())?;
+    let approve = match f.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        other => return Err(WebError::Invalid(format!("decision: {other:?}")).into()),
+    };
+    match monitoring::decide_grant(&state.db, &u.scope, &u.actor(), f.grant, approve, &f.note).await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
         Err(jiuzhu_db::DbError::Invalid(m)) => {
             let mut r = render_alert(&state, &u, id, m).await?;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -519,7 +582,7 @@ async fn rules_run(
     let message = match jiuzhu_monitor::Month::parse(f.month.trim()) {
         Err(e) => format!("month: {e}"),
         Ok(month) => {
-            let r = jiuzhu_monitor::store::run_month(
+            let (r, granted) = crate::grants::run_month(
                 &state.db,
                 &u.actor(),
                 &rule_set(),
@@ -530,13 +593,14 @@ async fn rules_run(
             )
             .await?;
             format!(
-                "{} {}: {} {}, {} {}",
+                "{} {}: {} {}, {} {}, {granted} {}",
                 u.lang.t("run_done"),
                 month.label(),
                 r.findings,
                 u.lang.t("findings"),
                 r.new_alerts,
-                u.lang.t("new_alerts")
+                u.lang.t("new_alerts"),
+                u.lang.t("grants_proposed")
             )
         }
     };

@@ -567,7 +567,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let db = open(&db).await?;
             jiuzhu_monitor::store::ensure_feed_types(&db).await?;
-            let r = jiuzhu_monitor::store::run_month(
+            let (r, granted) = jiuzhu_web::grants::run_month(
                 &db,
                 &Actor::system("cli:monitor"),
                 &set,
@@ -579,7 +579,7 @@ async fn run(cli: Cli) -> Result<()> {
             .await?;
             spinner.finish_and_clear();
             eprintln!(
-                "run {}: population={} findings={} new_alerts={} load_s={:.3} rules_s={:.3} store_s={:.3} total_s={:.3}",
+                "run {}: population={} findings={} new_alerts={} grants={granted} load_s={:.3} rules_s={:.3} store_s={:.3} total_s={:.3}",
                 r.run_id,
                 r.population,
                 r.findings,
@@ -794,7 +794,7 @@ async fn demo_monitoring(
     let month = jiuzhu_monitor::Month::parse("2026-10")?;
     let rows = jiuzhu_monitor::demo::seed_feeds(db, &actor, month, seed).await?;
     let set = jiuzhu_monitor::load_rule_set("standard")?;
-    let r = jiuzhu_monitor::store::run_month(
+    let (r, granted) = jiuzhu_web::grants::run_month(
         db,
         &actor,
         &set,
@@ -805,7 +805,7 @@ async fn demo_monitoring(
     )
     .await?;
     eprintln!(
-        "demo: {} households in the monitored population, {rows} feed rows, {} alerts for {}",
+        "demo: {} households in the monitored population, {rows} feed rows, {} alerts and {granted} automatic grants for {}",
         cats.len(),
         r.new_alerts,
         month.label()

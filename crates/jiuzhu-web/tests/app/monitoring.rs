@@ -321,3 +321,91 @@ both!(verification_needs_an_authorisation, |b| {
     assert_eq!(queries.len(), 1);
     assert!(queries[0].detail.contains("dibao application"));
 });
+
+both!(automatic_assistance_is_computed_and_approved, |b| {
+    let mut app = TestApp::new(b).await;
+    let (hh, person) = household_under(&app, PINGYANG).await;
+    enrol(&app, hh, "lowinc").await;
+    // No one-vote veto: no deposits or vehicle, one house.
+    for (kind, value) in [
+        ("property.deposits", "0"),
+        ("property.vehicle", "0"),
+        ("property.houses", "1"),
+    ] {
+        let e = jiuzhu_web::pages::parse_evidence(
+            "household",
+            kind,
+            value,
+            "verified",
+            "2026-01-01",
+            "",
+        )
+        .unwrap();
+        households::record_evidence(
+            &app.db,
+            &Scope::everything(),
+            &jiuzhu_db::audit::Actor::system("test"),
+            hh,
+            &e,
+        )
+        .await
+        .unwrap();
+    }
+    app.sign_in(Role::CityAdmin).await;
+    let csv = format!(
+        "id_number,settle_date,total_cost,out_of_pocket\n{person},2026-10-15,400000,300000.00\n"
+    );
+    let r = app
+        .post_multipart(
+            "/feeds/import",
+            &[("feed_type", "medical"), ("as_of", "2026-11-02")],
+            Some(("file", "medical.csv", csv.as_bytes())),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = app.post_form("/rules/run", &[("month", "2026-10")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let alert = alert_ids(&app, "medical_grant").await;
+    assert_eq!(alert.len(), 1, "{alert:?}");
+    let id = alert[0].0;
+    let grant = jiuzhu_db::monitoring::grant_of_alert(&app.db, id)
+        .await
+        .unwrap()
+        .expect("a proposed grant");
+    assert_eq!(
+        (grant.status.as_str(), grant.expense_fen),
+        ("proposed", 30_000_000)
+    );
+    assert!(
+        grant.amount_fen > 0 && grant.amount_fen < grant.expense_fen,
+        "capped: {}",
+        grant.amount_fen
+    );
+    // The decision's receipt replays to the same bytes.
+    assert_eq!(
+        jiuzhu_policy::receipt::replay(&grant.receipt).unwrap(),
+        jiuzhu_policy::receipt::Replay::Identical
+    );
+
+    app.sign_in(Role::CountyApprover).await;
+    let page = app.get(&format!("/alerts/{id}")).await.text();
+    assert!(page.contains("id=\"grant-amount\"") && page.contains(&grant.receipt_sha256));
+    let form = [
+        ("grant", grant.id.to_string()),
+        ("decision", "approve".to_string()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = app.post_form(&format!("/alerts/{id}/grant"), &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let a = jiuzhu_db::monitoring::alert(&app.db, &Scope::everything(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (a.status.as_str(), a.outcome.as_deref()),
+        ("closed", Some("assistance_started"))
+    );
+    let r = app.post_form(&format!("/alerts/{id}/grant"), &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("already approved"));
+});
