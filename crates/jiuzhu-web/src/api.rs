@@ -87,7 +87,9 @@ pub fn routes() -> Router<AppState> {
 pub struct ApiDoc;
 
 async fn openapi_json() -> Response {
-    Json(ApiDoc::openapi()).into_response()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::monitor_api::MonitorDoc::openapi());
+    Json(doc).into_response()
 }
 
 /// The signed-in user.

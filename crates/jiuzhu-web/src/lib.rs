@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod grants;
 pub mod i18n;
+pub mod monitor_api;
 pub mod monitor_pages;
 pub mod pages;
 pub mod policy_pages;
@@ -80,6 +81,7 @@ pub fn router(db: Db, config: Config) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(monitor_pages::routes())
+        .merge(monitor_api::routes())
         .merge(policy_pages::routes())
         .merge(api::routes())
         .layer(axum::middleware::from_fn(security::headers))

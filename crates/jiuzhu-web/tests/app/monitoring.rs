@@ -409,3 +409,139 @@ both!(automatic_assistance_is_computed_and_approved, |b| {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("already approved"));
 });
+
+both!(
+    a_department_pushes_a_feed_and_alerts_are_worked_through_the_api,
+    |b| {
+        let mut app = TestApp::new(b).await;
+        let (hh, person) = household_under(&app, PINGYANG).await;
+        enrol(&app, hh, "dibao").await;
+        let token = |role: Role| {
+            let db = app.db.clone();
+            async move {
+                let user = jiuzhu_db::users::by_username(&db, &username(role))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                jiuzhu_web::accounts::issue_token(
+                    &db,
+                    &jiuzhu_db::audit::Actor::system("test"),
+                    user.id,
+                    "ci",
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let medical_insurance = token(Role::DepartmentHandler).await;
+        let county = token(Role::CountyApprover).await;
+        let csv = format!("id_number,admit_date\n{person},2026-09-01\nnot-an-id,2026-09-01\n");
+        let r = app
+            .request(
+                "POST",
+                "/api/v1/feeds/prison/snapshots?as_of=2026-10-31&file_name=prison-2026-10.csv",
+                Some("text/csv"),
+                csv.into_bytes(),
+                &[("authorization", &format!("Bearer {medical_insurance}"))],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let j = r.json();
+        assert_eq!(
+            (j["rows"].as_i64(), j["refused"].as_i64()),
+            (Some(1), Some(1))
+        );
+        assert!(
+            j["refused_rows"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("prison-2026-10.csv:3: id_number:")
+        );
+        // A department handler cannot run the rules; the county approver can.
+        let r = app
+            .api(
+                "POST",
+                "/api/v1/monitor/runs",
+                Some(serde_json::json!({"month": "2026-10"})),
+                Some(&medical_insurance),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = app
+            .api(
+                "POST",
+                "/api/v1/monitor/runs",
+                Some(serde_json::json!({"month": "2026-10"})),
+                Some(&county),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        assert_eq!(r.json()["new_alerts"], 1);
+        let list = app
+            .api(
+                "GET",
+                "/api/v1/alerts?rule=incarcerated_recipient",
+                None,
+                Some(&county),
+            )
+            .await
+            .json();
+        assert_eq!(list["total"], 1);
+        let alert = &list["alerts"][0];
+        assert_eq!(alert["action"], "suspend");
+        assert_ne!(alert["subject"], person.as_str(), "masked");
+        let id = alert["id"].as_i64().unwrap();
+        let r = app
+            .api(
+                "POST",
+                "/api/v1/alerts/assign",
+                Some(serde_json::json!({"ids": [id], "assignee": "county-approver"})),
+                Some(&county),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let r = app
+            .api(
+                "POST",
+                &format!("/api/v1/alerts/{id}/steps"),
+                Some(serde_json::json!({"step": "close", "outcome": "suspended", "note": "x"})),
+                Some(&county),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "assigned → closed skips investigating"
+        );
+        for body in [
+            serde_json::json!({"step": "investigate"}),
+            serde_json::json!({"step": "close", "outcome": "suspended", "note": "收监，暂停发放"}),
+        ] {
+            let r = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/alerts/{id}/steps"),
+                    Some(body),
+                    Some(&county),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        }
+        let stats = app
+            .api("GET", "/api/v1/rules", None, Some(&county))
+            .await
+            .json();
+        let s = stats
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["rule"] == "incarcerated_recipient")
+            .unwrap();
+        assert_eq!(
+            (s["closed"].as_i64(), s["false_alarm_permille"].as_i64()),
+            (Some(1), Some(0))
+        );
+        let doc = app.get("/api/openapi.json").await.json();
+        assert!(doc["paths"].get("/api/v1/alerts/{id}/steps").is_some());
+    }
+);
