@@ -7,6 +7,7 @@
 //! audit log in that same transaction.
 
 pub mod audit;
+pub mod cases;
 pub mod feeds;
 pub mod households;
 pub mod migrate;

@@ -8,6 +8,7 @@ pub mod money;
 pub mod region;
 pub mod registry;
 pub mod role;
+pub mod workflow;
 
 pub use dated::{DateError, Dated, age_on, parse_date, value_on};
 pub use id_number::{IdNumber, IdNumberError, Sex};

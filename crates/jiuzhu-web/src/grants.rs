@@ -88,7 +88,7 @@ pub async fn propose(
 }
 
 /// The city pack's files with those it extends, as a receipt keeps them.
-fn shipped_chain() -> Result<Vec<(String, jiuzhu_policy::pack::Files)>, String> {
+pub(crate) fn shipped_chain() -> Result<Vec<(String, jiuzhu_policy::pack::Files)>, String> {
     let files = jiuzhu_policy::shipped::files(crate::prescription::PACK)
         .ok_or_else(|| format!("no shipped pack {}", crate::prescription::PACK))?;
     jiuzhu_policy::pack::chain(&files, &jiuzhu_policy::shipped::files).map_err(|e| e.to_string())

@@ -124,6 +124,7 @@ pub struct Nav {
     pub can_audit: bool,
     pub can_alerts: bool,
     pub can_feeds: bool,
+    pub can_cases: bool,
 }
 
 pub(crate) async fn nav(state: &AppState, u: &SignedIn) -> Nav {
@@ -144,6 +145,8 @@ pub(crate) async fn nav(state: &AppState, u: &SignedIn) -> Nav {
         can_audit: u.role.can_read_audit(),
         can_alerts: u.role.can_read_alerts(),
         can_feeds: u.role.can_import_feeds() || u.role.can_read_alerts(),
+        can_cases: u.role.can_write_registry()
+            || matches!(u.role, Role::DepartmentHandler | Role::Auditor),
     }
 }
 
@@ -310,6 +313,9 @@ struct HomeTemplate {
     persons: i64,
     scope_name: String,
     can_read: bool,
+    /// Open alerts in scope: (new, assigned or investigating, overdue); None when the
+    /// user does not see alerts.
+    alerts: Option<(i64, i64, i64)>,
 }
 
 async fn home(State(state): State<AppState>, PageUser(u): PageUser) -> PageResult {
@@ -318,8 +324,26 @@ async fn home(State(state): State<AppState>, PageUser(u): PageUser) -> PageResul
     } else {
         Default::default()
     };
+    let alerts = if u.role.can_read_alerts() {
+        let counts = jiuzhu_db::monitoring::status_counts(&state.db, &u.scope).await?;
+        let n = |k: &str| counts.get(k).copied().unwrap_or(0);
+        let (_, overdue) = jiuzhu_db::monitoring::alerts(
+            &state.db,
+            &u.scope,
+            &jiuzhu_db::monitoring::AlertFilter {
+                overdue_on: Some(jiuzhu_db::today().to_string()),
+                per_page: 1,
+                ..Default::default()
+            },
+        )
+        .await?;
+        Some((n("new"), n("assigned") + n("investigating"), overdue))
+    } else {
+        None
+    };
     let nav = nav(&state, &u).await;
     Ok(HomeTemplate {
+        alerts,
         lang: u.lang,
         title: u.lang.t("home").into(),
         display_name: u.user.display_name.clone(),

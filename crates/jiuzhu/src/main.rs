@@ -615,7 +615,7 @@ async fn run(cli: Cli) -> Result<()> {
             for year in chrono::Datelike::year(&from)..=chrono::Datelike::year(&due) {
                 if !cal.covers(year) {
                     eprintln!(
-                        "warning: the calendar has no holiday arrangement for {year}; only weekends were skipped"
+                        "warning: the calendar has no complete holiday arrangement for {year}; only weekends and the statutory holidays listed were skipped"
                     );
                 }
             }

@@ -546,56 +546,79 @@ both!(
     }
 );
 
-both!(an_administrator_declares_a_feed_type_without_a_release, |b| {
-    let mut app = TestApp::new(b).await;
-    let (_, person) = household_under(&app, PINGYANG).await;
-    app.sign_in(Role::CityAdmin).await;
-    app.get("/feeds").await;
-    let declare = |cols: &'static str, id_column: &'static str| {
-        vec![
-            ("name", "housing_fund"),
-            ("label_zh", "住房公积金缴存"),
-            ("department", "公积金中心"),
-            ("kind", "full"),
-            ("id_column", id_column),
-            ("columns", cols),
-        ]
-    };
-    let r = app
-        .post_form("/feeds/types", &declare("id_number:id_number, balance:float", "id_number"))
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().contains("columns:"), "the message names the field");
-    let r = app
-        .post_form("/feeds/types", &declare("id_number:id_number, balance:money", "account"))
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().contains("id_column:"));
-    let r = app
-        .post_form("/feeds/types", &declare("id_number:id_number, month:text, balance:money", "id_number"))
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let r = app
-        .post_form("/feeds/types", &declare("id_number:id_number", "id_number"))
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "the name is taken");
-    // The new type takes files at once, checked by its declared columns.
-    let csv = format!("id_number,month,balance\n{person},2026-10,12000.5\n{person},2026-10,lots\n");
-    let r = app
-        .post_multipart(
-            "/feeds/import",
-            &[("feed_type", "housing_fund"), ("as_of", "2026-10-31")],
-            Some(("file", "fund.csv", csv.as_bytes())),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let page = app.get(r.location.as_deref().unwrap()).await.text();
-    assert!(page.contains("id=\"snapshot-rows\">1<") && page.contains("balance"), "{page}");
-    // Only the city administrator and county approvers declare types.
-    app.sign_in(Role::DepartmentHandler).await;
-    app.get("/feeds").await;
-    let r = app
-        .post_form("/feeds/types", &declare("id_number:id_number", "id_number"))
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-});
+both!(
+    an_administrator_declares_a_feed_type_without_a_release,
+    |b| {
+        let mut app = TestApp::new(b).await;
+        let (_, person) = household_under(&app, PINGYANG).await;
+        app.sign_in(Role::CityAdmin).await;
+        app.get("/feeds").await;
+        let declare = |cols: &'static str, id_column: &'static str| {
+            vec![
+                ("name", "housing_fund"),
+                ("label_zh", "住房公积金缴存"),
+                ("department", "公积金中心"),
+                ("kind", "full"),
+                ("id_column", id_column),
+                ("columns", cols),
+            ]
+        };
+        let r = app
+            .post_form(
+                "/feeds/types",
+                &declare("id_number:id_number, balance:float", "id_number"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().contains("columns:"), "the message names the field");
+        let r = app
+            .post_form(
+                "/feeds/types",
+                &declare("id_number:id_number, balance:money", "account"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().contains("id_column:"));
+        let r = app
+            .post_form(
+                "/feeds/types",
+                &declare(
+                    "id_number:id_number, month:text, balance:money",
+                    "id_number",
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let r = app
+            .post_form("/feeds/types", &declare("id_number:id_number", "id_number"))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the name is taken"
+        );
+        // The new type takes files at once, checked by its declared columns.
+        let csv =
+            format!("id_number,month,balance\n{person},2026-10,12000.5\n{person},2026-10,lots\n");
+        let r = app
+            .post_multipart(
+                "/feeds/import",
+                &[("feed_type", "housing_fund"), ("as_of", "2026-10-31")],
+                Some(("file", "fund.csv", csv.as_bytes())),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let page = app.get(r.location.as_deref().unwrap()).await.text();
+        assert!(
+            page.contains("id=\"snapshot-rows\">1<") && page.contains("balance"),
+            "{page}"
+        );
+        // Only the city administrator and county approvers declare types.
+        app.sign_in(Role::DepartmentHandler).await;
+        app.get("/feeds").await;
+        let r = app
+            .post_form("/feeds/types", &declare("id_number:id_number", "id_number"))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+);

@@ -1,0 +1,697 @@
+//! One-door intake and approval: applications, their program items routed to departments,
+//! and each item's steps. The step order is enforced here, in the same transaction that
+//! records the step: only the item's current step can be completed, so none is skipped.
+
+use serde_json::json;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::audit::{self, Actor, Entry};
+use crate::households::Scope;
+use crate::{Db, DbError, Result};
+
+/// An application to record.
+#[derive(Clone, Debug)]
+pub struct NewApplication {
+    pub household_id: i64,
+    pub applicant_id_number: String,
+    pub applicant_name: String,
+    /// window, online, proxy, discovery or alert.
+    pub channel: String,
+    pub proxy_name: String,
+    pub proxy_id_number: String,
+    pub source_ref: String,
+    /// What was asked for (JSON array of program codes, or ["any"]).
+    pub requested: String,
+    pub authorisation_id: Option<i64>,
+    /// The one-time notice (一次性告知): JSON array of what is still needed.
+    pub notice: String,
+    pub taken_region: String,
+    pub date: String,
+}
+
+/// An item to open.
+#[derive(Clone, Debug)]
+pub struct NewItem {
+    pub program: String,
+    pub department: String,
+    pub region_code: String,
+    /// Step codes in order (JSON array).
+    pub steps: String,
+    pub approval: String,
+    pub deadline: String,
+    pub green_channel: bool,
+    pub paperwork_deadline: Option<String>,
+}
+
+/// An application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Application {
+    pub id: i64,
+    pub code: String,
+    pub household_id: i64,
+    pub applicant_id_number: String,
+    pub applicant_name: String,
+    pub channel: String,
+    pub proxy_name: String,
+    pub proxy_id_number: String,
+    pub source_ref: String,
+    pub requested: String,
+    pub authorisation_id: Option<i64>,
+    pub notice: String,
+    pub taken_by: String,
+    pub taken_region: String,
+    pub created_at: String,
+}
+
+/// A program item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub id: i64,
+    pub application_id: i64,
+    pub household_id: i64,
+    pub program: String,
+    pub department: String,
+    pub region_code: String,
+    pub status: String,
+    pub steps: Vec<String>,
+    pub step_index: i64,
+    pub approval: String,
+    pub deadline: String,
+    pub green_channel: bool,
+    pub paperwork_deadline: Option<String>,
+    pub notice_from: Option<String>,
+    pub amount_fen: Option<i64>,
+    pub receipt: Option<String>,
+    pub receipt_sha256: Option<String>,
+    pub overdue_notified: bool,
+    pub opened_at: String,
+    pub closed_at: Option<String>,
+    /// The application's number and who took it (首问).
+    pub application_code: String,
+    pub taken_by: String,
+    pub household_code: String,
+}
+
+impl Item {
+    /// The step the item waits on, if open.
+    pub fn current_step(&self) -> Option<&str> {
+        (self.status == "open")
+            .then(|| self.steps.get(self.step_index as usize).map(String::as_str))
+            .flatten()
+    }
+}
+
+/// An event of an item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub id: i64,
+    pub item_id: i64,
+    pub step: String,
+    pub action: String,
+    pub data: String,
+    pub actor: String,
+    pub at: String,
+}
+
+const APP_COLUMNS: &str = "id, code, household_id, applicant_id_number, applicant_name, channel, proxy_name,
+    proxy_id_number, source_ref, requested, authorisation_id, notice, taken_by, taken_region, created_at";
+
+fn app_of(r: &sqlx::any::AnyRow) -> Result<Application> {
+    Ok(Application {
+        id: r.try_get(0)?,
+        code: r.try_get(1)?,
+        household_id: r.try_get(2)?,
+        applicant_id_number: r.try_get(3)?,
+        applicant_name: r.try_get(4)?,
+        channel: r.try_get(5)?,
+        proxy_name: r.try_get(6)?,
+        proxy_id_number: r.try_get(7)?,
+        source_ref: r.try_get(8)?,
+        requested: r.try_get(9)?,
+        authorisation_id: r.try_get(10)?,
+        notice: r.try_get(11)?,
+        taken_by: r.try_get(12)?,
+        taken_region: r.try_get(13)?,
+        created_at: r.try_get(14)?,
+    })
+}
+
+const ITEM_COLUMNS: &str = "i.id, i.application_id, i.household_id, i.program, i.department, i.region_code, i.status,
+    i.steps, i.step_index, i.approval, i.deadline, i.green_channel, i.paperwork_deadline, i.notice_from,
+    i.amount_fen, i.receipt, i.receipt_sha256, i.overdue_notified, i.opened_at, i.closed_at,
+    a.code, a.taken_by, h.code";
+
+const ITEM_FROM: &str = "case_items i JOIN applications a ON a.id = i.application_id JOIN households h ON h.id = i.household_id";
+
+fn item_of(r: &sqlx::any::AnyRow) -> Result<Item> {
+    let steps: String = r.try_get(7)?;
+    Ok(Item {
+        id: r.try_get(0)?,
+        application_id: r.try_get(1)?,
+        household_id: r.try_get(2)?,
+        program: r.try_get(3)?,
+        department: r.try_get(4)?,
+        region_code: r.try_get(5)?,
+        status: r.try_get(6)?,
+        steps: serde_json::from_str(&steps).map_err(|e| DbError::Invalid(e.to_string()))?,
+        step_index: r.try_get(8)?,
+        approval: r.try_get(9)?,
+        deadline: r.try_get(10)?,
+        green_channel: r.try_get::<i64, _>(11)? != 0,
+        paperwork_deadline: r.try_get(12)?,
+        notice_from: r.try_get(13)?,
+        amount_fen: r.try_get(14)?,
+        receipt: r.try_get(15)?,
+        receipt_sha256: r.try_get(16)?,
+        overdue_notified: r.try_get::<i64, _>(17)? != 0,
+        opened_at: r.try_get(18)?,
+        closed_at: r.try_get(19)?,
+        application_code: r.try_get(20)?,
+        taken_by: r.try_get(21)?,
+        household_code: r.try_get(22)?,
+    })
+}
+
+/// Open items of a household (to point out an open application for the same program).
+pub async fn open_items(db: &Db, household_id: i64) -> Result<Vec<Item>> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.household_id = $1 AND i.status = 'open' ORDER BY i.id"
+    )))
+    .bind(household_id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(item_of)
+    .collect()
+}
+
+/// Records an application and opens its items in one transaction. A program with an open
+/// item for the household is a conflict naming that application.
+pub async fn create_application(
+    db: &Db,
+    actor: &Actor,
+    a: &NewApplication,
+    items: &[NewItem],
+) -> Result<(i64, Vec<i64>)> {
+    if items.is_empty() {
+        return Err(DbError::Invalid(
+            "programs: choose at least one program".into(),
+        ));
+    }
+    let open = open_items(db, a.household_id).await?;
+    if let Some(dup) = open
+        .iter()
+        .find(|o| items.iter().any(|i| i.program == o.program))
+    {
+        return Err(DbError::Conflict(format!(
+            "programs: {} is already open for this household in application {}",
+            dup.program, dup.application_code
+        )));
+    }
+    let mut tx = db.begin_write().await?;
+    let now = crate::now_text();
+    let day = a.date.replace('-', "");
+    let n: i64 = sqlx::query("SELECT COUNT(*) FROM applications WHERE code LIKE $1")
+        .bind(format!("SQ{day}%"))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    let code = format!("SQ{day}{:05}", n + 1);
+    let app_id: i64 = sqlx::query(
+        "INSERT INTO applications (code, household_id, applicant_id_number, applicant_name, channel,
+             proxy_name, proxy_id_number, source_ref, requested, authorisation_id, notice, taken_by,
+             taken_region, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+    )
+    .bind(&code)
+    .bind(a.household_id)
+    .bind(&a.applicant_id_number)
+    .bind(&a.applicant_name)
+    .bind(&a.channel)
+    .bind(&a.proxy_name)
+    .bind(&a.proxy_id_number)
+    .bind(&a.source_ref)
+    .bind(&a.requested)
+    .bind(a.authorisation_id)
+    .bind(&a.notice)
+    .bind(&actor.name)
+    .bind(&a.taken_region)
+    .bind(&now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    let mut ids = Vec::new();
+    for i in items {
+        let id: i64 = sqlx::query(
+            "INSERT INTO case_items (application_id, household_id, program, department, region_code, status,
+                 steps, step_index, approval, deadline, green_channel, paperwork_deadline, opened_at)
+             VALUES ($1, $2, $3, $4, $5, 'open', $6, 0, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(app_id)
+        .bind(a.household_id)
+        .bind(&i.program)
+        .bind(&i.department)
+        .bind(&i.region_code)
+        .bind(&i.steps)
+        .bind(&i.approval)
+        .bind(&i.deadline)
+        .bind(i.green_channel as i64)
+        .bind(&i.paperwork_deadline)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        ids.push(id);
+    }
+    audit::append(
+        &mut tx,
+        db.backend(),
+        actor,
+        Entry {
+            action: "application.create",
+            object_type: "application",
+            object_id: code.clone(),
+            household_id: Some(a.household_id),
+            detail: json!({"channel": a.channel, "programs": items.iter().map(|i| &i.program).collect::<Vec<_>>(),
+                           "taken_region": a.taken_region, "authorisation": a.authorisation_id}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((app_id, ids))
+}
+
+/// An application by id (the caller checks who may see it).
+pub async fn application(db: &Db, id: i64) -> Result<Option<Application>> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {APP_COLUMNS} FROM applications WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .as_ref()
+    .map(app_of)
+    .transpose()
+}
+
+/// Applications a user took (首问负责: they follow them wherever they were routed).
+pub async fn taken_by(db: &Db, username: &str, limit: i64) -> Result<Vec<Application>> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {APP_COLUMNS} FROM applications WHERE taken_by = $1 ORDER BY id DESC LIMIT {limit}"
+    )))
+    .bind(username)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(app_of)
+    .collect()
+}
+
+/// The items of an application.
+pub async fn items_of(db: &Db, application_id: i64) -> Result<Vec<Item>> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.application_id = $1 ORDER BY i.id"
+    )))
+    .bind(application_id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(item_of)
+    .collect()
+}
+
+/// One item (the caller checks scope).
+pub async fn item(db: &Db, id: i64) -> Result<Option<Item>> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .as_ref()
+    .map(item_of)
+    .transpose()
+}
+
+/// A department's queue in `scope`: open items first by deadline, then the latest closed.
+pub async fn queue(
+    db: &Db,
+    scope: &Scope,
+    department: Option<&str>,
+    open_only: bool,
+) -> Result<Vec<Item>> {
+    let (lo, hi) = scope.range();
+    let mut sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.region_code >= $1 AND i.region_code < $2"
+    );
+    if department.is_some() {
+        sql.push_str(" AND i.department = $3");
+    }
+    if open_only {
+        sql.push_str(" AND i.status = 'open'");
+    }
+    sql.push_str(
+        " ORDER BY CASE WHEN i.status = 'open' THEN 0 ELSE 1 END, i.deadline, i.id LIMIT 500",
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(lo).bind(hi);
+    if let Some(d) = department {
+        q = q.bind(d);
+    }
+    q.fetch_all(db.pool()).await?.iter().map(item_of).collect()
+}
+
+/// The events of an item, oldest first.
+pub async fn events(db: &Db, item_id: i64) -> Result<Vec<Event>> {
+    let rows = sqlx::query(
+        "SELECT id, item_id, step, action, data, actor, at FROM case_events WHERE item_id = $1 ORDER BY id",
+    )
+    .bind(item_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Event {
+                id: r.try_get(0)?,
+                item_id: r.try_get(1)?,
+                step: r.try_get(2)?,
+                action: r.try_get(3)?,
+                data: r.try_get(4)?,
+                actor: r.try_get(5)?,
+                at: r.try_get(6)?,
+            })
+        })
+        .collect()
+}
+
+/// What to do at the current step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Complete the step with its form; on `decide`, the amount and the engine's receipt.
+    Complete {
+        data: serde_json::Value,
+        amount_fen: Option<i64>,
+        receipt: Option<(String, String)>,
+    },
+    /// Send the case back one step, with reasons (退回).
+    Return { reason: String },
+    /// Refuse: not accepted (at accept) or not approved (at approve); closes the item.
+    Refuse { reason: String },
+}
+
+/// Acts on an item's current step, which must be `step` (no step can be skipped or merged).
+/// `files` are attachments of the step `(name, mime, bytes)`. Entering the notice step
+/// starts the notice on `today`.
+#[allow(clippy::too_many_arguments)]
+pub async fn act(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    item_id: i64,
+    step: &str,
+    action: &Action,
+    files: &[(String, String, Vec<u8>)],
+    today: &str,
+) -> Result<Item> {
+    let Some(it) = item(db, item_id).await? else {
+        return Err(DbError::NotFound("item".into()));
+    };
+    if !scope.contains(&it.region_code) {
+        return Err(DbError::NotFound("item".into()));
+    }
+    let mut tx = db.begin_write().await?;
+    // Re-read the position inside the transaction: two clerks cannot both complete it.
+    let row = sqlx::query("SELECT status, step_index FROM case_items WHERE id = $1")
+        .bind(item_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let status: String = row.try_get(0)?;
+    let index: i64 = row.try_get(1)?;
+    let current = it.steps.get(index as usize).cloned().unwrap_or_default();
+    if status != "open" {
+        return Err(DbError::Invalid(format!(
+            "the item is {status}; nothing more can be done"
+        )));
+    }
+    if current != step {
+        return Err(DbError::Invalid(format!(
+            "step: {step} is not the current step ({current}); steps cannot be skipped"
+        )));
+    }
+    let now = crate::now_text();
+    let (event, data) = match action {
+        Action::Complete {
+            data,
+            amount_fen,
+            receipt,
+        } => {
+            let next = index + 1;
+            let last = next as usize >= it.steps.len();
+            let entering_notice = it.steps.get(next as usize).map(String::as_str) == Some("notice");
+            sqlx::query(
+                "UPDATE case_items SET step_index = $1, status = $2, closed_at = $3, notice_from = $4,
+                        amount_fen = COALESCE($5, amount_fen), receipt = COALESCE($6, receipt),
+                        receipt_sha256 = COALESCE($7, receipt_sha256)
+                 WHERE id = $8",
+            )
+            .bind(next)
+            .bind(if last { "approved" } else { "open" })
+            .bind(last.then(|| now.clone()))
+            .bind(if entering_notice { Some(today.to_string()) } else { it.notice_from.clone() })
+            .bind(*amount_fen)
+            .bind(receipt.as_ref().map(|r| r.0.clone()))
+            .bind(receipt.as_ref().map(|r| r.1.clone()))
+            .bind(item_id)
+            .execute(&mut *tx)
+            .await?;
+            ("complete", data.clone())
+        }
+        Action::Return { reason } => {
+            if reason.trim().is_empty() {
+                return Err(DbError::Invalid(
+                    "reason: say why the case is sent back".into(),
+                ));
+            }
+            if index == 0 {
+                return Err(DbError::Invalid(
+                    "step: the first step has nothing to send back to".into(),
+                ));
+            }
+            sqlx::query("UPDATE case_items SET step_index = $1, notice_from = NULL WHERE id = $2")
+                .bind(index - 1)
+                .bind(item_id)
+                .execute(&mut *tx)
+                .await?;
+            ("return", json!({"reason": reason}))
+        }
+        Action::Refuse { reason } => {
+            if reason.trim().is_empty() {
+                return Err(DbError::Invalid(
+                    "reason: give the reason for refusing".into(),
+                ));
+            }
+            if step != "accept" && step != "approve" {
+                return Err(DbError::Invalid(format!(
+                    "step: only acceptance or approval can refuse, not {step}"
+                )));
+            }
+            sqlx::query("UPDATE case_items SET status = 'rejected', closed_at = $1 WHERE id = $2")
+                .bind(&now)
+                .bind(item_id)
+                .execute(&mut *tx)
+                .await?;
+            ("refuse", json!({"reason": reason}))
+        }
+    };
+    sqlx::query(
+        "INSERT INTO case_events (item_id, step, action, data, actor, at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(item_id)
+    .bind(step)
+    .bind(event)
+    .bind(data.to_string())
+    .bind(&actor.name)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    for (name, mime, bytes) in files {
+        sqlx::query(
+            "INSERT INTO case_files (item_id, step, name, mime, sha256, content, added_by, added_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(item_id)
+        .bind(step)
+        .bind(name)
+        .bind(mime)
+        .bind(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)))
+        .bind(bytes.clone())
+        .bind(&actor.name)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::append(
+        &mut tx,
+        db.backend(),
+        actor,
+        Entry {
+            action: "case.step",
+            object_type: "case_item",
+            object_id: item_id.to_string(),
+            household_id: Some(it.household_id),
+            detail: json!({"step": step, "action": event, "files": files.len()}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    item(db, item_id)
+        .await?
+        .ok_or_else(|| DbError::NotFound("item".into()))
+}
+
+/// Records an event that does not move the item: an objection to a notice and its answer,
+/// a transfer between departments (with the new department), a supervision notice.
+pub async fn note(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    item_id: i64,
+    action: &str,
+    data: serde_json::Value,
+) -> Result<i64> {
+    let Some(it) = item(db, item_id).await? else {
+        return Err(DbError::NotFound("item".into()));
+    };
+    if !scope.contains(&it.region_code) {
+        return Err(DbError::NotFound("item".into()));
+    }
+    if it.status != "open" {
+        return Err(DbError::Invalid(format!("the item is {}", it.status)));
+    }
+    let mut tx = db.begin_write().await?;
+    if action == "transfer" {
+        let to = data["department"].as_str().unwrap_or_default();
+        sqlx::query("UPDATE case_items SET department = $1 WHERE id = $2")
+            .bind(to)
+            .bind(item_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if action == "overdue_notice" {
+        sqlx::query("UPDATE case_items SET overdue_notified = 1 WHERE id = $1")
+            .bind(item_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let id: i64 = sqlx::query(
+        "INSERT INTO case_events (item_id, step, action, data, actor, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(item_id)
+    .bind(it.current_step().unwrap_or_default())
+    .bind(action)
+    .bind(data.to_string())
+    .bind(&actor.name)
+    .bind(crate::now_text())
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    audit::append(
+        &mut tx,
+        db.backend(),
+        actor,
+        Entry {
+            action: "case.note",
+            object_type: "case_item",
+            object_id: item_id.to_string(),
+            household_id: Some(it.household_id),
+            detail: json!({"action": action, "data": data}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Items whose verification step may complete: the household's latest verification report
+/// made on or after `since` (the application's date), if any.
+pub async fn verification_since(db: &Db, household_id: i64, since: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query(
+        "SELECT id FROM verification_reports WHERE household_id = $1 AND created_at >= $2 ORDER BY id DESC",
+    )
+    .bind(household_id)
+    .bind(since)
+    .fetch_optional(db.pool())
+    .await?
+    .map(|r| r.try_get(0))
+    .transpose()?)
+}
+
+/// A setting an administrator edits, if set.
+pub async fn setting(db: &Db, key: &str) -> Result<Option<String>> {
+    Ok(sqlx::query("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(db.pool())
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?)
+}
+
+/// Sets a setting, audited with its previous value.
+pub async fn set_setting(db: &Db, actor: &Actor, key: &str, value: &str) -> Result<()> {
+    let before = setting(db, key).await?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value, updated_at, updated_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
+                                         updated_by = excluded.updated_by",
+    )
+    .bind(key)
+    .bind(value)
+    .bind(crate::now_text())
+    .bind(&actor.name)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        db.backend(),
+        actor,
+        Entry {
+            action: "setting.update",
+            object_type: "setting",
+            object_id: key.to_string(),
+            household_id: None,
+            detail: json!({"before_len": before.map(|b| b.len()), "after_len": value.len()}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A step's attachment (name, mime, bytes), if its item is in `scope`.
+pub async fn file(db: &Db, scope: &Scope, id: i64) -> Result<Option<(String, String, Vec<u8>)>> {
+    let row = sqlx::query(
+        "SELECT f.name, f.mime, f.content, i.region_code FROM case_files f JOIN case_items i ON i.id = f.item_id
+         WHERE f.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let region: String = r.try_get(3)?;
+    if !scope.contains(&region) {
+        return Ok(None);
+    }
+    Ok(Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+}
+
+/// The attachments of an item: (id, step, name, sha256).
+pub async fn files_of(db: &Db, item_id: i64) -> Result<Vec<(i64, String, String, String)>> {
+    let rows =
+        sqlx::query("SELECT id, step, name, sha256 FROM case_files WHERE item_id = $1 ORDER BY id")
+            .bind(item_id)
+            .fetch_all(db.pool())
+            .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect()
+}

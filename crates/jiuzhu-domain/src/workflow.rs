@@ -1,0 +1,289 @@
+//! Approval paths (审核审批流程): the steps of each program in order, the deciding
+//! department, the deadline in working days and the approving level, from
+//! `data/workflows.toml`. Pure: what a step needs before it can be completed is checked
+//! here, so pages, API and tests share one rule.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+/// A step of an approval path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StepKind {
+    Accept,
+    Investigate,
+    Appraise,
+    Verify,
+    Review,
+    Notice,
+    Approve,
+    Decide,
+}
+
+impl StepKind {
+    pub const ALL: [StepKind; 8] = [
+        StepKind::Accept,
+        StepKind::Investigate,
+        StepKind::Appraise,
+        StepKind::Verify,
+        StepKind::Review,
+        StepKind::Notice,
+        StepKind::Approve,
+        StepKind::Decide,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            StepKind::Accept => "accept",
+            StepKind::Investigate => "investigate",
+            StepKind::Appraise => "appraise",
+            StepKind::Verify => "verify",
+            StepKind::Review => "review",
+            StepKind::Notice => "notice",
+            StepKind::Approve => "approve",
+            StepKind::Decide => "decide",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StepKind> {
+        StepKind::ALL.into_iter().find(|k| k.code() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            StepKind::Accept => "受理",
+            StepKind::Investigate => "入户调查",
+            StepKind::Appraise => "民主评议",
+            StepKind::Verify => "经济状况核对",
+            StepKind::Review => "审核",
+            StepKind::Notice => "公示",
+            StepKind::Approve => "审批",
+            StepKind::Decide => "决定",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            StepKind::Accept => "acceptance",
+            StepKind::Investigate => "home investigation",
+            StepKind::Appraise => "democratic appraisal",
+            StepKind::Verify => "verification",
+            StepKind::Review => "review",
+            StepKind::Notice => "public notice",
+            StepKind::Approve => "approval",
+            StepKind::Decide => "decision",
+        }
+    }
+}
+
+/// The six areas of the home-investigation form (入户调查六个方面).
+pub const INVESTIGATION_AREAS: [(&str, &str); 6] = [
+    ("living", "家庭生活状况"),
+    ("income", "收入状况"),
+    ("property", "财产状况"),
+    ("expenditure", "刚性支出"),
+    ("health", "健康与劳动能力"),
+    ("housing", "居住状况"),
+];
+
+/// Days a public notice (公示) stays up before the case can go on.
+pub const NOTICE_DAYS: i64 = 7;
+
+/// A program's approval path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workflow {
+    pub program: String,
+    pub department: String,
+    pub deadline_days: u32,
+    /// `county` or `township`.
+    pub approval: String,
+    pub steps: Vec<StepKind>,
+    pub green_channel: bool,
+    pub paperwork_days: u32,
+}
+
+#[derive(Deserialize)]
+struct File {
+    program: Vec<Raw>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    code: String,
+    department: String,
+    deadline_days: u32,
+    approval: String,
+    steps: Vec<String>,
+    #[serde(default)]
+    green_channel: bool,
+    #[serde(default)]
+    paperwork_days: u32,
+}
+
+/// The shipped approval paths.
+pub const SHIPPED: &str = include_str!("../data/workflows.toml");
+
+/// Parses approval paths; an error names the program and the field.
+pub fn parse(text: &str) -> Result<Vec<Workflow>, String> {
+    let f: File = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut seen = BTreeSet::new();
+    f.program
+        .into_iter()
+        .map(|r| {
+            if !seen.insert(r.code.clone()) {
+                return Err(format!("program {}: listed twice", r.code));
+            }
+            let steps = r
+                .steps
+                .iter()
+                .map(|s| {
+                    StepKind::parse(s)
+                        .ok_or_else(|| format!("program {}: steps: unknown step {s:?}", r.code))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if steps.first() != Some(&StepKind::Accept) || steps.last() != Some(&StepKind::Decide) {
+                return Err(format!(
+                    "program {}: steps must start with accept and end with decide",
+                    r.code
+                ));
+            }
+            if steps.iter().collect::<BTreeSet<_>>().len() != steps.len() {
+                return Err(format!("program {}: steps: a step appears twice", r.code));
+            }
+            if r.approval != "county" && r.approval != "township" {
+                return Err(format!(
+                    "program {}: approval must be county or township",
+                    r.code
+                ));
+            }
+            Ok(Workflow {
+                program: r.code,
+                department: r.department,
+                deadline_days: r.deadline_days,
+                approval: r.approval,
+                steps,
+                green_channel: r.green_channel,
+                paperwork_days: r.paperwork_days,
+            })
+        })
+        .collect()
+}
+
+/// The shipped paths.
+pub fn shipped() -> Vec<Workflow> {
+    parse(SHIPPED).expect("the shipped workflows parse")
+}
+
+/// Departments (部门) that decide programs.
+pub const DEPARTMENTS: [(&str, &str, &str); 6] = [
+    ("civil_affairs", "民政局", "civil affairs"),
+    ("medical_insurance", "医保局", "medical insurance"),
+    ("education", "教育局", "education"),
+    ("housing", "住建局", "housing"),
+    ("hrss", "人力社保局", "human resources and social security"),
+    ("disability_federation", "残联", "disability federation"),
+];
+
+/// What a step's form holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepInput {
+    /// The six areas of the investigation, by code.
+    pub areas: Vec<(String, String)>,
+    /// Staff who took part (investigation: at least two).
+    pub staff: Vec<String>,
+    /// Attachments (photos, records) by file name.
+    pub attachments: Vec<String>,
+    /// The record or opinion of the step.
+    pub opinion: String,
+}
+
+/// Why a step's form is incomplete (退回补正): every missing item, named.
+pub fn check_input(step: StepKind, input: &StepInput) -> Result<(), Vec<String>> {
+    let mut missing = Vec::new();
+    match step {
+        StepKind::Investigate => {
+            for (code, label) in INVESTIGATION_AREAS {
+                if !input
+                    .areas
+                    .iter()
+                    .any(|(c, v)| c == code && !v.trim().is_empty())
+                {
+                    missing.push(format!("areas.{code}: {label} is not recorded"));
+                }
+            }
+            let staff: BTreeSet<&str> = input
+                .staff
+                .iter()
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if staff.len() < 2 {
+                missing.push(
+                    "staff: at least two staff must take part in a home investigation".into(),
+                );
+            }
+            if input.attachments.is_empty() {
+                missing.push("photos: attach at least one photo of the home".into());
+            }
+        }
+        StepKind::Appraise => {
+            if input.opinion.trim().is_empty() {
+                missing.push("opinion: record the democratic appraisal".into());
+            }
+            if input.attachments.is_empty() {
+                missing.push("attachments: attach the appraisal record".into());
+            }
+        }
+        StepKind::Review | StepKind::Approve if input.opinion.trim().is_empty() => {
+            missing.push("opinion: give the opinion of this step".into());
+        }
+        _ => {}
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(missing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_paths_are_valid_and_dibao_has_every_step() {
+        let all = shipped();
+        let dibao = all.iter().find(|w| w.program == "dibao").unwrap();
+        assert_eq!(dibao.steps, StepKind::ALL);
+        let temporary = all.iter().find(|w| w.program == "temporary").unwrap();
+        assert!(temporary.green_channel && temporary.steps.len() < dibao.steps.len());
+    }
+
+    #[test]
+    fn bad_paths_are_refused_by_name() {
+        let bad = "[[program]]\ncode = \"x\"\ndepartment = \"d\"\ndeadline_days = 1\napproval = \"county\"\nsteps = [\"accept\", \"fly\", \"decide\"]\n";
+        assert!(parse(bad).unwrap_err().contains("unknown step \"fly\""));
+        let skip = bad.replace("\"fly\", ", "");
+        assert!(parse(&skip).is_ok());
+        let no_accept = bad.replace("\"accept\", \"fly\", ", "");
+        assert!(parse(&no_accept).unwrap_err().contains("start with accept"));
+    }
+
+    #[test]
+    fn an_investigation_needs_six_areas_two_staff_and_a_photo() {
+        let mut input = StepInput {
+            staff: vec!["张三".into(), "张三".into()],
+            ..Default::default()
+        };
+        let missing = check_input(StepKind::Investigate, &input).unwrap_err();
+        assert_eq!(missing.len(), 8, "{missing:?}");
+        input.areas = INVESTIGATION_AREAS
+            .iter()
+            .map(|(c, _)| (c.to_string(), "已核实".to_string()))
+            .collect();
+        input.staff.push("李四".into());
+        input.attachments.push("home.jpg".into());
+        assert_eq!(check_input(StepKind::Investigate, &input), Ok(()));
+    }
+}

@@ -1,0 +1,1567 @@
+//! One-door intake and online approval (一门受理、协同办理): the clerk's intake page, the
+//! application with its one-time notice, department queues, the case page with its steps,
+//! timeline and documents, the supervisor's deadline board, and the holiday calendar an
+//! administrator edits.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::NaiveDate;
+use jiuzhu_db::cases::{self, Action, Item, NewApplication, NewItem};
+use jiuzhu_db::households::{self, Scope, SearchQuery};
+use jiuzhu_db::verification;
+use jiuzhu_domain::calendar::WorkCalendar;
+use jiuzhu_domain::workflow::{self, StepInput, StepKind, Workflow};
+use jiuzhu_domain::{Money, Role, mask_id_str};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::AppState;
+use crate::auth::{PageUser, SignedIn};
+use crate::error::WebError;
+use crate::i18n::Lang;
+use crate::pages::{Nav, PageError, nav};
+
+type PageResult = Result<Response, PageError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/intake", get(intake_page).post(intake_submit))
+        .route("/applications", get(my_applications))
+        .route("/applications/{id}", get(application_page))
+        .route("/cases", get(queue_page))
+        .route("/cases/board", get(board_page).post(board_notify))
+        .route("/cases/notice.xlsx", get(notice_xlsx))
+        .route("/cases/{id}", get(case_page))
+        .route("/cases/{id}/step", post(step_submit))
+        .route("/cases/{id}/note", post(note_submit))
+        .route("/cases/{id}/documents/{kind}", get(document_page))
+        .route("/case-files/{id}", get(case_file))
+        .route("/admin/calendar", get(calendar_page).post(calendar_submit))
+}
+
+/// The approval paths in force.
+pub fn workflows() -> Vec<Workflow> {
+    workflow::shipped()
+}
+
+fn workflow_of(program: &str) -> Option<Workflow> {
+    workflows().into_iter().find(|w| w.program == program)
+}
+
+/// The calendar in force: the administrator's edited copy, else the shipped one.
+pub async fn calendar(state: &AppState) -> WorkCalendar {
+    match cases::setting(&state.db, "calendar").await {
+        Ok(Some(text)) => WorkCalendar::parse(&text).unwrap_or_else(|_| state.calendar.clone()),
+        _ => state.calendar.clone(),
+    }
+}
+
+fn program_label(code: &str, lang: Lang) -> String {
+    let labels = [
+        ("dibao", "最低生活保障", "minimum living guarantee"),
+        (
+            "dibao_single",
+            "低保（单人户纳入）",
+            "dibao for a member included alone",
+        ),
+        ("dibao_edge", "低保边缘家庭", "near-dibao household"),
+        (
+            "tekun",
+            "特困人员救助供养",
+            "support for people in extreme poverty",
+        ),
+        ("temporary", "临时救助", "temporary assistance"),
+        ("medical", "医疗救助", "medical assistance"),
+        ("education", "教育救助", "education assistance"),
+        (
+            "disability_living",
+            "困难残疾人生活补贴",
+            "living subsidy for poor disabled people",
+        ),
+        (
+            "disability_nursing",
+            "重度残疾人护理补贴",
+            "nursing subsidy for severely disabled people",
+        ),
+    ];
+    labels
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, zh, en)| {
+            if lang == Lang::Zh {
+                zh.to_string()
+            } else {
+                en.to_string()
+            }
+        })
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn department_label(code: &str, lang: Lang) -> String {
+    workflow::DEPARTMENTS
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, zh, en)| {
+            if lang == Lang::Zh {
+                zh.to_string()
+            } else {
+                en.to_string()
+            }
+        })
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn step_label(code: &str, lang: Lang) -> String {
+    StepKind::parse(code)
+        .map(|s| {
+            if lang == Lang::Zh {
+                s.label_zh()
+            } else {
+                s.label_en()
+            }
+            .to_string()
+        })
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// green, amber (three working days or fewer left) or red (past the deadline).
+pub fn deadline_colour(item: &Item, today: NaiveDate, cal: &WorkCalendar) -> &'static str {
+    if item.status != "open" {
+        return "done";
+    }
+    let today_s = today.to_string();
+    if item.deadline.as_str() < today_s.as_str() {
+        "red"
+    } else if item.deadline <= cal.add_working_days(today, 3).to_string() {
+        "amber"
+    } else {
+        "green"
+    }
+}
+
+/// Whether `u` may act on the item's steps: the civil-affairs chain on civil-affairs items,
+/// a department's handlers on their department's items, county approvers and the city
+/// administrator on all; always inside the user's region.
+fn may_act(u: &SignedIn, item: &Item) -> bool {
+    if !u.scope.contains(&item.region_code) {
+        return false;
+    }
+    match u.role {
+        Role::CountyApprover | Role::CityAdmin => true,
+        Role::WindowClerk | Role::TownshipOfficer => item.department == "civil_affairs",
+        Role::DepartmentHandler => u.user.department == item.department,
+        _ => false,
+    }
+}
+
+/// Whether `u` may take the approval step of the item (county, or township where delegated).
+fn may_approve(u: &SignedIn, item: &Item) -> bool {
+    match u.role {
+        Role::CountyApprover | Role::CityAdmin => true,
+        Role::TownshipOfficer => item.approval == "township",
+        Role::DepartmentHandler => {
+            u.user.department == item.department && item.department != "civil_affairs"
+        }
+        _ => false,
+    }
+}
+
+/// An item as lists show it.
+pub struct ItemRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub application_code: String,
+    pub household_id: i64,
+    pub household_code: String,
+    pub program: String,
+    pub program_label: String,
+    pub department: String,
+    pub region_code: String,
+    pub status: String,
+    pub step: String,
+    pub step_label: String,
+    pub deadline: String,
+    pub colour: &'static str,
+    pub taken_by: String,
+    pub amount: String,
+    pub green_channel: bool,
+}
+
+fn item_row(i: &Item, lang: Lang, today: NaiveDate, cal: &WorkCalendar) -> ItemRow {
+    ItemRow {
+        id: i.id,
+        application_id: i.application_id,
+        application_code: i.application_code.clone(),
+        household_id: i.household_id,
+        household_code: i.household_code.clone(),
+        program: i.program.clone(),
+        program_label: program_label(&i.program, lang),
+        department: department_label(&i.department, lang),
+        region_code: i.region_code.clone(),
+        status: i.status.clone(),
+        step: i.current_step().unwrap_or_default().to_string(),
+        step_label: i
+            .current_step()
+            .map(|s| step_label(s, lang))
+            .unwrap_or_default(),
+        deadline: i.deadline.clone(),
+        colour: deadline_colour(i, today, cal),
+        taken_by: i.taken_by.clone(),
+        amount: i
+            .amount_fen
+            .map(|f| Money::from_fen(f).to_string())
+            .unwrap_or_default(),
+        green_channel: i.green_channel,
+    }
+}
+
+// ------------------------------------------------------------------------------ intake
+
+#[derive(Deserialize, Default)]
+struct IntakeQuery {
+    #[serde(default)]
+    id_number: String,
+}
+
+/// A program the prescription proposes.
+pub struct Proposal {
+    pub code: String,
+    pub label: String,
+    pub department: String,
+    pub eligible: bool,
+    pub amount: String,
+    pub open_in: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "intake.html")]
+struct IntakeTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    id_number: String,
+    found: Option<Found>,
+    message: String,
+}
+
+/// The household found by the applicant's ID number.
+pub struct Found {
+    pub household_id: i64,
+    pub household_code: String,
+    pub region_code: String,
+    pub region_name: String,
+    pub elsewhere: bool,
+    pub applicant_name: String,
+    pub members: Vec<(String, String)>,
+    pub proposals: Vec<Proposal>,
+    pub auths: Vec<(i64, String)>,
+}
+
+async fn render_intake(
+    state: &AppState,
+    u: &SignedIn,
+    id_number: &str,
+    message: String,
+) -> PageResult {
+    u.require(u.role.can_write_registry())?;
+    let id_number = id_number.trim().to_uppercase();
+    let mut found = None;
+    let mut message = message;
+    if !id_number.is_empty() {
+        // 一证通办: the ID number finds the household anywhere; the items go to its region.
+        let (rows, _) = households::search(
+            &state.db,
+            &Scope::everything(),
+            &SearchQuery {
+                id_number: Some(id_number.clone()),
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await?;
+        match rows.first() {
+            None => {
+                if message.is_empty() {
+                    message = u.lang.t("intake_not_found").to_string();
+                }
+            }
+            Some(h) => {
+                let rec = households::get(&state.db, &Scope::everything(), h.id)
+                    .await?
+                    .ok_or(WebError::NotFound)?;
+                let today = jiuzhu_db::today();
+                let rx = crate::prescription::prescribe(&rec.as_of(today), today);
+                let open = cases::open_items(&state.db, h.id).await?;
+                let wf = workflows();
+                let proposals = rx
+                    .programs
+                    .iter()
+                    .filter(|p| wf.iter().any(|w| w.program == p.code))
+                    .map(|p| Proposal {
+                        code: p.code.clone(),
+                        label: if u.lang == Lang::Zh {
+                            p.label_zh.clone()
+                        } else {
+                            p.label_en.clone()
+                        },
+                        department: department_label(&p.department, u.lang),
+                        eligible: p.eligible,
+                        amount: p.amount.clone(),
+                        open_in: open
+                            .iter()
+                            .find(|o| o.program == p.code)
+                            .map(|o| o.application_code.clone())
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+                let auths = verification::authorisations(&state.db, &Scope::everything(), h.id)
+                    .await?
+                    .into_iter()
+                    .map(|a| (a.id, format!("#{} {} {}", a.id, a.signer_name, a.signed_on)))
+                    .collect();
+                let applicant = rec
+                    .current_members()
+                    .find(|m| m.id_number == id_number)
+                    .map(|m| m.name.clone())
+                    .unwrap_or_default();
+                let region_name = jiuzhu_db::regions::get(&state.db, &h.region_code)
+                    .await?
+                    .map(|r| r.name)
+                    .unwrap_or_default();
+                found = Some(Found {
+                    household_id: h.id,
+                    household_code: h.code.clone(),
+                    region_code: h.region_code.clone(),
+                    region_name,
+                    elsewhere: !u.scope.contains(&h.region_code),
+                    applicant_name: applicant,
+                    members: rec
+                        .current_members()
+                        .map(|m| (m.name.clone(), mask_id_str(&m.id_number)))
+                        .collect(),
+                    proposals,
+                    auths,
+                });
+            }
+        }
+    }
+    let t = IntakeTemplate {
+        lang: u.lang,
+        title: u.lang.t("intake").into(),
+        nav: Some(nav(state, u).await),
+        csrf: u.csrf.clone().unwrap_or_default(),
+        id_number,
+        found,
+        message,
+    };
+    Ok(t.into_response())
+}
+
+async fn intake_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<IntakeQuery>,
+) -> PageResult {
+    render_intake(&state, &u, &q.id_number, String::new()).await
+}
+
+fn form_pairs(body: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn field(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// What the one-time notice lists for the chosen programs (一次性告知).
+fn one_time_notice(programs: &[String], has_auth: bool) -> Vec<String> {
+    let mut need = Vec::new();
+    if !has_auth {
+        need.push("家庭经济状况核对授权书（全体成员及赡养义务人签字）".to_string());
+    }
+    need.push("申请人及共同生活家庭成员身份证、户口簿".into());
+    if programs
+        .iter()
+        .any(|p| p.starts_with("dibao") || p == "tekun")
+    {
+        need.push("家庭收入、财产情况申报表".into());
+    }
+    if programs.iter().any(|p| p == "medical") {
+        need.push("医疗费用结算单据".into());
+    }
+    if programs.iter().any(|p| p == "education") {
+        need.push("学籍证明或录取通知书".into());
+    }
+    if programs.iter().any(|p| p.starts_with("disability")) {
+        need.push("第二代残疾人证".into());
+    }
+    if programs.iter().any(|p| p == "temporary") {
+        need.push("突发事件或支出的证明材料".into());
+    }
+    need
+}
+
+async fn intake_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    body: String,
+) -> PageResult {
+    let pairs = form_pairs(&body);
+    u.check_csrf(&field(&pairs, "csrf"))?;
+    u.require(u.role.can_write_registry())?;
+    let id_number = field(&pairs, "id_number").to_uppercase();
+    let household_id: i64 = field(&pairs, "household_id")
+        .parse()
+        .map_err(|_| WebError::Invalid("household_id".into()))?;
+    let rec = households::get(&state.db, &Scope::everything(), household_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if !rec.current_members().any(|m| m.id_number == id_number) {
+        return render_intake(
+            &state,
+            &u,
+            &id_number,
+            "id_number: the applicant is not a member of this household".into(),
+        )
+        .await;
+    }
+    let channel = field(&pairs, "channel");
+    if !["window", "online", "proxy", "discovery", "alert"].contains(&channel.as_str()) {
+        return render_intake(&state, &u, &id_number, format!("channel: {channel:?}")).await;
+    }
+    let (proxy_name, proxy_id) = (
+        field(&pairs, "proxy_name"),
+        field(&pairs, "proxy_id_number").to_uppercase(),
+    );
+    if channel == "proxy"
+        && (proxy_name.is_empty() || jiuzhu_domain::IdNumber::parse(&proxy_id).is_err())
+    {
+        return render_intake(
+            &state,
+            &u,
+            &id_number,
+            "proxy: a proxy application needs the proxy's name and a valid ID number".into(),
+        )
+        .await;
+    }
+    let any = field(&pairs, "any") == "1";
+    let today = jiuzhu_db::today();
+    let mut programs: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "program")
+        .map(|(_, v)| v.clone())
+        .collect();
+    if any {
+        // "Whatever applies": every program the prescription finds eligible.
+        let rx = crate::prescription::prescribe(&rec.as_of(today), today);
+        programs.extend(
+            rx.programs
+                .iter()
+                .filter(|p| p.eligible)
+                .map(|p| p.code.clone()),
+        );
+    }
+    programs.sort();
+    programs.dedup();
+    let auth: Option<i64> = field(&pairs, "authorisation").parse().ok();
+    let cal = calendar(&state).await;
+    let mut items = Vec::new();
+    for p in &programs {
+        let Some(w) = workflow_of(p) else { continue };
+        let green = w.green_channel && field(&pairs, "urgent") == "1";
+        items.push(NewItem {
+            program: w.program.clone(),
+            department: w.department.clone(),
+            region_code: rec.household.region_code.clone(),
+            steps: serde_json::to_string(&w.steps.iter().map(|s| s.code()).collect::<Vec<_>>())
+                .expect("steps"),
+            approval: w.approval.clone(),
+            deadline: cal.add_working_days(today, w.deadline_days).to_string(),
+            green_channel: green,
+            paperwork_deadline: green
+                .then(|| cal.add_working_days(today, w.paperwork_days).to_string()),
+        });
+    }
+    let app = NewApplication {
+        household_id,
+        applicant_id_number: id_number.clone(),
+        applicant_name: rec
+            .current_members()
+            .find(|m| m.id_number == id_number)
+            .map(|m| m.name.clone())
+            .unwrap_or_default(),
+        channel,
+        proxy_name,
+        proxy_id_number: proxy_id,
+        source_ref: field(&pairs, "source_ref"),
+        requested: serde_json::to_string(&if any {
+            vec!["any".to_string()]
+        } else {
+            programs.clone()
+        })
+        .expect("json"),
+        authorisation_id: auth,
+        notice: serde_json::to_string(&one_time_notice(&programs, auth.is_some())).expect("json"),
+        taken_region: u.scope_region.to_string(),
+        date: today.to_string(),
+    };
+    match cases::create_application(&state.db, &u.actor(), &app, &items).await {
+        Ok((id, _)) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
+        Err(jiuzhu_db::DbError::Invalid(m)) | Err(jiuzhu_db::DbError::Conflict(m)) => {
+            let mut r = render_intake(&state, &u, &id_number, m).await?;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ------------------------------------------------------------------------ applications
+
+#[derive(Template, WebTemplate)]
+#[template(path = "application.html")]
+struct ApplicationTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    a: cases::Application,
+    applicant: String,
+    notice: Vec<String>,
+    items: Vec<ItemRow>,
+}
+
+async fn application_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let a = cases::application(&state.db, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let items = cases::items_of(&state.db, id).await?;
+    // The clerk who took it follows it (首问); otherwise the household's region decides.
+    let visible =
+        a.taken_by == u.user.username || items.iter().any(|i| u.scope.contains(&i.region_code));
+    if !visible || !u.role.can_read_registry() {
+        return Err(WebError::NotFound.into());
+    }
+    let today = jiuzhu_db::today();
+    let cal = calendar(&state).await;
+    let t = ApplicationTemplate {
+        lang: u.lang,
+        title: format!("{} {}", u.lang.t("application"), a.code),
+        nav: Some(nav(&state, &u).await),
+        applicant: format!(
+            "{} {}",
+            a.applicant_name,
+            mask_id_str(&a.applicant_id_number)
+        ),
+        notice: serde_json::from_str(&a.notice).unwrap_or_default(),
+        items: items
+            .iter()
+            .map(|i| item_row(i, u.lang, today, &cal))
+            .collect(),
+        a,
+    };
+    Ok(t.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "applications.html")]
+struct MyApplicationsTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    rows: Vec<(cases::Application, Vec<ItemRow>)>,
+}
+
+async fn my_applications(State(state): State<AppState>, PageUser(u): PageUser) -> PageResult {
+    u.require(u.role.can_write_registry())?;
+    let today = jiuzhu_db::today();
+    let cal = calendar(&state).await;
+    let mut rows = Vec::new();
+    for a in cases::taken_by(&state.db, &u.user.username, 100).await? {
+        let items = cases::items_of(&state.db, a.id).await?;
+        rows.push((
+            a,
+            items
+                .iter()
+                .map(|i| item_row(i, u.lang, today, &cal))
+                .collect(),
+        ));
+    }
+    let t = MyApplicationsTemplate {
+        lang: u.lang,
+        title: u.lang.t("my_applications").into(),
+        nav: Some(nav(&state, &u).await),
+        rows,
+    };
+    Ok(t.into_response())
+}
+
+// ------------------------------------------------------------------------------ queues
+
+#[derive(Deserialize, Default)]
+struct QueueQuery {
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    all: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "cases.html")]
+struct QueueTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    department: String,
+    departments: Vec<(&'static str, String)>,
+    rows: Vec<ItemRow>,
+}
+
+async fn queue_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<QueueQuery>,
+) -> PageResult {
+    u.require(
+        u.role.can_write_registry() || u.role == Role::DepartmentHandler || u.role == Role::Auditor,
+    )?;
+    let department = if q.department.is_empty() && u.role == Role::DepartmentHandler {
+        u.user.department.clone()
+    } else {
+        q.department.clone()
+    };
+    let items = cases::queue(
+        &state.db,
+        &u.scope,
+        (!department.is_empty()).then_some(department.as_str()),
+        q.all != "1",
+    )
+    .await?;
+    let today = jiuzhu_db::today();
+    let cal = calendar(&state).await;
+    let t = QueueTemplate {
+        lang: u.lang,
+        title: u.lang.t("case_queue").into(),
+        nav: Some(nav(&state, &u).await),
+        departments: workflow::DEPARTMENTS
+            .iter()
+            .map(|(c, _, _)| (*c, department_label(c, u.lang)))
+            .collect(),
+        department,
+        rows: items
+            .iter()
+            .map(|i| item_row(i, u.lang, today, &cal))
+            .collect(),
+    };
+    Ok(t.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "board.html")]
+struct BoardTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    red: Vec<ItemRow>,
+    amber: Vec<ItemRow>,
+    can_notify: bool,
+}
+
+async fn board_page(State(state): State<AppState>, PageUser(u): PageUser) -> PageResult {
+    u.require(matches!(
+        u.role,
+        Role::CountyApprover | Role::CityAdmin | Role::Auditor | Role::TownshipOfficer
+    ))?;
+    let today = jiuzhu_db::today();
+    let cal = calendar(&state).await;
+    let rows: Vec<ItemRow> = cases::queue(&state.db, &u.scope, None, true)
+        .await?
+        .iter()
+        .map(|i| item_row(i, u.lang, today, &cal))
+        .collect();
+    let (red, rest): (Vec<ItemRow>, Vec<ItemRow>) =
+        rows.into_iter().partition(|r| r.colour == "red");
+    let t = BoardTemplate {
+        lang: u.lang,
+        title: u.lang.t("deadline_board").into(),
+        nav: Some(nav(&state, &u).await),
+        csrf: u.csrf.clone().unwrap_or_default(),
+        red,
+        amber: rest.into_iter().filter(|r| r.colour == "amber").collect(),
+        can_notify: matches!(u.role, Role::CountyApprover | Role::CityAdmin),
+    };
+    Ok(t.into_response())
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+/// 超时通报: every overdue open item in scope not yet notified gets a supervision notice.
+async fn board_notify(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(f): Form<CsrfOnly>,
+) -> PageResult {
+    u.check_csrf(&f.csrf)?;
+    u.require(matches!(u.role, Role::CountyApprover | Role::CityAdmin))?;
+    let today = jiuzhu_db::today().to_string();
+    for i in cases::queue(&state.db, &u.scope, None, true).await? {
+        if i.deadline < today && !i.overdue_notified {
+            cases::note(
+                &state.db,
+                &u.scope,
+                &u.actor(),
+                i.id,
+                "overdue_notice",
+                json!({"deadline": i.deadline, "department": i.department, "notified_by": u.user.username}),
+            )
+            .await?;
+        }
+    }
+    Ok(Redirect::to("/cases/board").into_response())
+}
+
+// -------------------------------------------------------------------------------- case
+
+pub struct EventView {
+    pub at: String,
+    pub actor: String,
+    pub step: String,
+    pub action: String,
+    pub data: String,
+    pub id: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case.html")]
+struct CaseTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    i: ItemRow,
+    steps: Vec<(String, String, &'static str)>,
+    events: Vec<EventView>,
+    files: Vec<(i64, String, String, String)>,
+    can_act: bool,
+    can_approve: bool,
+    areas: Vec<(&'static str, &'static str)>,
+    notice_from: String,
+    notice_until: String,
+    open_objections: Vec<EventView>,
+    departments: Vec<(&'static str, String)>,
+    documents: Vec<(&'static str, String)>,
+    paperwork_deadline: String,
+    message: String,
+}
+
+fn documents_of(item: &Item, events: &[cases::Event], lang: Lang) -> Vec<(&'static str, String)> {
+    let done =
+        |step: &str, action: &str| events.iter().any(|e| e.step == step && e.action == action);
+    let mut out = Vec::new();
+    let t = |k: &str| lang.t(k).to_string();
+    if done("accept", "complete") {
+        out.push(("acceptance", t("doc_acceptance")));
+    }
+    if done("accept", "refuse") {
+        out.push(("non_acceptance", t("doc_non_acceptance")));
+    }
+    if done("investigate", "complete") {
+        out.push(("investigation", t("doc_investigation")));
+    }
+    if item.status == "approved" {
+        out.push(("decision", t("doc_decision")));
+    }
+    if done("approve", "refuse") {
+        out.push(("refusal", t("doc_refusal")));
+    }
+    out
+}
+
+async fn render_case(state: &AppState, u: &SignedIn, id: i64, message: String) -> PageResult {
+    let item = cases::item(&state.db, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if !(u.scope.contains(&item.region_code) || item.taken_by == u.user.username)
+        || !u.role.can_read_registry()
+    {
+        return Err(WebError::NotFound.into());
+    }
+    let today = jiuzhu_db::today();
+    let cal = calendar(state).await;
+    let events = cases::events(&state.db, id).await?;
+    let view = |e: &cases::Event| EventView {
+        at: e.at.clone(),
+        actor: e.actor.clone(),
+        step: step_label(&e.step, u.lang),
+        action: e.action.clone(),
+        data: e.data.clone(),
+        id: e.id,
+    };
+    let answered: Vec<i64> = events
+        .iter()
+        .filter(|e| e.action == "answer")
+        .filter_map(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.data).ok()?["objection"].as_i64()
+        })
+        .collect();
+    let open_objections = events
+        .iter()
+        .filter(|e| e.action == "objection" && !answered.contains(&e.id))
+        .map(view)
+        .collect();
+    let idx = item.step_index as usize;
+    let steps = item
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let state = if item.status != "open" && k >= idx {
+                if item.status == "approved" {
+                    "done"
+                } else {
+                    "stopped"
+                }
+            } else if k < idx {
+                "done"
+            } else if k == idx {
+                "current"
+            } else {
+                "todo"
+            };
+            (s.clone(), step_label(s, u.lang), state)
+        })
+        .collect();
+    let notice_until = item
+        .notice_from
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(|d| (d + chrono::Duration::days(workflow::NOTICE_DAYS)).to_string())
+        .unwrap_or_default();
+    let t = CaseTemplate {
+        lang: u.lang,
+        title: format!(
+            "{} {}",
+            program_label(&item.program, u.lang),
+            item.household_code
+        ),
+        nav: Some(nav(state, u).await),
+        csrf: u.csrf.clone().unwrap_or_default(),
+        can_act: may_act(u, &item),
+        can_approve: may_approve(u, &item),
+        areas: workflow::INVESTIGATION_AREAS.to_vec(),
+        notice_from: item.notice_from.clone().unwrap_or_default(),
+        notice_until,
+        open_objections,
+        departments: workflow::DEPARTMENTS
+            .iter()
+            .map(|(c, _, _)| (*c, department_label(c, u.lang)))
+            .collect(),
+        documents: documents_of(&item, &events, u.lang),
+        paperwork_deadline: item.paperwork_deadline.clone().unwrap_or_default(),
+        files: cases::files_of(&state.db, id).await?,
+        events: events.iter().map(view).collect(),
+        steps,
+        i: item_row(&item, u.lang, today, &cal),
+        message,
+    };
+    Ok(t.into_response())
+}
+
+async fn case_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult {
+    render_case(&state, &u, id, String::new()).await
+}
+
+/// The text fields and files of a multipart step form.
+struct StepUpload {
+    fields: Vec<(String, String)>,
+    files: Vec<(String, String, Vec<u8>)>,
+}
+
+async fn read_step(mut m: Multipart) -> Result<StepUpload, WebError> {
+    let mut up = StepUpload {
+        fields: Vec::new(),
+        files: Vec::new(),
+    };
+    let bad =
+        |e: axum::extract::multipart::MultipartError| WebError::Invalid(format!("upload: {e}"));
+    while let Some(part) = m.next_field().await.map_err(bad)? {
+        let name = part.name().unwrap_or_default().to_string();
+        if let Some(file_name) = part.file_name().map(str::to_string) {
+            let mime = part
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            let bytes = part.bytes().await.map_err(bad)?;
+            if !file_name.is_empty() && !bytes.is_empty() {
+                up.files.push((file_name, mime, bytes.to_vec()));
+            }
+        } else {
+            up.fields.push((name, part.text().await.map_err(bad)?));
+        }
+    }
+    Ok(up)
+}
+
+/// Checks what a step needs beyond its form and completes, returns or refuses it.
+#[allow(clippy::too_many_arguments)]
+pub async fn act_on_step(
+    state: &AppState,
+    u: &SignedIn,
+    item: &Item,
+    step: &str,
+    action: &str,
+    input: &StepInput,
+    reason: &str,
+    files: Vec<(String, String, Vec<u8>)>,
+) -> Result<Item, WebError> {
+    if !may_act(u, item) {
+        return Err(WebError::NotFound);
+    }
+    let kind = StepKind::parse(step)
+        .ok_or_else(|| WebError::Invalid(format!("step: unknown step {step:?}")))?;
+    if kind == StepKind::Approve && !may_approve(u, item) {
+        return Err(WebError::Forbidden);
+    }
+    let today = jiuzhu_db::today();
+    let act = match action {
+        "return" => Action::Return {
+            reason: reason.to_string(),
+        },
+        "refuse" => Action::Refuse {
+            reason: reason.to_string(),
+        },
+        "complete" => {
+            // Only the current step may be completed; the database checks it again inside
+            // the transaction, so the step order holds under concurrent clerks too.
+            if item.current_step() != Some(step) {
+                return Err(WebError::Invalid(format!(
+                    "step: {step} is not the current step ({}); steps cannot be skipped",
+                    item.current_step().unwrap_or("none")
+                )));
+            }
+            let mut input = input.clone();
+            input.attachments.extend(files.iter().map(|f| f.0.clone()));
+            workflow::check_input(kind, &input).map_err(|m| WebError::Invalid(m.join("; ")))?;
+            let mut data = json!({
+                "areas": input.areas.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+                "staff": input.staff, "opinion": input.opinion, "attachments": input.attachments,
+            });
+            let (mut amount_fen, mut receipt) = (None, None);
+            match kind {
+                StepKind::Accept => {
+                    let app = cases::application(&state.db, item.application_id)
+                        .await?
+                        .ok_or(WebError::NotFound)?;
+                    if item.steps.iter().any(|s| s == "verify") && app.authorisation_id.is_none() {
+                        return Err(WebError::Invalid(
+                            "authorisation: this program's verification needs the applicant's signed authorisation; record it first".into(),
+                        ));
+                    }
+                }
+                StepKind::Verify => {
+                    let app = cases::application(&state.db, item.application_id)
+                        .await?
+                        .ok_or(WebError::NotFound)?;
+                    let report = cases::verification_since(&state.db, item.household_id, &app.created_at)
+                        .await?
+                        .ok_or_else(|| {
+                            WebError::Invalid(
+                                "verification: no verification report of this household since the application; run the verification (核对) first".into(),
+                            )
+                        })?;
+                    data["report"] = json!(report);
+                }
+                StepKind::Notice => {
+                    let from = item
+                        .notice_from
+                        .as_deref()
+                        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+                    let until = from.map(|d| d + chrono::Duration::days(workflow::NOTICE_DAYS));
+                    if until.is_none_or(|u| today < u) {
+                        return Err(WebError::Invalid(format!(
+                            "notice: the public notice runs until {}; it cannot end earlier",
+                            until.map(|d| d.to_string()).unwrap_or_default()
+                        )));
+                    }
+                    let events = cases::events(&state.db, item.id).await?;
+                    let answered: Vec<i64> = events
+                        .iter()
+                        .filter(|e| e.action == "answer")
+                        .filter_map(|e| {
+                            serde_json::from_str::<serde_json::Value>(&e.data).ok()?["objection"]
+                                .as_i64()
+                        })
+                        .collect();
+                    if events
+                        .iter()
+                        .any(|e| e.action == "objection" && !answered.contains(&e.id))
+                    {
+                        return Err(WebError::Invalid(
+                            "objections: every objection must be answered first".into(),
+                        ));
+                    }
+                }
+                StepKind::Decide => {
+                    let rec = households::get(&state.db, &Scope::everything(), item.household_id)
+                        .await?
+                        .ok_or(WebError::NotFound)?;
+                    let input = crate::prescription::input_of(&rec.as_of(today));
+                    let chain = crate::grants::shipped_chain().map_err(WebError::Internal)?;
+                    let text = jiuzhu_policy::receipt::issue(&chain, today, &input)
+                        .map_err(WebError::Invalid)?;
+                    let parsed: serde_json::Value = serde_json::from_str(&text)
+                        .map_err(|e| WebError::Internal(e.to_string()))?;
+                    let program = parsed["result"]["programs"]
+                        .as_array()
+                        .and_then(|ps| ps.iter().find(|p| p["code"] == item.program.as_str()))
+                        .cloned()
+                        .unwrap_or_default();
+                    let amount = program["amount"]
+                        .as_str()
+                        .and_then(|a| rust_decimal::Decimal::from_str_exact(a).ok())
+                        .unwrap_or_default()
+                        .round_dp_with_strategy(
+                            2,
+                            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                        );
+                    amount_fen = Some(
+                        Money::parse(&amount.to_string())
+                            .map(|m| m.fen())
+                            .unwrap_or(0),
+                    );
+                    data["eligible"] = program["eligible"].clone();
+                    data["amount"] = json!(amount.to_string());
+                    receipt = Some((
+                        parsed["hash"].as_str().unwrap_or_default().to_string(),
+                        text,
+                    ));
+                }
+                _ => {}
+            }
+            Action::Complete {
+                data,
+                amount_fen,
+                receipt: receipt.map(|(hash, text)| (text, hash)),
+            }
+        }
+        other => return Err(WebError::Invalid(format!("action: {other:?}"))),
+    };
+    Ok(cases::act(
+        &state.db,
+        &u.scope,
+        &u.actor(),
+        item.id,
+        step,
+        &act,
+        &files,
+        &today.to_string(),
+    )
+    .await?)
+}
+
+async fn step_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    m: Multipart,
+) -> PageResult {
+    let up = read_step(m).await?;
+    let f = |name: &str| {
+        up.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    u.check_csrf(&f("csrf"))?;
+    let item = cases::item(&state.db, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let input = StepInput {
+        areas: workflow::INVESTIGATION_AREAS
+            .iter()
+            .map(|(c, _)| (c.to_string(), f(&format!("area_{c}"))))
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
+        staff: f("staff")
+            .split([',', '，', '、', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        attachments: Vec::new(),
+        opinion: f("opinion"),
+    };
+    match act_on_step(
+        &state,
+        &u,
+        &item,
+        &f("step"),
+        &f("action"),
+        &input,
+        &f("reason"),
+        up.files,
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(WebError::Invalid(m)) => {
+            let mut r = render_case(&state, &u, id, m).await?;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    objection: String,
+    #[serde(default)]
+    department: String,
+}
+
+async fn note_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
+    u.check_csrf(&f.csrf)?;
+    let item = cases::item(&state.db, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if !may_act(&u, &item) {
+        return Err(WebError::NotFound.into());
+    }
+    let text = f.text.trim().to_string();
+    let result = match f.action.as_str() {
+        "objection" if item.current_step() == Some("notice") && !text.is_empty() => {
+            cases::note(
+                &state.db,
+                &u.scope,
+                &u.actor(),
+                id,
+                "objection",
+                json!({"text": text}),
+            )
+            .await
+        }
+        "answer" if !text.is_empty() => match f.objection.parse::<i64>() {
+            Ok(o) => {
+                cases::note(
+                    &state.db,
+                    &u.scope,
+                    &u.actor(),
+                    id,
+                    "answer",
+                    json!({"objection": o, "text": text}),
+                )
+                .await
+            }
+            Err(_) => Err(jiuzhu_db::DbError::Invalid(
+                "objection: which objection is answered".into(),
+            )),
+        },
+        "transfer"
+            if workflow::DEPARTMENTS
+                .iter()
+                .any(|(c, _, _)| *c == f.department)
+                && !text.is_empty() =>
+        {
+            cases::note(
+                &state.db,
+                &u.scope,
+                &u.actor(),
+                id,
+                "transfer",
+                json!({"department": f.department, "from": item.department, "reason": text}),
+            )
+            .await
+        }
+        "objection" => Err(jiuzhu_db::DbError::Invalid(
+            "objection: only during the public notice, with its text".into(),
+        )),
+        _ => Err(jiuzhu_db::DbError::Invalid(
+            "text: say what is recorded (and, for a transfer, the department)".into(),
+        )),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(jiuzhu_db::DbError::Invalid(m)) => {
+            let mut r = render_case(&state, &u, id, m).await?;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn case_file(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult {
+    u.require(u.role.can_read_registry())?;
+    let (name, mime, bytes) = cases::file(&state.db, &u.scope, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{safe}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+// --------------------------------------------------------------------------- documents
+
+#[derive(Template, WebTemplate)]
+#[template(path = "document.html")]
+struct DocumentTemplate {
+    lang: Lang,
+    title: String,
+    kind: String,
+    number: String,
+    applicant: String,
+    household_code: String,
+    region_name: String,
+    program: String,
+    date: String,
+    amount: String,
+    reason: String,
+    receipt_sha256: String,
+    areas: Vec<(String, String)>,
+    staff: String,
+    notice: Vec<String>,
+    deadline: String,
+}
+
+async fn document_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path((id, kind)): Path<(i64, String)>,
+) -> PageResult {
+    let item = cases::item(&state.db, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if !(u.scope.contains(&item.region_code) || item.taken_by == u.user.username)
+        || !u.role.can_read_registry()
+    {
+        return Err(WebError::NotFound.into());
+    }
+    let events = cases::events(&state.db, id).await?;
+    if !documents_of(&item, &events, u.lang)
+        .iter()
+        .any(|(k, _)| *k == kind)
+    {
+        return Err(WebError::NotFound.into());
+    }
+    let app = cases::application(&state.db, item.application_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let find = |step: &str, action: &str| {
+        events
+            .iter()
+            .rev()
+            .find(|e| e.step == step && e.action == action)
+            .and_then(|e| {
+                serde_json::from_str::<serde_json::Value>(&e.data)
+                    .ok()
+                    .map(|d| (e.at.clone(), d))
+            })
+    };
+    let (date, reason, areas, staff) = match kind.as_str() {
+        "non_acceptance" => {
+            let (at, d) = find("accept", "refuse").unwrap_or_default();
+            (
+                at,
+                d["reason"].as_str().unwrap_or_default().to_string(),
+                vec![],
+                String::new(),
+            )
+        }
+        "refusal" => {
+            let (at, d) = find("approve", "refuse").unwrap_or_default();
+            (
+                at,
+                d["reason"].as_str().unwrap_or_default().to_string(),
+                vec![],
+                String::new(),
+            )
+        }
+        "investigation" => {
+            let (at, d) = find("investigate", "complete").unwrap_or_default();
+            let areas = workflow::INVESTIGATION_AREAS
+                .iter()
+                .map(|(c, label)| {
+                    (
+                        label.to_string(),
+                        d["areas"][c].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            let staff = d["staff"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                })
+                .unwrap_or_default();
+            (at, String::new(), areas, staff)
+        }
+        "decision" => (
+            item.closed_at.clone().unwrap_or_default(),
+            String::new(),
+            vec![],
+            String::new(),
+        ),
+        _ => (
+            find("accept", "complete")
+                .map(|(at, _)| at)
+                .unwrap_or_default(),
+            String::new(),
+            vec![],
+            String::new(),
+        ),
+    };
+    let region_name = jiuzhu_db::regions::get(&state.db, &item.region_code)
+        .await?
+        .map(|r| r.name)
+        .unwrap_or_default();
+    jiuzhu_db::audit::record(
+        &state.db,
+        &u.actor(),
+        jiuzhu_db::audit::Entry {
+            action: "case.document",
+            object_type: "case_item",
+            object_id: id.to_string(),
+            household_id: Some(item.household_id),
+            detail: json!({"kind": kind}),
+        },
+    )
+    .await?;
+    let t = DocumentTemplate {
+        lang: u.lang,
+        title: documents_of(&item, &events, u.lang)
+            .into_iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, l)| l)
+            .unwrap_or_default(),
+        number: format!("{}-{}", app.code, item.id),
+        applicant: format!(
+            "{}（{}）",
+            app.applicant_name,
+            mask_id_str(&app.applicant_id_number)
+        ),
+        household_code: item.household_code.clone(),
+        region_name,
+        program: program_label(&item.program, u.lang),
+        date: date.get(..10).unwrap_or(&date).to_string(),
+        amount: item
+            .amount_fen
+            .map(|f| Money::from_fen(f).to_string())
+            .unwrap_or_default(),
+        reason,
+        receipt_sha256: item.receipt_sha256.clone().unwrap_or_default(),
+        areas,
+        staff,
+        notice: serde_json::from_str(&app.notice).unwrap_or_default(),
+        deadline: item.deadline.clone(),
+        kind,
+    };
+    Ok(t.into_response())
+}
+
+/// 公示名单 as XLSX: items in public notice in the user's scope. The list shows the head's
+/// name, the masked ID number, the village and the program; no address, phone, health or
+/// disability.
+async fn notice_xlsx(State(state): State<AppState>, PageUser(u): PageUser) -> PageResult {
+    u.require(u.role.can_read_registry())?;
+    let items: Vec<Item> = cases::queue(&state.db, &u.scope, Some("civil_affairs"), true)
+        .await?
+        .into_iter()
+        .filter(|i| i.current_step() == Some("notice"))
+        .collect();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let err = |e: rust_xlsxwriter::XlsxError| WebError::Internal(e.to_string());
+    for (c, h) in [
+        "申请编号",
+        "姓名",
+        "身份证号",
+        "村（社区）",
+        "救助事项",
+        "公示起",
+        "公示止",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).map_err(err)?;
+    }
+    for (r, i) in items.iter().enumerate() {
+        let app = cases::application(&state.db, i.application_id)
+            .await?
+            .ok_or(WebError::NotFound)?;
+        let village = jiuzhu_db::regions::get(&state.db, &i.region_code)
+            .await?
+            .map(|r| r.name)
+            .unwrap_or_default();
+        let from = i.notice_from.clone().unwrap_or_default();
+        let until = NaiveDate::parse_from_str(&from, "%Y-%m-%d")
+            .map(|d| (d + chrono::Duration::days(workflow::NOTICE_DAYS)).to_string())
+            .unwrap_or_default();
+        let row = (r + 1) as u32;
+        for (c, v) in [
+            app.code,
+            app.applicant_name,
+            mask_id_str(&app.applicant_id_number),
+            village,
+            program_label(&i.program, Lang::Zh),
+            from,
+            until,
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.write_string(row, c as u16, v).map_err(err)?;
+        }
+    }
+    let bytes = book.save_to_buffer().map_err(err)?;
+    jiuzhu_db::audit::record(
+        &state.db,
+        &u.actor(),
+        jiuzhu_db::audit::Entry {
+            action: "case.notice_list",
+            object_type: "export",
+            object_id: "notice.xlsx".into(),
+            household_id: None,
+            detail: json!({"rows": items.len()}),
+        },
+    )
+    .await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"notice.xlsx\"".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+// ---------------------------------------------------------------------------- calendar
+
+#[derive(Template, WebTemplate)]
+#[template(path = "calendar.html")]
+struct CalendarTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    text: String,
+    message: String,
+}
+
+async fn calendar_page(State(state): State<AppState>, PageUser(u): PageUser) -> PageResult {
+    u.require(u.role.can_admin_users())?;
+    let text = cases::setting(&state.db, "calendar")
+        .await?
+        .unwrap_or_else(|| jiuzhu_domain::calendar::SHIPPED.to_string());
+    let t = CalendarTemplate {
+        lang: u.lang,
+        title: u.lang.t("calendar").into(),
+        nav: Some(nav(&state, &u).await),
+        csrf: u.csrf.clone().unwrap_or_default(),
+        text,
+        message: String::new(),
+    };
+    Ok(t.into_response())
+}
+
+#[derive(Deserialize)]
+struct CalendarForm {
+    csrf: String,
+    text: String,
+}
+
+async fn calendar_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(f): Form<CalendarForm>,
+) -> PageResult {
+    u.check_csrf(&f.csrf)?;
+    u.require(u.role.can_admin_users())?;
+    let text = f.text.replace("\r\n", "\n");
+    match WorkCalendar::parse(&text) {
+        Ok(_) => {
+            cases::set_setting(&state.db, &u.actor(), "calendar", &text).await?;
+            Ok(Redirect::to("/admin/calendar").into_response())
+        }
+        Err(e) => {
+            let t = CalendarTemplate {
+                lang: u.lang,
+                title: u.lang.t("calendar").into(),
+                nav: Some(nav(&state, &u).await),
+                csrf: u.csrf.clone().unwrap_or_default(),
+                text,
+                message: e.to_string(),
+            };
+            let mut r = t.into_response();
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! One-door intake and approval through the pages: an application from the window to the
+//! decision, the step order, verification before approval, deadlines under the holiday
+//! calendar, and regions.
+
+use super::*;
+use axum::http::StatusCode;
+use jiuzhu_db::households::{self, Scope, SearchQuery};
+use jiuzhu_domain::Role;
+
+async fn household_under(
+    app: &TestApp,
+    prefix: &str,
+    skip_township: Option<&str>,
+) -> (i64, String) {
+    let (rows, _) = households::search(
+        &app.db,
+        &Scope::everything(),
+        &SearchQuery {
+            region: Some(prefix.to_string()),
+            limit: 500,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let h = rows
+        .iter()
+        .find(|h| skip_township.is_none_or(|t| !h.region_code.starts_with(t)))
+        .expect("a household there");
+    (h.id, h.head_id_number.clone())
+}
+
+async fn authorise(app: &mut TestApp, hh: i64, person: &str) -> String {
+    app.get(&format!("/households/{hh}/verification")).await;
+    let r = app
+        .post_multipart(
+            &format!("/households/{hh}/authorisations"),
+            &[
+                ("signer_id_number", person),
+                ("signer_name", "户主"),
+                ("scope", "all"),
+                ("signed_on", "2026-11-01"),
+            ],
+            Some(("scan", "auth.pdf", b"%PDF-1.4 signed")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    jiuzhu_db::verification::authorisations(&app.db, &Scope::everything(), hh)
+        .await
+        .unwrap()[0]
+        .id
+        .to_string()
+}
+
+async fn take(app: &mut TestApp, hh: i64, person: &str, program: &str, auth: &str) -> Resp {
+    app.get(&format!("/intake?id_number={person}")).await;
+    app.post_form(
+        "/intake",
+        &[
+            ("id_number", person),
+            ("household_id", &hh.to_string()),
+            ("channel", "window"),
+            ("program", program),
+            ("authorisation", auth),
+        ],
+    )
+    .await
+}
+
+async fn step(
+    app: &mut TestApp,
+    item: i64,
+    step: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &[u8])>,
+) -> Resp {
+    app.get(&format!("/cases/{item}")).await;
+    let mut all = vec![("step", step), ("action", "complete")];
+    all.extend_from_slice(fields);
+    app.post_multipart(&format!("/cases/{item}/step"), &all, file)
+        .await
+}
+
+const AREAS: [(&str, &str); 6] = [
+    ("area_living", "两人共同生活"),
+    ("area_income", "无稳定收入"),
+    ("area_property", "无车辆，住房一套"),
+    ("area_expenditure", "长期服药"),
+    ("area_health", "户主慢性病"),
+    ("area_housing", "自有砖房"),
+];
+
+both!(a_dibao_application_from_the_window_to_the_decision, |b| {
+    let mut app = TestApp::new(b).await;
+    let township = jiuzhu_db::regions::villages_under(&app.db, PINGYANG)
+        .await
+        .unwrap()[0]
+        .0[..9]
+        .to_string();
+    let (hh, person) = household_under(&app, PINGYANG, Some(&township)).await;
+    app.sign_in(Role::WindowClerk).await;
+    let page = app.get(&format!("/intake?id_number={person}")).await.text();
+    assert!(
+        page.contains("data-program=\"dibao\""),
+        "the prescription proposes programs"
+    );
+    let auth = authorise(&mut app, hh, &person).await;
+    let r = take(&mut app, hh, &person, "dibao", &auth).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let application = r.location.unwrap();
+    let page = app.get(&application).await.text();
+    assert!(
+        page.contains("id=\"one-time-notice\"") && page.contains("身份证"),
+        "{page}"
+    );
+    let app_id: i64 = application.rsplit('/').next().unwrap().parse().unwrap();
+    let item = jiuzhu_db::cases::items_of(&app.db, app_id).await.unwrap()[0].clone();
+    let id = item.id;
+    // Deadlines in working days under the holiday calendar.
+    let cal = jiuzhu_domain::calendar::WorkCalendar::shipped();
+    assert_eq!(
+        item.deadline,
+        cal.add_working_days(jiuzhu_db::today(), 30).to_string()
+    );
+
+    // The same program again is pointed out, not duplicated.
+    let again = take(&mut app, hh, &person, "dibao", &auth).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text().contains(&item.application_code));
+
+    // No step can be skipped.
+    let r = step(&mut app, id, "investigate", &AREAS, None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("not the current step"));
+    assert_eq!(
+        step(&mut app, id, "accept", &[], None).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        app.get(&format!("/cases/{id}/documents/acceptance"))
+            .await
+            .text()
+            .contains("受理通知书")
+    );
+
+    // An incomplete investigation is returned with every missing item.
+    let r = step(
+        &mut app,
+        id,
+        "investigate",
+        &[("area_income", "无"), ("staff", "张三")],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = r.text();
+    assert!(
+        text.contains("areas.housing") && text.contains("two staff") && text.contains("photo"),
+        "{text}"
+    );
+    let mut fields = AREAS.to_vec();
+    fields.push(("staff", "张三、李四"));
+    let r = step(
+        &mut app,
+        id,
+        "investigate",
+        &fields,
+        Some(("photo", "home.jpg", b"\xFF\xD8\xFF jpeg")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = step(
+        &mut app,
+        id,
+        "appraise",
+        &[("opinion", "评议通过")],
+        Some(("record", "appraisal.pdf", b"%PDF record")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+
+    // Verification: refused until a report exists.
+    let r = step(&mut app, id, "verify", &[], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("no verification report"));
+    app.get(&format!("/households/{hh}/verification")).await;
+    let r = app
+        .post_form(
+            &format!("/households/{hh}/verify"),
+            &[("authorisation", &auth), ("purpose", "低保申请核对")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        step(&mut app, id, "verify", &[], None).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        step(&mut app, id, "review", &[("opinion", "审核同意")], None)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+
+    // Public notice: seven days, objections answered; the list masks ID numbers.
+    let r = step(&mut app, id, "notice", &[], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("runs until"));
+    let xlsx = app.get("/cases/notice.xlsx").await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let path = std::env::temp_dir().join(format!("notice-{}-{id}.xlsx", std::process::id()));
+    std::fs::write(&path, &xlsx.body).unwrap();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    let range = calamine::Reader::worksheet_range_at(&mut book, 0)
+        .unwrap()
+        .unwrap();
+    let cells: Vec<String> = range.rows().flatten().map(|c| c.to_string()).collect();
+    std::fs::remove_file(&path).ok();
+    assert!(
+        cells.contains(&jiuzhu_domain::mask_id_str(&person)) && !cells.contains(&person),
+        "{cells:?}"
+    );
+    let earlier = (jiuzhu_db::today() - chrono::Duration::days(7)).to_string();
+    jiuzhu_db::sqlx::query("UPDATE case_items SET notice_from = $1 WHERE id = $2")
+        .bind(&earlier)
+        .bind(id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    app.get(&format!("/cases/{id}")).await;
+    let r = app
+        .post_form(
+            &format!("/cases/{id}/note"),
+            &[("action", "objection"), ("text", "邻居反映其有经营收入")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = step(&mut app, id, "notice", &[], None).await;
+    assert!(r.text().contains("must be answered"), "{}", r.text());
+    let objection = jiuzhu_db::cases::events(&app.db, id)
+        .await
+        .unwrap()
+        .iter()
+        .find(|e| e.action == "objection")
+        .unwrap()
+        .id;
+    app.get(&format!("/cases/{id}")).await;
+    let r = app
+        .post_form(
+            &format!("/cases/{id}/note"),
+            &[
+                ("action", "answer"),
+                ("objection", &objection.to_string()),
+                ("text", "经核实为临时帮工，已计入收入"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        step(&mut app, id, "notice", &[], None).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // Approval is the county's: the clerk cannot; the county approver can, then decides.
+    let r = step(&mut app, id, "approve", &[("opinion", "同意")], None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    app.sign_in(Role::CountyApprover).await;
+    assert_eq!(
+        step(&mut app, id, "approve", &[("opinion", "同意")], None)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        step(&mut app, id, "decide", &[], None).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let done = jiuzhu_db::cases::item(&app.db, id).await.unwrap().unwrap();
+    assert_eq!(done.status, "approved");
+    let receipt = done
+        .receipt
+        .clone()
+        .expect("the decision keeps the engine's receipt");
+    assert_eq!(
+        jiuzhu_policy::receipt::replay(&receipt).unwrap(),
+        jiuzhu_policy::receipt::Replay::Identical
+    );
+    let doc = app
+        .get(&format!("/cases/{id}/documents/decision"))
+        .await
+        .text();
+    assert!(
+        doc.contains(done.receipt_sha256.as_deref().unwrap()),
+        "{doc}"
+    );
+    let steps: Vec<String> = jiuzhu_db::cases::events(&app.db, id)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "complete")
+        .map(|e| e.step.clone())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "accept",
+            "investigate",
+            "appraise",
+            "verify",
+            "review",
+            "notice",
+            "approve",
+            "decide"
+        ]
+    );
+    assert!(jiuzhu_db::audit::verify(&app.db).await.unwrap().ok);
+});
+
+both!(an_application_for_another_county_is_routed_there, |b| {
+    let mut app = TestApp::new(b).await;
+    let (hh, person, _) = app.household(false).await;
+    app.sign_in(Role::WindowClerk).await;
+    let page = app.get(&format!("/intake?id_number={person}")).await.text();
+    assert!(
+        page.contains("id=\"elsewhere\""),
+        "the clerk is told where it goes"
+    );
+    let r = take(&mut app, hh, &person, "temporary", "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let app_id: i64 = r
+        .location
+        .as_deref()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let item = jiuzhu_db::cases::items_of(&app.db, app_id).await.unwrap()[0].clone();
+    assert!(!item.region_code.starts_with(PINGYANG));
+    // The clerk who took it can follow it (首问) but not act on it.
+    assert_eq!(
+        app.get(&format!("/applications/{app_id}")).await.status,
+        StatusCode::OK
+    );
+    assert!(
+        app.get("/applications")
+            .await
+            .text()
+            .contains(&item.application_code)
+    );
+    let r = step(&mut app, item.id, "accept", &[], None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // The county approver of Pingyang neither sees nor acts on it.
+    app.sign_in(Role::CountyApprover).await;
+    assert_eq!(
+        app.get(&format!("/cases/{}", item.id)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !app.get("/cases")
+            .await
+            .text()
+            .contains(&item.application_code)
+    );
+});
+
+both!(an_administrator_edits_the_holiday_calendar, |b| {
+    let mut app = TestApp::new(b).await;
+    app.sign_in(Role::CityAdmin).await;
+    app.get("/admin/calendar").await;
+    let r = app
+        .post_form(
+            "/admin/calendar",
+            &[(
+                "text",
+                "year 2026\n2026-10-10 workday 调休\n2026-10-12 workday 周一\n",
+            )],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("line 3"), "{}", r.text());
+    // Ten holidays from tomorrow push a new application's deadline.
+    let today = jiuzhu_db::today();
+    let mut text = String::from(jiuzhu_domain::calendar::SHIPPED);
+    for k in 1..=10 {
+        text.push_str(&format!(
+            "{} holiday 测试假日\n",
+            today + chrono::Duration::days(k)
+        ));
+    }
+    app.get("/admin/calendar").await;
+    let r = app.post_form("/admin/calendar", &[("text", &text)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let (hh, person) = household_under(&app, PINGYANG, None).await;
+    let r = take(&mut app, hh, &person, "temporary", "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let app_id: i64 = r
+        .location
+        .as_deref()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let item = jiuzhu_db::cases::items_of(&app.db, app_id).await.unwrap()[0].clone();
+    let edited = jiuzhu_domain::calendar::WorkCalendar::parse(&text).unwrap();
+    assert_eq!(item.deadline, edited.add_working_days(today, 5).to_string());
+    assert!(item.deadline.as_str() > (today + chrono::Duration::days(10)).to_string().as_str());
+});
