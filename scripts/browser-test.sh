@@ -89,6 +89,8 @@ NAMES=$("$BIN" households --db "$DB" --limit 1 --format names)
 SEARCH_NAME=$(printf '%s\n' "$NAMES" | sed -n '1p' | tr -d '\r')
 [ -n "$SEARCH_NAME" ] || die "'households --limit 1 --format names' printed no name"
 say "search name: $SEARCH_NAME"
+APPLICANT_ID=$("$BIN" households --db "$DB" --limit 2 --format ids | sed -n '2p' | tr -d '\r')
+[ -n "$APPLICANT_ID" ] || die "'households --format ids' printed no ID number"
 
 # 4. Serve on a free port.
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
@@ -119,7 +121,7 @@ fi
 say "run tests/browser/e2e.mjs"
 set +e
 JIUZHU_URL="$URL" JIUZHU_USER="$USER_NAME" JIUZHU_PASSWORD="$PASS" \
-  JIUZHU_OFFICER="$OFFICER" JIUZHU_OFFICER_PASSWORD="$OFFICER_PASS" \
+  JIUZHU_OFFICER="$OFFICER" JIUZHU_OFFICER_PASSWORD="$OFFICER_PASS" JIUZHU_APPLICANT_ID="$APPLICANT_ID" \
   JIUZHU_SEARCH_NAME="$SEARCH_NAME" JIUZHU_CHROMIUM="$CHROMIUM" \
   node "$TESTS/e2e.mjs"
 status=$?

@@ -8,6 +8,7 @@
 //   JIUZHU_PASSWORD     that user's password
 //   JIUZHU_SEARCH_NAME  a member's full name that exists in the demo data
 //   JIUZHU_OFFICER, JIUZHU_OFFICER_PASSWORD  a user who works alerts (county approver)
+//   JIUZHU_APPLICANT_ID  the ID number of a household head, for the intake flow
 //   JIUZHU_CHROMIUM     (optional) browser executable, default /usr/bin/chromium
 //   JIUZHU_E2E_TIMEOUT_MS (optional) per-action timeout, default 15000
 //   JIUZHU_E2E_HEADED   (optional) set to 1 to watch the browser (needs a display)
@@ -39,6 +40,7 @@ const PASSWORD = env('JIUZHU_PASSWORD');
 const SEARCH_NAME = env('JIUZHU_SEARCH_NAME');
 const OFFICER = env('JIUZHU_OFFICER');
 const OFFICER_PASSWORD = env('JIUZHU_OFFICER_PASSWORD');
+const APPLICANT_ID = env('JIUZHU_APPLICANT_ID');
 const CHROMIUM = env('JIUZHU_CHROMIUM', '/usr/bin/chromium');
 const TIMEOUT = Number(env('JIUZHU_E2E_TIMEOUT_MS', '15000'));
 const HEADED = env('JIUZHU_E2E_HEADED', '0') === '1';
@@ -446,6 +448,87 @@ async function main() {
     check(closed.reduce((a, b) => a + b, 0) >= 1, `no closed alert in the rule statistics: ${closed}`);
     check(falses.reduce((a, b) => a + b, 0) >= 1, `no false alarm in the rule statistics: ${falses}`);
     await page.screenshot({ path: SCREENSHOT.replace(/household/, 'rules'), fullPage: true });
+  });
+
+  // j. One application from intake to decision, across two roles ----------------------
+  async function signInAs(user, password) {
+    await visit('/login');
+    if (pathname() !== '/login') {
+      await clickAndLoad('form#logout button');
+      await visit('/login');
+    }
+    await page.fill('input#username', user);
+    await page.fill('input#password', password);
+    await clickAndLoad('button#login');
+    check(pathname() !== '/login', `sign-in as ${user} failed: ${page.url()}`);
+  }
+  let caseUrl;
+  await step('the clerk records the authorisation and takes a near-dibao application', async () => {
+    await signInAs(USER, PASSWORD);
+    await clickAndLoad('a#nav-intake');
+    await page.fill('input#lookup-id', APPLICANT_ID);
+    await clickAndLoad('button#lookup');
+    await expectVisible('section#intake-household', 'intake page after the lookup');
+    await clickAndLoad('section#intake-household a[href$="/verification"]');
+    await page.fill('form#authorisation-form input[name=signer_name]', '户主');
+    await page.setInputFiles('form#authorisation-form input[name=scan]', {
+      name: 'authorisation.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 signed authorisation'),
+    });
+    await clickAndLoad('form#authorisation-form button');
+    check((await page.locator('table#authorisations tbody tr').count()) === 1, 'the authorisation is not listed');
+    await visit(`/intake?id_number=${APPLICANT_ID}`);
+    for (const box of await page.locator('table#proposals input[name=program]').all()) await box.uncheck();
+    await page.check('tr.proposal[data-program="dibao_edge"] input[name=program]');
+    await clickAndLoad('button#take-application');
+    check(/^\/applications\/\d+$/.test(pathname()), `taking the application led to ${page.url()}`);
+    await expectVisible('ol#one-time-notice li', 'application page (one-time notice)');
+    await clickAndLoad('tr.item[data-program="dibao_edge"] a.item-link');
+    caseUrl = pathname();
+    console.log(`    application ${(await page.innerText('h1')).trim()} → ${caseUrl}`);
+  });
+
+  await step('a step cannot be skipped; accept, investigate, verify, review', async () => {
+    await expectVisible('li.step-current[data-step="accept"]', 'case page');
+    await clickAndLoad('button#complete-step');
+    await expectVisible('li.step-current[data-step="investigate"]', 'case page after acceptance');
+    await clickAndLoad('button#complete-step');
+    await expectVisible('p#message', 'an empty investigation is returned with what is missing');
+    for (const name of ['living', 'income', 'property', 'expenditure', 'health', 'housing']) {
+      await page.fill(`input[name=area_${name}]`, '已入户核实');
+    }
+    await page.fill('input[name=staff]', '张三、李四');
+    await page.setInputFiles('input[name=photo]', { name: 'home.jpg', mimeType: 'image/jpeg', buffer: Buffer.from([0xff, 0xd8, 0xff, 0xe0]) });
+    await clickAndLoad('button#complete-step');
+    await expectVisible('li.step-current[data-step="verify"]', 'case page after the investigation');
+    await clickAndLoad('button#complete-step');
+    const refused = (await page.innerText('p#message')).trim();
+    check(refused.includes('verification'), `verify without a report should be refused, got ${JSON.stringify(refused)}`);
+    await clickAndLoad('section#current-step a[href$="/verification"]');
+    await clickAndLoad('form#verify-form button');
+    check(/^\/verification\/\d+$/.test(pathname()), `verification led to ${page.url()}`);
+    await visit(caseUrl);
+    await clickAndLoad('button#complete-step');
+    await expectVisible('li.step-current[data-step="review"]', 'case page after verification');
+    await page.fill('textarea[name=opinion]', '审核同意');
+    await clickAndLoad('button#complete-step');
+    await expectVisible('li.step-current[data-step="approve"]', 'case page after review');
+    check((await page.locator('button#complete-step').count()) === 0, 'a window clerk must not see the approval button');
+  });
+
+  await step('the approver approves and decides; the decision document is produced', async () => {
+    await signInAs(OFFICER, OFFICER_PASSWORD);
+    await visit(caseUrl);
+    await page.fill('textarea[name=opinion]', '同意纳入低保边缘家庭');
+    await clickAndLoad('button#complete-step');
+    await expectVisible('li.step-current[data-step="decide"]', 'case page after approval');
+    await clickAndLoad('button#complete-step');
+    const status = (await page.innerText('#case-status')).trim();
+    check(status === 'approved', `#case-status is ${JSON.stringify(status)}, want approved`);
+    await clickAndLoad('ul#documents a.document[href$="/decision"]');
+    const title = (await page.innerText('#document-title')).trim();
+    check(title.includes('审批决定书'), `document title ${JSON.stringify(title)}`);
+    const body = await page.innerText('body');
+    check(/SHA-256/.test(body), 'the decision does not cite its receipt');
   });
 
   await closeBrowser();

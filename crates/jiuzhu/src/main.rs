@@ -86,7 +86,7 @@ enum Command {
         db: DbArg,
         #[arg(long, default_value_t = 20)]
         limit: i64,
-        /// `names`: the head's full name; `codes`: household numbers.
+        /// `names`: the head's full name; `codes`: household numbers; `ids`: the head's ID number.
         #[arg(long, default_value = "codes")]
         format: String,
     },
@@ -519,7 +519,9 @@ async fn run(cli: Cli) -> Result<()> {
                 match format.as_str() {
                     "names" => println!("{}", r.head_name),
                     "codes" => println!("{}", r.code),
-                    other => bail!("unknown --format {other}: names or codes"),
+                    // For scripts that drive the intake page (the head's ID number).
+                    "ids" => println!("{}", r.head_id_number),
+                    other => bail!("unknown --format {other}: names, codes or ids"),
                 }
             }
             db.close().await;
