@@ -89,6 +89,7 @@ pub struct ApiDoc;
 async fn openapi_json() -> Response {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::monitor_api::MonitorDoc::openapi());
+    doc.merge(crate::case_api::CaseDoc::openapi());
     Json(doc).into_response()
 }
 

@@ -386,7 +386,7 @@ fn field(pairs: &[(String, String)], name: &str) -> String {
 }
 
 /// What the one-time notice lists for the chosen programs (一次性告知).
-fn one_time_notice(programs: &[String], has_auth: bool) -> Vec<String> {
+pub fn one_time_notice(programs: &[String], has_auth: bool) -> Vec<String> {
     let mut need = Vec::new();
     if !has_auth {
         need.push("家庭经济状况核对授权书（全体成员及赡养义务人签字）".to_string());

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod case_api;
 pub mod case_pages;
 pub mod error;
 pub mod grants;
@@ -83,6 +84,7 @@ pub fn router(db: Db, config: Config) -> Router {
         .merge(pages::routes())
         .merge(monitor_pages::routes())
         .merge(case_pages::routes())
+        .merge(case_api::routes())
         .merge(monitor_api::routes())
         .merge(policy_pages::routes())
         .merge(api::routes())

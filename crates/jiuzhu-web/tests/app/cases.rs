@@ -409,3 +409,123 @@ both!(an_administrator_edits_the_holiday_calendar, |b| {
     assert_eq!(item.deadline, edited.add_working_days(today, 5).to_string());
     assert!(item.deadline.as_str() > (today + chrono::Duration::days(10)).to_string().as_str());
 });
+
+both!(every_step_through_the_api, |b| {
+    let mut app = TestApp::new(b).await;
+    let (hh, person) = household_under(&app, PINGYANG, None).await;
+    let token = |role: Role| {
+        let db = app.db.clone();
+        async move {
+            let user = jiuzhu_db::users::by_username(&db, &username(role))
+                .await
+                .unwrap()
+                .unwrap();
+            jiuzhu_web::accounts::issue_token(
+                &db,
+                &jiuzhu_db::audit::Actor::system("test"),
+                user.id,
+                "ci",
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let clerk = token(Role::WindowClerk).await;
+    let county = token(Role::CountyApprover).await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/applications",
+            Some(serde_json::json!({"id_number": person, "channel": "proxy", "programs": ["temporary"],
+                                    "proxy_name": "王五", "proxy_id_number": "bad"})),
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("proxy"));
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/applications",
+            Some(serde_json::json!({"id_number": person, "channel": "window", "programs": ["temporary"], "urgent": true})),
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let j = r.json();
+    assert_eq!(j["household_id"], hh);
+    assert_ne!(j["applicant_id_number"], person.as_str(), "masked");
+    let item = j["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(
+        j["items"][0]["steps"],
+        serde_json::json!(["accept", "investigate", "approve", "decide"])
+    );
+    let url = format!("/api/v1/cases/{item}/steps");
+    let post = |body: serde_json::Value, who: String| {
+        let url = url.clone();
+        (url, body, who)
+    };
+    let (u1, b1, w1) = post(serde_json::json!({"step": "investigate"}), clerk.clone());
+    let r = app.api("POST", &u1, Some(b1), Some(&w1)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "investigate before accept"
+    );
+    for body in [
+        serde_json::json!({"step": "accept"}),
+        serde_json::json!({"step": "investigate", "staff": ["张三", "李四"],
+            "areas": {"living": "独居", "income": "无", "property": "无", "expenditure": "医疗", "health": "重病", "housing": "租房"},
+            "attachments": [{"name": "home.jpg", "mime": "image/jpeg", "base64": "/9j/4A=="}]}),
+    ] {
+        let r = app.api("POST", &url, Some(body), Some(&clerk)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    // Temporary assistance is approved at the township level; the county approver may too.
+    let r = app
+        .api(
+            "POST",
+            &url,
+            Some(serde_json::json!({"step": "approve", "opinion": "同意"})),
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .api(
+            "POST",
+            &url,
+            Some(serde_json::json!({"step": "approve", "opinion": "同意"})),
+            Some(&county),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .api(
+            "POST",
+            &url,
+            Some(serde_json::json!({"step": "decide"})),
+            Some(&county),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let j = r.json();
+    assert_eq!(
+        (j["status"].as_str(), j["deadline_colour"].as_str()),
+        (Some("approved"), Some("done"))
+    );
+    assert!(j["receipt_sha256"].as_str().is_some_and(|h| h.len() == 64));
+    let case = app
+        .api("GET", &format!("/api/v1/cases/{item}"), None, Some(&county))
+        .await
+        .json();
+    let actions: Vec<&str> = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["accept", "investigate", "approve", "decide"]);
+    let doc = app.get("/api/openapi.json").await.json();
+    assert!(doc["paths"].get("/api/v1/cases/{id}/steps").is_some());
+});
