@@ -294,6 +294,16 @@ pub async fn application(db: &Db, id: i64) -> Result<Option<Application>> {
     .transpose()
 }
 
+/// An application's id by its number.
+pub async fn application_id_by_code(db: &Db, code: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query("SELECT id FROM applications WHERE code = $1")
+        .bind(code)
+        .fetch_optional(db.pool())
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?)
+}
+
 /// Applications a user took (首问负责: they follow them wherever they were routed).
 pub async fn taken_by(db: &Db, username: &str, limit: i64) -> Result<Vec<Application>> {
     sqlx::query(AssertSqlSafe(format!(

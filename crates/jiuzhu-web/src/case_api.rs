@@ -200,8 +200,7 @@ async fn create_application(
             program: w.program.clone(),
             department: w.department.clone(),
             region_code: rec.household.region_code.clone(),
-            steps: serde_json::to_string(&w.steps.iter().map(|s| s.code()).collect::<Vec<_>>())
-                .expect("steps"),
+            steps: crate::case_pages::item_steps(w, green),
             approval: w.approval.clone(),
             deadline: cal.add_working_days(today, w.deadline_days).to_string(),
             green_channel: green,

@@ -42,11 +42,26 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/documents/{kind}", get(document_page))
         .route("/case-files/{id}", get(case_file))
         .route("/admin/calendar", get(calendar_page).post(calendar_submit))
+        .route("/apply", get(apply_page).post(apply_submit))
+        .route("/status", get(status_page))
 }
 
 /// The approval paths in force.
 pub fn workflows() -> Vec<Workflow> {
     workflow::shipped()
+}
+
+/// The steps of an item: the program's path, or on the green channel (aid first, paperwork
+/// after) acceptance and the decision first, then the rest of the path by the paperwork
+/// deadline. No step is dropped either way.
+pub fn item_steps(w: &Workflow, green: bool) -> String {
+    let mut steps: Vec<&str> = w.steps.iter().map(|s| s.code()).collect();
+    if green {
+        steps.retain(|s| *s != "accept" && *s != "decide");
+        steps.insert(0, "decide");
+        steps.insert(0, "accept");
+    }
+    serde_json::to_string(&steps).expect("steps")
 }
 
 fn workflow_of(program: &str) -> Option<Workflow> {
@@ -135,9 +150,14 @@ pub fn deadline_colour(item: &Item, today: NaiveDate, cal: &WorkCalendar) -> &'s
         return "done";
     }
     let today_s = today.to_string();
-    if item.deadline.as_str() < today_s.as_str() {
+    // On the green channel, once aid is decided the paperwork deadline is the one that counts.
+    let deadline = match (&item.paperwork_deadline, item.amount_fen) {
+        (Some(p), Some(_)) if item.green_channel => p.as_str(),
+        _ => item.deadline.as_str(),
+    };
+    if deadline < today_s.as_str() {
         "red"
-    } else if item.deadline <= cal.add_working_days(today, 3).to_string() {
+    } else if deadline <= cal.add_working_days(today, 3).to_string().as_str() {
         "amber"
     } else {
         "green"
@@ -485,8 +505,7 @@ async fn intake_submit(
             program: w.program.clone(),
             department: w.department.clone(),
             region_code: rec.household.region_code.clone(),
-            steps: serde_json::to_string(&w.steps.iter().map(|s| s.code()).collect::<Vec<_>>())
-                .expect("steps"),
+            steps: item_steps(&w, green),
             approval: w.approval.clone(),
             deadline: cal.add_working_days(today, w.deadline_days).to_string(),
             green_channel: green,
@@ -1564,4 +1583,214 @@ async fn calendar_submit(
             Ok(r)
         }
     }
+}
+
+// ------------------------------------------------------------- the applicant, online
+
+#[derive(Template, WebTemplate)]
+#[template(path = "apply.html")]
+struct ApplyTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    programs: Vec<(String, String)>,
+    message: String,
+    id_number: String,
+    name: String,
+}
+
+async fn apply_page(crate::auth::UiLang(lang): crate::auth::UiLang) -> PageResult {
+    Ok(apply_form(lang, String::new(), String::new(), String::new()).into_response())
+}
+
+fn apply_form(lang: Lang, message: String, id_number: String, name: String) -> ApplyTemplate {
+    ApplyTemplate {
+        lang,
+        title: lang.t("apply_online").into(),
+        nav: None,
+        programs: workflows()
+            .iter()
+            .map(|w| (w.program.clone(), program_label(&w.program, lang)))
+            .collect(),
+        message,
+        id_number,
+        name,
+    }
+}
+
+/// An application by the applicant online (网上申请). The applicant is identified by ID
+/// number, name and the phone number on record (in production, by the provincial identity
+/// service); the authorisation is signed later at the window, as the notice says.
+async fn apply_submit(
+    State(state): State<AppState>,
+    crate::auth::UiLang(lang): crate::auth::UiLang,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> PageResult {
+    let pairs = form_pairs(&body);
+    let id_number = field(&pairs, "id_number").to_uppercase();
+    let name = field(&pairs, "name");
+    let phone = field(&pairs, "phone");
+    let refuse = |m: &str| {
+        let mut r =
+            apply_form(lang, m.to_string(), id_number.clone(), name.clone()).into_response();
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        Ok(r)
+    };
+    let (rows, _) = households::search(
+        &state.db,
+        &Scope::everything(),
+        &SearchQuery {
+            id_number: Some(id_number.clone()),
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let Some(h) = rows.first() else {
+        return refuse(lang.t("apply_not_matched"));
+    };
+    let rec = households::get(&state.db, &Scope::everything(), h.id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let matched = rec.current_members().any(|m| {
+        m.id_number == id_number && m.name == name && !m.phone.is_empty() && m.phone == phone
+    });
+    if !matched {
+        return refuse(lang.t("apply_not_matched"));
+    }
+    let mut programs: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "program")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let any = field(&pairs, "any") == "1";
+    let today = jiuzhu_db::today();
+    if any {
+        let rx = crate::prescription::prescribe(&rec.as_of(today), today);
+        programs.extend(
+            rx.programs
+                .iter()
+                .filter(|p| p.eligible)
+                .map(|p| p.code.clone()),
+        );
+    }
+    programs.sort();
+    programs.dedup();
+    let cal = calendar(&state).await;
+    let items: Vec<NewItem> = programs
+        .iter()
+        .filter_map(|p| workflow_of(p))
+        .map(|w| NewItem {
+            program: w.program.clone(),
+            department: w.department.clone(),
+            region_code: rec.household.region_code.clone(),
+            steps: item_steps(&w, false),
+            approval: w.approval.clone(),
+            deadline: cal.add_working_days(today, w.deadline_days).to_string(),
+            green_channel: false,
+            paperwork_deadline: None,
+        })
+        .collect();
+    let actor = jiuzhu_db::audit::Actor {
+        name: format!("online:{}", mask_id_str(&id_number)),
+        role: "applicant".into(),
+        ip: headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let app = NewApplication {
+        household_id: h.id,
+        applicant_id_number: id_number.clone(),
+        applicant_name: name.clone(),
+        channel: "online".into(),
+        proxy_name: String::new(),
+        proxy_id_number: String::new(),
+        source_ref: String::new(),
+        requested: serde_json::to_string(&if any {
+            vec!["any".to_string()]
+        } else {
+            programs.clone()
+        })
+        .expect("json"),
+        authorisation_id: None,
+        notice: serde_json::to_string(&one_time_notice(&programs, false)).expect("json"),
+        taken_region: rec.household.region_code.clone(),
+        date: today.to_string(),
+    };
+    match cases::create_application(&state.db, &actor, &app, &items).await {
+        Ok((id, _)) => {
+            let a = cases::application(&state.db, id)
+                .await?
+                .ok_or(WebError::NotFound)?;
+            Ok(
+                Redirect::to(&format!("/status?code={}&id_number={}", a.code, id_number))
+                    .into_response(),
+            )
+        }
+        Err(jiuzhu_db::DbError::Invalid(m)) | Err(jiuzhu_db::DbError::Conflict(m)) => refuse(&m),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct StatusQuery {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    id_number: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "status.html")]
+struct StatusTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    code: String,
+    found: bool,
+    notice: Vec<String>,
+    items: Vec<ItemRow>,
+}
+
+/// The applicant's status page: the application's items, where each stands and by when,
+/// for the application number with the applicant's ID number. Nothing else is shown.
+async fn status_page(
+    State(state): State<AppState>,
+    crate::auth::UiLang(lang): crate::auth::UiLang,
+    Query(q): Query<StatusQuery>,
+) -> PageResult {
+    let mut t = StatusTemplate {
+        lang,
+        title: lang.t("application_status").into(),
+        nav: None,
+        code: q.code.trim().to_string(),
+        found: false,
+        notice: Vec::new(),
+        items: Vec::new(),
+    };
+    if !t.code.is_empty() {
+        let row = cases::application_id_by_code(&state.db, &t.code).await?;
+        if let Some(id) = row {
+            let a = cases::application(&state.db, id)
+                .await?
+                .ok_or(WebError::NotFound)?;
+            if a.applicant_id_number
+                .eq_ignore_ascii_case(q.id_number.trim())
+            {
+                let today = jiuzhu_db::today();
+                let cal = calendar(&state).await;
+                t.found = true;
+                t.notice = serde_json::from_str(&a.notice).unwrap_or_default();
+                t.items = cases::items_of(&state.db, id)
+                    .await?
+                    .iter()
+                    .map(|i| item_row(i, lang, today, &cal))
+                    .collect();
+            }
+        }
+    }
+    Ok(t.into_response())
 }

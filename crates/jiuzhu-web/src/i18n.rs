@@ -456,6 +456,15 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("withdrawn", "已撤回", "Withdrawn"),
     ("new_application", "受理申请", "Take an application"),
+    ("apply_online", "网上申请救助", "Apply online"),
+    (
+        "apply_not_matched",
+        "身份证号、姓名与登记的手机号不一致，请到窗口办理",
+        "ID number, name and the phone on record do not match: please apply at a window",
+    ),
+    ("submit_application", "提交申请", "Submit"),
+    ("application_status", "办理进度查询", "Application status"),
+    ("status_not_found", "未查到该申请", "No such application"),
 ];
 
 #[cfg(test)]

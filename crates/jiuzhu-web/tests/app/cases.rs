@@ -447,7 +447,7 @@ both!(every_step_through_the_api, |b| {
         .api(
             "POST",
             "/api/v1/applications",
-            Some(serde_json::json!({"id_number": person, "channel": "window", "programs": ["temporary"], "urgent": true})),
+            Some(serde_json::json!({"id_number": person, "channel": "window", "programs": ["temporary"]})),
             Some(&clerk),
         )
         .await;
@@ -528,4 +528,121 @@ both!(every_step_through_the_api, |b| {
     assert_eq!(actions, ["accept", "investigate", "approve", "decide"]);
     let doc = app.get("/api/openapi.json").await.json();
     assert!(doc["paths"].get("/api/v1/cases/{id}/steps").is_some());
+});
+
+both!(an_applicant_applies_online_and_follows_the_status, |b| {
+    let mut app = TestApp::new(b).await;
+    let (hh, _) = household_under(&app, PINGYANG, None).await;
+    let rec = households::get(&app.db, &Scope::everything(), hh)
+        .await
+        .unwrap()
+        .unwrap();
+    let m = rec
+        .current_members()
+        .find(|m| !m.phone.is_empty())
+        .expect("a member with a phone")
+        .clone();
+    // Not signed in: the public form. A wrong phone is refused.
+    let r = app
+        .post_form(
+            "/apply",
+            &[
+                ("id_number", &m.id_number),
+                ("name", &m.name),
+                ("phone", "13000000000"),
+                ("program", "temporary"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post_form(
+            "/apply",
+            &[
+                ("id_number", &m.id_number),
+                ("name", &m.name),
+                ("phone", &m.phone),
+                ("program", "temporary"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let status_url = r.location.unwrap();
+    let page = app.get(&status_url).await.text();
+    assert!(
+        page.contains("data-program=\"temporary\"") && page.contains("授权书"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(&m.name) && !page.contains(&rec.household.address),
+        "the status page shows no personal data"
+    );
+    let code = status_url
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    let wrong = app
+        .get(&format!("/status?code={code}&id_number=110105194912310021"))
+        .await
+        .text();
+    assert!(wrong.contains("status-not-found"));
+    // The application is in the household's region queue, taken online.
+    app.sign_in(Role::CountyApprover).await;
+    let queue = app.get("/cases").await.text();
+    assert!(queue.contains(&code));
+    let id = jiuzhu_db::cases::application_id_by_code(&app.db, &code)
+        .await
+        .unwrap()
+        .unwrap();
+    let a = jiuzhu_db::cases::application(&app.db, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.channel, "online");
+});
+
+both!(the_green_channel_decides_first_and_keeps_every_step, |b| {
+    let mut app = TestApp::new(b).await;
+    let (_, person) = household_under(&app, PINGYANG, None).await;
+    app.sign_in(Role::CountyApprover).await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/applications",
+            Some(serde_json::json!({"id_number": person, "channel": "window", "programs": ["temporary"], "urgent": true})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let item = &r.json()["items"][0];
+    assert_eq!(
+        item["steps"],
+        serde_json::json!(["accept", "decide", "investigate", "approve"])
+    );
+    let id = item["id"].as_i64().unwrap();
+    for body in [
+        serde_json::json!({"step": "accept"}),
+        serde_json::json!({"step": "decide"}),
+    ] {
+        let r = app
+            .api(
+                "POST",
+                &format!("/api/v1/cases/{id}/steps"),
+                Some(body),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let it = jiuzhu_db::cases::item(&app.db, id).await.unwrap().unwrap();
+    assert_eq!(
+        (it.status.as_str(), it.current_step()),
+        ("open", Some("investigate")),
+        "the paperwork still follows"
+    );
+    assert!(it.paperwork_deadline.is_some() && it.receipt.is_some());
 });
