@@ -41,6 +41,8 @@ pub struct NewItem {
     pub deadline: String,
     pub green_channel: bool,
     pub paperwork_deadline: Option<String>,
+    /// grant, review, adjust, suspend, terminate, phase_out or convert.
+    pub kind: String,
 }
 
 /// An application.
@@ -90,6 +92,7 @@ pub struct Item {
     pub application_code: String,
     pub taken_by: String,
     pub household_code: String,
+    pub kind: String,
 }
 
 impl Item {
@@ -139,7 +142,7 @@ fn app_of(r: &sqlx::any::AnyRow) -> Result<Application> {
 const ITEM_COLUMNS: &str = "i.id, i.application_id, i.household_id, i.program, i.department, i.region_code, i.status,
     i.steps, i.step_index, i.approval, i.deadline, i.green_channel, i.paperwork_deadline, i.notice_from,
     i.amount_fen, i.receipt, i.receipt_sha256, i.overdue_notified, i.opened_at, i.closed_at,
-    a.code, a.taken_by, h.code";
+    a.code, a.taken_by, h.code, i.kind";
 
 const ITEM_FROM: &str = "case_items i JOIN applications a ON a.id = i.application_id JOIN households h ON h.id = i.household_id";
 
@@ -169,6 +172,7 @@ fn item_of(r: &sqlx::any::AnyRow) -> Result<Item> {
         application_code: r.try_get(20)?,
         taken_by: r.try_get(21)?,
         household_code: r.try_get(22)?,
+        kind: r.try_get(23)?,
     })
 }
 
@@ -244,8 +248,8 @@ pub async fn create_application(
     for i in items {
         let id: i64 = sqlx::query(
             "INSERT INTO case_items (application_id, household_id, program, department, region_code, status,
-                 steps, step_index, approval, deadline, green_channel, paperwork_deadline, opened_at)
-             VALUES ($1, $2, $3, $4, $5, 'open', $6, 0, $7, $8, $9, $10, $11) RETURNING id",
+                 steps, step_index, approval, deadline, green_channel, paperwork_deadline, opened_at, kind)
+             VALUES ($1, $2, $3, $4, $5, 'open', $6, 0, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(app_id)
         .bind(a.household_id)
@@ -258,6 +262,7 @@ pub async fn create_application(
         .bind(i.green_channel as i64)
         .bind(&i.paperwork_deadline)
         .bind(&now)
+        .bind(&i.kind)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -323,6 +328,21 @@ pub async fn items_of(db: &Db, application_id: i64) -> Result<Vec<Item>> {
         "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.application_id = $1 ORDER BY i.id"
     )))
     .bind(application_id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(item_of)
+    .collect()
+}
+
+/// A household's approved items of a program, newest first (its decisions).
+pub async fn decided(db: &Db, household_id: i64, program: &str) -> Result<Vec<Item>> {
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM}
+         WHERE i.household_id = $1 AND i.program = $2 AND i.status = 'approved' ORDER BY i.closed_at DESC, i.id DESC"
+    )))
+    .bind(household_id)
+    .bind(program)
     .fetch_all(db.pool())
     .await?
     .iter()
@@ -401,11 +421,22 @@ pub enum Action {
         data: serde_json::Value,
         amount_fen: Option<i64>,
         receipt: Option<(String, String)>,
+        /// What the decision does to the household's assistance category.
+        category: Option<CategoryEffect>,
     },
     /// Send the case back one step, with reasons (退回).
     Return { reason: String },
     /// Refuse: not accepted (at accept) or not approved (at approve); closes the item.
     Refuse { reason: String },
+}
+
+/// A decision's effect on the household's assistance category (the monitored population).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CategoryEffect {
+    /// The household receives this category from the decision's date.
+    Set(String),
+    /// The category ends on this date (today, or the end of a phase-out).
+    EndOn(String),
 }
 
 /// Acts on an item's current step, which must be `step` (no step can be skipped or merged).
@@ -453,7 +484,40 @@ pub async fn act(
             data,
             amount_fen,
             receipt,
+            category,
         } => {
+            match category {
+                Some(CategoryEffect::Set(c)) => {
+                    sqlx::query(
+                        "UPDATE assistance_status SET valid_to = $1 WHERE household_id = $2 AND valid_to IS NULL",
+                    )
+                    .bind(today)
+                    .bind(it.household_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO assistance_status (household_id, category, valid_from, recorded_at, recorded_by)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(it.household_id)
+                    .bind(c)
+                    .bind(today)
+                    .bind(&now)
+                    .bind(&actor.name)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Some(CategoryEffect::EndOn(d)) => {
+                    sqlx::query(
+                        "UPDATE assistance_status SET valid_to = $1 WHERE household_id = $2 AND valid_to IS NULL",
+                    )
+                    .bind(d)
+                    .bind(it.household_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {}
+            }
             let next = index + 1;
             let last = next as usize >= it.steps.len();
             let entering_notice = it.steps.get(next as usize).map(String::as_str) == Some("notice");

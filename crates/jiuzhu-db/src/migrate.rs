@@ -42,6 +42,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_cases.sql"),
         postgres: include_str!("../migrations/postgres/0004_cases.sql"),
     },
+    Migration {
+        version: 5,
+        name: "case_kinds",
+        sqlite: include_str!("../migrations/sqlite/0005_case_kinds.sql"),
+        postgres: include_str!("../migrations/postgres/0005_case_kinds.sql"),
+    },
 ];
 
 /// What [`run`] did.

@@ -105,6 +105,67 @@ pub struct Workflow {
 #[derive(Deserialize)]
 struct File {
     program: Vec<Raw>,
+    #[serde(default)]
+    change: Vec<RawChange>,
+    #[serde(default)]
+    review_months: std::collections::BTreeMap<String, u32>,
+    #[serde(default)]
+    phase_out: PhaseOut,
+}
+
+#[derive(Deserialize, Default)]
+struct PhaseOut {
+    #[serde(default)]
+    months: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChange {
+    kind: String,
+    deadline_days: u32,
+    approval: String,
+    steps: Vec<String>,
+}
+
+/// A change to a recipient's benefit (动态管理) and its path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// review, adjust, suspend, terminate, phase_out or convert.
+    pub kind: String,
+    pub deadline_days: u32,
+    pub approval: String,
+    pub steps: Vec<StepKind>,
+}
+
+/// Kinds of change, with their labels.
+pub const CHANGE_KINDS: [(&str, &str, &str); 6] = [
+    ("review", "定期核查", "periodic review"),
+    ("adjust", "调整救助金额", "adjustment"),
+    ("suspend", "暂停发放", "suspension"),
+    ("terminate", "终止救助", "termination"),
+    ("phase_out", "就业渐退", "phase-out after finding work"),
+    ("convert", "低保转特困", "dibao to tekun"),
+];
+
+/// Changes, review intervals by category (months) and the phase-out period (months).
+pub fn shipped_changes() -> (Vec<Change>, std::collections::BTreeMap<String, u32>, u32) {
+    let f: File = toml::from_str(SHIPPED).expect("the shipped workflows parse");
+    let changes = f
+        .change
+        .into_iter()
+        .map(|c| Change {
+            steps: c
+                .steps
+                .iter()
+                .map(|s| StepKind::parse(s).expect("shipped change steps are known"))
+                .collect(),
+            kind: c.kind,
+            deadline_days: c.deadline_days,
+            approval: c.approval,
+        })
+        .collect();
+    (changes, f.review_months, f.phase_out.months)
 }
 
 #[derive(Deserialize)]
@@ -258,6 +319,28 @@ mod tests {
         assert_eq!(dibao.steps, StepKind::ALL);
         let temporary = all.iter().find(|w| w.program == "temporary").unwrap();
         assert!(temporary.green_channel && temporary.steps.len() < dibao.steps.len());
+    }
+
+    #[test]
+    fn every_change_kind_has_a_path_ending_in_a_decision() {
+        let (changes, review, phase_out) = shipped_changes();
+        for (kind, _, _) in CHANGE_KINDS {
+            let c = changes
+                .iter()
+                .find(|c| c.kind == kind)
+                .unwrap_or_else(|| panic!("{kind}"));
+            assert_eq!(
+                (c.steps.first(), c.steps.last()),
+                (Some(&StepKind::Accept), Some(&StepKind::Decide))
+            );
+        }
+        let convert = changes.iter().find(|c| c.kind == "convert").unwrap();
+        assert_eq!(
+            convert.steps[1],
+            StepKind::Notice,
+            "dibao to tekun goes straight to the notice"
+        );
+        assert_eq!((review["dibao"], phase_out), (12, 6));
     }
 
     #[test]

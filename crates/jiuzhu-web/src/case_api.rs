@@ -204,6 +204,7 @@ async fn create_application(
             approval: w.approval.clone(),
             deadline: cal.add_working_days(today, w.deadline_days).to_string(),
             green_channel: green,
+            kind: "grant".into(),
             paperwork_deadline: green
                 .then(|| cal.add_working_days(today, w.paperwork_days).to_string()),
         });

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::NaiveDate;
-use jiuzhu_db::cases::{self, Action, Item, NewApplication, NewItem};
+use jiuzhu_db::cases::{self, Action, CategoryEffect, Item, NewApplication, NewItem};
 use jiuzhu_db::households::{self, Scope, SearchQuery};
 use jiuzhu_db::verification;
 use jiuzhu_domain::calendar::WorkCalendar;
@@ -43,6 +43,11 @@ pub fn routes() -> Router<AppState> {
         .route("/case-files/{id}", get(case_file))
         .route("/admin/calendar", get(calendar_page).post(calendar_submit))
         .route("/apply", get(apply_page).post(apply_submit))
+        .route(
+            "/households/{id}/changes",
+            get(change_page).post(change_submit),
+        )
+        .route("/cases/reviews", get(reviews_page))
         .route("/status", get(status_page))
 }
 
@@ -509,6 +514,7 @@ async fn intake_submit(
             approval: w.approval.clone(),
             deadline: cal.add_working_days(today, w.deadline_days).to_string(),
             green_channel: green,
+            kind: "grant".into(),
             paperwork_deadline: green
                 .then(|| cal.add_working_days(today, w.paperwork_days).to_string()),
         });
@@ -806,7 +812,9 @@ fn documents_of(item: &Item, events: &[cases::Event], lang: Lang) -> Vec<(&'stat
     if done("investigate", "complete") {
         out.push(("investigation", t("doc_investigation")));
     }
-    if item.status == "approved" {
+    if item.status == "approved" && (item.kind == "terminate" || item.kind == "suspend") {
+        out.push(("termination", t("doc_termination")));
+    } else if item.status == "approved" {
         out.push(("decision", t("doc_decision")));
     }
     if done("approve", "refuse") {
@@ -944,6 +952,19 @@ async fn read_step(mut m: Multipart) -> Result<StepUpload, WebError> {
     Ok(up)
 }
 
+/// The amount of the household's latest approved decision for the item's program.
+async fn last_amount(state: &AppState, item: &Item) -> Result<Option<i64>, WebError> {
+    let (rows, _) = (
+        cases::decided(&state.db, item.household_id, &item.program).await?,
+        (),
+    );
+    Ok(rows
+        .into_iter()
+        .map(|i| i.amount_fen)
+        .find(|a| a.is_some())
+        .flatten())
+}
+
 /// Checks what a step needs beyond its form and completes, returns or refuses it.
 #[allow(clippy::too_many_arguments)]
 pub async fn act_on_step(
@@ -988,7 +1009,7 @@ pub async fn act_on_step(
                 "areas": input.areas.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
                 "staff": input.staff, "opinion": input.opinion, "attachments": input.attachments,
             });
-            let (mut amount_fen, mut receipt) = (None, None);
+            let (mut amount_fen, mut receipt, mut category) = (None, None, None);
             match kind {
                 StepKind::Accept => {
                     let app = cases::application(&state.db, item.application_id)
@@ -1053,9 +1074,15 @@ pub async fn act_on_step(
                         .map_err(WebError::Invalid)?;
                     let parsed: serde_json::Value = serde_json::from_str(&text)
                         .map_err(|e| WebError::Internal(e.to_string()))?;
+                    // A conversion decides the tekun benefit; the other kinds the program's.
+                    let decided = if item.kind == "convert" {
+                        "tekun"
+                    } else {
+                        item.program.as_str()
+                    };
                     let program = parsed["result"]["programs"]
                         .as_array()
-                        .and_then(|ps| ps.iter().find(|p| p["code"] == item.program.as_str()))
+                        .and_then(|ps| ps.iter().find(|p| p["code"] == decided))
                         .cloned()
                         .unwrap_or_default();
                     let amount = program["amount"]
@@ -1066,13 +1093,38 @@ pub async fn act_on_step(
                             2,
                             rust_decimal::RoundingStrategy::MidpointAwayFromZero,
                         );
-                    amount_fen = Some(
-                        Money::parse(&amount.to_string())
-                            .map(|m| m.fen())
-                            .unwrap_or(0),
-                    );
+                    let computed = Money::parse(&amount.to_string())
+                        .map(|m| m.fen())
+                        .unwrap_or(0);
+                    let (_, _, phase_out_months) = workflow::shipped_changes();
+                    let category_of = |p: &str| match p {
+                        "dibao" | "dibao_single" => Some("dibao"),
+                        "tekun" => Some("tekun"),
+                        "dibao_edge" => Some("edge"),
+                        _ => None,
+                    };
+                    amount_fen = Some(match item.kind.as_str() {
+                        "suspend" | "terminate" => 0,
+                        // 渐退: the current benefit continues through the phase-out.
+                        "phase_out" => last_amount(state, item).await?.unwrap_or(computed),
+                        _ => computed,
+                    });
+                    category = match item.kind.as_str() {
+                        "grant" => {
+                            category_of(&item.program).map(|c| CategoryEffect::Set(c.into()))
+                        }
+                        "convert" => Some(CategoryEffect::Set("tekun".into())),
+                        "suspend" | "terminate" => Some(CategoryEffect::EndOn(today.to_string())),
+                        "phase_out" => {
+                            let until = today + chrono::Months::new(phase_out_months);
+                            data["phase_out_until"] = json!(until.to_string());
+                            Some(CategoryEffect::EndOn(until.to_string()))
+                        }
+                        _ => None,
+                    };
+                    data["kind"] = json!(item.kind);
                     data["eligible"] = program["eligible"].clone();
-                    data["amount"] = json!(amount.to_string());
+                    data["amount"] = json!(Money::from_fen(amount_fen.unwrap_or(0)).to_string());
                     receipt = Some((
                         parsed["hash"].as_str().unwrap_or_default().to_string(),
                         text,
@@ -1083,6 +1135,7 @@ pub async fn act_on_step(
             Action::Complete {
                 data,
                 amount_fen,
+                category,
                 receipt: receipt.map(|(hash, text)| (text, hash)),
             }
         }
@@ -1374,7 +1427,7 @@ async fn document_page(
                 .unwrap_or_default();
             (at, String::new(), areas, staff)
         }
-        "decision" => (
+        "decision" | "termination" => (
             item.closed_at.clone().unwrap_or_default(),
             String::new(),
             vec![],
@@ -1689,6 +1742,7 @@ async fn apply_submit(
             approval: w.approval.clone(),
             deadline: cal.add_working_days(today, w.deadline_days).to_string(),
             green_channel: false,
+            kind: "grant".into(),
             paperwork_deadline: None,
         })
         .collect();
@@ -1792,5 +1846,251 @@ async fn status_page(
             }
         }
     }
+    Ok(t.into_response())
+}
+
+// -------------------------------------------------------------- changes to recipients
+
+#[derive(Template, WebTemplate)]
+#[template(path = "change.html")]
+struct ChangeTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    household_id: i64,
+    household_code: String,
+    category: String,
+    kinds: Vec<(&'static str, String)>,
+    message: String,
+}
+
+fn program_of_category(category: &str) -> Option<&'static str> {
+    match category {
+        "dibao" => Some("dibao"),
+        "tekun" => Some("tekun"),
+        "edge" => Some("dibao_edge"),
+        _ => None,
+    }
+}
+
+async fn render_change(state: &AppState, u: &SignedIn, id: i64, message: String) -> PageResult {
+    u.require(u.role.can_write_registry())?;
+    let rec = households::get(&state.db, &u.scope, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let category = jiuzhu_db::monitoring::category_of(&state.db, id)
+        .await?
+        .unwrap_or_default();
+    let t = ChangeTemplate {
+        lang: u.lang,
+        title: format!("{} {}", u.lang.t("changes"), rec.household.code),
+        nav: Some(nav(state, u).await),
+        csrf: u.csrf.clone().unwrap_or_default(),
+        household_id: id,
+        household_code: rec.household.code,
+        category,
+        kinds: workflow::CHANGE_KINDS
+            .iter()
+            .map(|(k, zh, en)| {
+                (
+                    *k,
+                    if u.lang == Lang::Zh {
+                        zh.to_string()
+                    } else {
+                        en.to_string()
+                    },
+                )
+            })
+            .collect(),
+        message,
+    };
+    Ok(t.into_response())
+}
+
+async fn change_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult {
+    render_change(&state, &u, id, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct ChangeForm {
+    csrf: String,
+    kind: String,
+    #[serde(default)]
+    reason: String,
+    /// For a conversion: the recipient's consent is recorded.
+    #[serde(default)]
+    consent: String,
+}
+
+/// Opens a change to a recipient's benefit: the household must receive the program now;
+/// the change runs its own path (periodic review, adjustment, suspension, termination,
+/// phase-out, or conversion from dibao to tekun, which needs consent).
+async fn change_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ChangeForm>,
+) -> PageResult {
+    u.check_csrf(&f.csrf)?;
+    u.require(u.role.can_write_registry())?;
+    let result = open_change(&state, &u, id, &f.kind, f.reason.trim(), f.consent == "1").await;
+    match result {
+        Ok(app_id) => Ok(Redirect::to(&format!("/applications/{app_id}")).into_response()),
+        Err(WebError::Invalid(m)) | Err(WebError::Conflict(m)) => {
+            let mut r = render_change(&state, &u, id, m).await?;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens a change item for a recipient household; returns the application's id.
+pub async fn open_change(
+    state: &AppState,
+    u: &SignedIn,
+    household_id: i64,
+    kind: &str,
+    reason: &str,
+    consent: bool,
+) -> Result<i64, WebError> {
+    let rec = households::get(&state.db, &u.scope, household_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let category = jiuzhu_db::monitoring::category_of(&state.db, household_id)
+        .await?
+        .unwrap_or_default();
+    let program = program_of_category(&category).ok_or_else(|| {
+        WebError::Invalid(
+            "kind: the household receives no dibao, near-dibao or tekun benefit to change".into(),
+        )
+    })?;
+    let (changes, _, _) = workflow::shipped_changes();
+    let change = changes
+        .iter()
+        .find(|c| c.kind == kind)
+        .ok_or_else(|| WebError::Invalid(format!("kind: unknown change {kind:?}")))?;
+    if kind == "convert" && (program != "dibao" || !consent) {
+        return Err(WebError::Invalid(
+            "consent: a conversion from dibao to tekun needs a dibao recipient's recorded consent"
+                .into(),
+        ));
+    }
+    if kind != "review" && reason.is_empty() {
+        return Err(WebError::Invalid(
+            "reason: say why the benefit changes".into(),
+        ));
+    }
+    let today = jiuzhu_db::today();
+    let cal = calendar(state).await;
+    let head = rec
+        .current_members()
+        .find(|m| m.relation == "head")
+        .or_else(|| rec.current_members().next())
+        .cloned();
+    let head = head.ok_or_else(|| WebError::Invalid("the household has no member".into()))?;
+    let department = workflow_of(program)
+        .map(|w| w.department)
+        .unwrap_or_else(|| "civil_affairs".into());
+    let item = NewItem {
+        program: program.to_string(),
+        department,
+        region_code: rec.household.region_code.clone(),
+        steps: serde_json::to_string(&change.steps.iter().map(|s| s.code()).collect::<Vec<_>>())
+            .expect("steps"),
+        approval: change.approval.clone(),
+        deadline: cal
+            .add_working_days(today, change.deadline_days)
+            .to_string(),
+        green_channel: false,
+        paperwork_deadline: None,
+        kind: kind.to_string(),
+    };
+    let app = NewApplication {
+        household_id,
+        applicant_id_number: head.id_number.clone(),
+        applicant_name: head.name.clone(),
+        channel: "discovery".into(),
+        proxy_name: String::new(),
+        proxy_id_number: String::new(),
+        source_ref: format!("change:{kind}{}", if consent { ":consent" } else { "" }),
+        requested: serde_json::to_string(&[format!("{program}:{kind}")]).expect("json"),
+        authorisation_id: None,
+        notice: serde_json::to_string(&vec![format!("{}: {reason}", kind)]).expect("json"),
+        taken_region: u.scope_region.to_string(),
+        date: today.to_string(),
+    };
+    let (app_id, _) = cases::create_application(&state.db, &u.actor(), &app, &[item]).await?;
+    Ok(app_id)
+}
+
+/// A recipient household due for its periodic review.
+pub struct DueRow {
+    pub household_id: i64,
+    pub household_code: String,
+    pub region_code: String,
+    pub category: String,
+    pub last: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reviews.html")]
+struct ReviewsTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    rows: Vec<DueRow>,
+}
+
+/// Recipients due for periodic review (定期核查): no decision on their program (grant or
+/// review) within the interval of their category.
+async fn reviews_page(State(state): State<AppState>, PageUser(u): PageUser) -> PageResult {
+    u.require(u.role.can_write_registry())?;
+    let today = jiuzhu_db::today();
+    let (_, months, _) = workflow::shipped_changes();
+    let population = jiuzhu_db::monitoring::population(&state.db, &today.to_string()).await?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut rows = Vec::new();
+    for p in population
+        .iter()
+        .filter(|p| u.scope.contains(&p.region_code))
+    {
+        if !seen.insert(p.household_id) {
+            continue;
+        }
+        let Some(program) = program_of_category(&p.category) else {
+            continue;
+        };
+        let interval = months.get(program).copied().unwrap_or(12);
+        let since = (today - chrono::Months::new(interval)).to_string();
+        let decisions = cases::decided(&state.db, p.household_id, program).await?;
+        let last = decisions
+            .iter()
+            .filter(|i| i.kind == "grant" || i.kind == "review")
+            .filter_map(|i| i.closed_at.clone())
+            .next();
+        if last.as_deref().is_none_or(|l| l < since.as_str()) && rows.len() < 200 {
+            rows.push(DueRow {
+                household_id: p.household_id,
+                household_code: p.household_code.clone(),
+                region_code: p.region_code.clone(),
+                category: p.category.clone(),
+                last: last.unwrap_or_default(),
+            });
+        }
+    }
+    let t = ReviewsTemplate {
+        lang: u.lang,
+        title: u.lang.t("reviews_due").into(),
+        nav: Some(nav(&state, &u).await),
+        csrf: u.csrf.clone().unwrap_or_default(),
+        rows,
+    };
     Ok(t.into_response())
 }

@@ -465,6 +465,23 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("submit_application", "提交申请", "Submit"),
     ("application_status", "办理进度查询", "Application status"),
     ("status_not_found", "未查到该申请", "No such application"),
+    ("changes", "动态管理", "Changes"),
+    ("reviews_due", "待定期核查", "Reviews due"),
+    (
+        "doc_termination",
+        "终止（暂停）救助通知书",
+        "Notice of termination",
+    ),
+    (
+        "consent",
+        "已取得本人同意（低保转特困）",
+        "Consent recorded (dibao to tekun)",
+    ),
+    ("start_change", "发起", "Start"),
+    ("change_kind", "变更类型", "Change"),
+    ("category", "救助类别", "Category"),
+    ("last_decision", "上次决定", "Last decision"),
+    ("start_review", "发起核查", "Start review"),
 ];
 
 #[cfg(test)]

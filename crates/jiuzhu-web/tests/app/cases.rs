@@ -646,3 +646,135 @@ both!(the_green_channel_decides_first_and_keeps_every_step, |b| {
     );
     assert!(it.paperwork_deadline.is_some() && it.receipt.is_some());
 });
+
+both!(changes_to_recipients_run_on_the_same_machinery, |b| {
+    let mut app = TestApp::new(b).await;
+    let (hh, _) = household_under(&app, PINGYANG, None).await;
+    jiuzhu_db::monitoring::set_category(
+        &app.db,
+        &Scope::everything(),
+        &jiuzhu_db::audit::Actor::system("test"),
+        hh,
+        Some("dibao"),
+        "2026-01-01",
+    )
+    .await
+    .unwrap();
+    app.sign_in(Role::CountyApprover).await;
+    let url = format!("/households/{hh}/changes");
+    app.get(&url).await;
+    let r = app
+        .post_form(&url, &[("kind", "convert"), ("reason", "符合特困条件")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("consent"));
+    let r = app
+        .post_form(&url, &[("kind", "terminate"), ("reason", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post_form(
+            &url,
+            &[("kind", "terminate"), ("reason", "家庭收入超过低保标准")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let app_id: i64 = r
+        .location
+        .as_deref()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let item = jiuzhu_db::cases::items_of(&app.db, app_id).await.unwrap()[0].clone();
+    assert_eq!(
+        (item.kind.as_str(), item.program.as_str()),
+        ("terminate", "dibao")
+    );
+    app.get(&format!("/cases/{}", item.id)).await;
+    let steps = format!("/api/v1/cases/{}/steps", item.id);
+    for body in [
+        serde_json::json!({"step": "accept"}),
+        serde_json::json!({"step": "investigate", "staff": ["张三", "李四"],
+            "areas": {"living": "a", "income": "b", "property": "c", "expenditure": "d", "health": "e", "housing": "f"},
+            "attachments": [{"name": "home.jpg", "base64": "/9j/4A=="}]}),
+        serde_json::json!({"step": "review", "opinion": "收入超标"}),
+        serde_json::json!({"step": "approve", "opinion": "同意终止"}),
+        serde_json::json!({"step": "decide"}),
+    ] {
+        let r = app.api("POST", &steps, Some(body), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let done = jiuzhu_db::cases::item(&app.db, item.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (done.status.as_str(), done.amount_fen),
+        ("approved", Some(0))
+    );
+    assert_eq!(
+        jiuzhu_db::monitoring::category_of(&app.db, hh)
+            .await
+            .unwrap(),
+        None,
+        "the benefit ended"
+    );
+    let doc = app
+        .get(&format!("/cases/{}/documents/termination", item.id))
+        .await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert!(doc.text().contains("终止"));
+
+    // Phase-out (渐退): the household stays in the population for six months.
+    jiuzhu_db::monitoring::set_category(
+        &app.db,
+        &Scope::everything(),
+        &jiuzhu_db::audit::Actor::system("test"),
+        hh,
+        Some("dibao"),
+        "2026-01-01",
+    )
+    .await
+    .unwrap();
+    app.get(&url).await;
+    let r = app
+        .post_form(&url, &[("kind", "phase_out"), ("reason", "户主实现就业")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let app_id: i64 = r
+        .location
+        .as_deref()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let item = jiuzhu_db::cases::items_of(&app.db, app_id).await.unwrap()[0].clone();
+    let steps = format!("/api/v1/cases/{}/steps", item.id);
+    for body in [
+        serde_json::json!({"step": "accept"}),
+        serde_json::json!({"step": "review", "opinion": "就业渐退"}),
+        serde_json::json!({"step": "approve", "opinion": "同意"}),
+        serde_json::json!({"step": "decide"}),
+    ] {
+        let r = app.api("POST", &steps, Some(body), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let today = jiuzhu_db::today();
+    let in_population = |d: chrono::NaiveDate| {
+        let db = app.db.clone();
+        async move {
+            jiuzhu_db::monitoring::population(&db, &d.to_string())
+                .await
+                .unwrap()
+                .iter()
+                .any(|p| p.household_id == hh)
+        }
+    };
+    assert!(in_population(today + chrono::Months::new(5)).await);
+    assert!(!in_population(today + chrono::Months::new(7)).await);
+});
