@@ -1336,7 +1336,13 @@ async fn case_file(
 struct DocumentTemplate {
     lang: Lang,
     title: String,
+    blocks: Vec<crate::pdf::Block>,
+}
+
+/// The fields a document is written from.
+struct DocumentFields {
     kind: String,
+    title: String,
     number: String,
     applicant: String,
     household_code: String,
@@ -1352,10 +1358,86 @@ struct DocumentTemplate {
     deadline: String,
 }
 
+/// The text of an official document, the same for the printable page and the PDF.
+fn document_blocks(d: &DocumentFields) -> Vec<crate::pdf::Block> {
+    use crate::pdf::Block::{Paragraph as P, Right, Title};
+    let mut b = vec![Title(d.title.clone()), Right(d.number.clone())];
+    let review = "如对本决定不服，可以自收到本决定之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。";
+    match d.kind.as_str() {
+        "acceptance" => {
+            b.push(P(format!("{}：", d.applicant)));
+            b.push(P(format!(
+                "您（户号 {}，{}）申请的{}，经审查材料齐全、符合法定形式，本机关于 {} 予以受理，将在 {} 前作出决定。",
+                d.household_code, d.region_name, d.program, d.date, d.deadline
+            )));
+            if !d.notice.is_empty() {
+                b.push(P("请补充以下材料（一次性告知）：".into()));
+                for (k, n) in d.notice.iter().enumerate() {
+                    b.push(P(format!("{}. {n}", k + 1)));
+                }
+            }
+        }
+        "non_acceptance" => {
+            b.push(P(format!("{}：", d.applicant)));
+            b.push(P(format!(
+                "您申请的{}，经审查，决定不予受理。理由：{}。{review}",
+                d.program, d.reason
+            )));
+        }
+        "investigation" => {
+            b.push(P(format!(
+                "户号 {} · {} · {} · 调查日期 {}",
+                d.household_code, d.region_name, d.program, d.date
+            )));
+            for (area, text) in &d.areas {
+                b.push(P(format!("{area}：{text}")));
+            }
+            b.push(P(format!("调查人员：{}", d.staff)));
+        }
+        "decision" => {
+            b.push(P(format!("{}：", d.applicant)));
+            b.push(P(format!(
+                "经审核审批，决定给予您家庭（户号 {}，{}）{}，金额 {} 元，自 {} 起执行。",
+                d.household_code, d.region_name, d.program, d.amount, d.date
+            )));
+            b.push(P(format!(
+                "计算依据见政策引擎计算凭证，凭证摘要 SHA-256：{}，可随时复算。",
+                d.receipt_sha256
+            )));
+            b.push(P(review.into()));
+        }
+        "termination" => {
+            b.push(P(format!("{}：", d.applicant)));
+            b.push(P(format!(
+                "经核查，您家庭（户号 {}，{}）已不再符合{}条件，决定自 {} 起停止（暂停）发放。{review}",
+                d.household_code, d.region_name, d.program, d.date
+            )));
+            b.push(P(format!("凭证摘要 SHA-256：{}", d.receipt_sha256)));
+        }
+        "refusal" => {
+            b.push(P(format!("{}：", d.applicant)));
+            b.push(P(format!(
+                "您申请的{}，经审核审批，决定不予批准。理由：{}。{review}",
+                d.program, d.reason
+            )));
+        }
+        _ => {}
+    }
+    b.push(Right(d.date.clone()));
+    b
+}
+
+#[derive(Deserialize, Default)]
+struct DocumentQuery {
+    #[serde(default)]
+    format: String,
+}
+
 async fn document_page(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     Path((id, kind)): Path<(i64, String)>,
+    Query(q): Query<DocumentQuery>,
 ) -> PageResult {
     let item = cases::item(&state.db, id)
         .await?
@@ -1458,8 +1540,7 @@ async fn document_page(
         },
     )
     .await?;
-    let t = DocumentTemplate {
-        lang: u.lang,
+    let fields = DocumentFields {
         title: documents_of(&item, &events, u.lang)
             .into_iter()
             .find(|(k, _)| *k == kind)
@@ -1486,6 +1567,26 @@ async fn document_page(
         notice: serde_json::from_str(&app.notice).unwrap_or_default(),
         deadline: item.deadline.clone(),
         kind,
+    };
+    let blocks = document_blocks(&fields);
+    if q.format == "pdf" {
+        let name = format!("{}-{}.pdf", fields.number, fields.kind);
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            crate::pdf::render(&blocks),
+        )
+            .into_response());
+    }
+    let t = DocumentTemplate {
+        lang: u.lang,
+        title: fields.title.clone(),
+        blocks,
     };
     Ok(t.into_response())
 }

@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod monitor_api;
 pub mod monitor_pages;
 pub mod pages;
+pub mod pdf;
 pub mod policy_pages;
 pub mod prescription;
 pub mod security;

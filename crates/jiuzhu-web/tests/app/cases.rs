@@ -293,6 +293,16 @@ both!(a_dibao_application_from_the_window_to_the_decision, |b| {
         doc.contains(done.receipt_sha256.as_deref().unwrap()),
         "{doc}"
     );
+    let pdf = app
+        .get(&format!("/cases/{id}/documents/decision?format=pdf"))
+        .await;
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    let title: String = "审批决定书"
+        .chars()
+        .map(|c| format!("{:04X}", c as u32))
+        .collect();
+    let bytes = String::from_utf8_lossy(&pdf.body).into_owned();
+    assert!(bytes.starts_with("%PDF-1.4") && bytes.contains(&title));
     let steps: Vec<String> = jiuzhu_db::cases::events(&app.db, id)
         .await
         .unwrap()
