@@ -98,7 +98,7 @@ pub fn render(blocks: &[Block]) -> Vec<u8> {
         "<< /Type /Catalog /Pages 2 0 R >>".into(),
         String::new(),
         "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [4 0 R] >>".into(),
-        "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /FontDescriptor 5 0 R /DW 1000 >>".into(),
+        "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /FontDescriptor 5 0 R /DW 1000 /W [1 95 500] >>".into(),
         "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>".into(),
     ];
     let mut kids = Vec::new();
@@ -215,5 +215,21 @@ mod tests {
             .collect();
         // 80 paragraphs of 28 pt each on 714 pt of page: four pages.
         assert!(text.contains("/Count 4"), "{}", &text[..400]);
+    }
+}
+
+#[cfg(test)]
+mod dump {
+    /// Writes a sample to $JIUZHU_PDF_SAMPLE for inspection with a PDF reader.
+    #[test]
+    fn sample() {
+        if let Ok(path) = std::env::var("JIUZHU_PDF_SAMPLE") {
+            let pdf = super::render(&[
+                super::Block::Title("审批决定书".into()),
+                super::Block::Right("SQ2026112200001-1".into()),
+                super::Block::Paragraph("张三（330326********1234）：经审核审批，决定给予您家庭（户号 H0000000001，平阳县昆阳镇）最低生活保障，金额 1234.00 元，自 2026-11-22 起执行。".into()),
+            ]);
+            std::fs::write(path, pdf).unwrap();
+        }
     }
 }
