@@ -28,7 +28,9 @@ fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
     for c in text.chars() {
         let mut candidate = line.clone();
         candidate.push(c);
-        if width(&candidate, size) > max && !line.is_empty() {
+        // A closing mark never starts a line (避头); it may hang past the margin.
+        let closing = "，。、；：）」』！？》".contains(c);
+        if width(&candidate, size) > max && !line.is_empty() && !closing {
             lines.push(std::mem::take(&mut line));
         }
         line.push(c);
