@@ -799,43 +799,48 @@ pub struct NewGrant {
     pub deadline: String,
 }
 
-/// Stores a proposed grant (one per alert) with its audit row.
-pub async fn propose_grant(db: &Db, actor: &Actor, g: &NewGrant) -> Result<i64> {
+/// Stores proposed grants (one per alert) in one transaction, each with its audit row.
+pub async fn propose_grants(db: &Db, actor: &Actor, grants: &[NewGrant]) -> Result<Vec<i64>> {
     let mut tx = db.begin_write().await?;
-    let id: i64 = sqlx::query(
-        "INSERT INTO grants (alert_id, household_id, region_code, program, expense_fen, amount_fen,
-                             receipt, receipt_sha256, status, deadline, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'proposed', $9, $10) RETURNING id",
-    )
-    .bind(g.alert_id)
-    .bind(g.household_id)
-    .bind(&g.region_code)
-    .bind(&g.program)
-    .bind(g.expense_fen)
-    .bind(g.amount_fen)
-    .bind(&g.receipt)
-    .bind(&g.receipt_sha256)
-    .bind(&g.deadline)
-    .bind(crate::now_text())
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    audit::append(
-        &mut tx,
-        db.backend(),
-        actor,
-        Entry {
-            action: "grant.propose",
-            object_type: "grant",
-            object_id: id.to_string(),
-            household_id: Some(g.household_id),
-            detail: json!({"alert": g.alert_id, "program": g.program, "expense_fen": g.expense_fen,
-                           "amount_fen": g.amount_fen, "receipt_sha256": g.receipt_sha256}),
-        },
-    )
-    .await?;
+    let now = crate::now_text();
+    let mut ids = Vec::with_capacity(grants.len());
+    for g in grants {
+        let id: i64 = sqlx::query(
+            "INSERT INTO grants (alert_id, household_id, region_code, program, expense_fen, amount_fen,
+                                 receipt, receipt_sha256, status, deadline, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'proposed', $9, $10) RETURNING id",
+        )
+        .bind(g.alert_id)
+        .bind(g.household_id)
+        .bind(&g.region_code)
+        .bind(&g.program)
+        .bind(g.expense_fen)
+        .bind(g.amount_fen)
+        .bind(&g.receipt)
+        .bind(&g.receipt_sha256)
+        .bind(&g.deadline)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        audit::append(
+            &mut tx,
+            db.backend(),
+            actor,
+            Entry {
+                action: "grant.propose",
+                object_type: "grant",
+                object_id: id.to_string(),
+                household_id: Some(g.household_id),
+                detail: json!({"alert": g.alert_id, "program": g.program, "expense_fen": g.expense_fen,
+                               "amount_fen": g.amount_fen, "receipt_sha256": g.receipt_sha256}),
+            },
+        )
+        .await?;
+        ids.push(id);
+    }
     tx.commit().await?;
-    Ok(id)
+    Ok(ids)
 }
 
 const GRANT_COLUMNS: &str =

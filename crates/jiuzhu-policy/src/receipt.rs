@@ -156,7 +156,18 @@ pub fn issue(
             .collect::<Vec<_>>()
             .join("; ")
     })?;
-    let result = evaluate(&engine, date, input, true)?;
+    issue_with(&engine, chain, date, input)
+}
+
+/// [`issue`] with the engine already compiled from `chain` (a server issuing many receipts
+/// compiles the pack once; `replay` recompiles from the stored files either way).
+pub fn issue_with(
+    engine: &Engine,
+    chain: &[(String, Files)],
+    date: chrono::NaiveDate,
+    input: &Json,
+) -> Result<String, String> {
+    let result = evaluate(engine, date, input, true)?;
     let mut pack_files = serde_json::Map::new();
     for (name, files) in chain {
         let mut sorted: Vec<&(String, String)> = files.iter().collect();

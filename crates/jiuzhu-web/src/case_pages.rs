@@ -1070,8 +1070,13 @@ pub async fn act_on_step(
                         .ok_or(WebError::NotFound)?;
                     let input = crate::prescription::input_of(&rec.as_of(today));
                     let chain = crate::grants::shipped_chain().map_err(WebError::Internal)?;
-                    let text = jiuzhu_policy::receipt::issue(&chain, today, &input)
-                        .map_err(WebError::Invalid)?;
+                    let text = jiuzhu_policy::receipt::issue_with(
+                        crate::prescription::engine().map_err(WebError::Internal)?,
+                        chain,
+                        today,
+                        &input,
+                    )
+                    .map_err(WebError::Invalid)?;
                     let parsed: serde_json::Value = serde_json::from_str(&text)
                         .map_err(|e| WebError::Internal(e.to_string()))?;
                     // A conversion decides the tekun benefit; the other kinds the program's.

@@ -24,37 +24,42 @@ pub async fn run_month(
 ) -> Result<(RunOutcome, usize), MonitorError> {
     let outcome =
         jiuzhu_monitor::store::run_month(db, actor, set, month, via, today, calendar).await?;
-    let mut proposed = 0;
+    let mut grants = Vec::new();
     for c in &outcome.grants {
-        match propose(db, actor, c, today, calendar).await {
-            Ok(true) => proposed += 1,
-            Ok(false) => {}
+        match compute(db, c, today, calendar).await {
+            Ok(Some(g)) => grants.push(g),
+            Ok(None) => {}
             Err(e) => tracing::warn!("grant for alert {}: {e}", c.alert_id),
         }
     }
-    Ok((outcome, proposed))
+    // One transaction for all of them: a commit per grant would wait on the disk each time.
+    monitoring::propose_grants(db, actor, &grants).await?;
+    Ok((outcome, grants.len()))
 }
 
-/// Computes one candidate under the city's pack with the expense as the sudden expense;
-/// stores a proposed grant with the engine's receipt when the program is granted.
-/// Returns whether a grant was proposed.
-pub async fn propose(
+/// Computes one candidate under the city's pack with the expense as the sudden expense: a
+/// grant with the engine's receipt when the program is granted, else `None`.
+pub async fn compute(
     db: &Db,
-    actor: &Actor,
     c: &GrantCandidate,
     today: chrono::NaiveDate,
     calendar: &WorkCalendar,
-) -> Result<bool, MonitorError> {
+) -> Result<Option<NewGrant>, MonitorError> {
     let Some(rec) = households::get(db, &Scope::everything(), c.household_id).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let expense = Money::parse(&c.expense)
         .map_err(|e| MonitorError::Invalid(format!("alert {}: amount: {e}", c.alert_id)))?;
     let mut input = crate::prescription::input_of(&rec.as_of(today));
     input["household"]["sudden_expense"] = serde_json::Value::String(expense.to_string());
     let chain = shipped_chain().map_err(MonitorError::Invalid)?;
-    let receipt =
-        jiuzhu_policy::receipt::issue(&chain, today, &input).map_err(MonitorError::Invalid)?;
+    let receipt = jiuzhu_policy::receipt::issue_with(
+        crate::prescription::engine().map_err(MonitorError::Invalid)?,
+        chain,
+        today,
+        &input,
+    )
+    .map_err(MonitorError::Invalid)?;
     let parsed: serde_json::Value =
         serde_json::from_str(&receipt).map_err(|e| MonitorError::Invalid(e.to_string()))?;
     let program = parsed["result"]["programs"]
@@ -68,11 +73,11 @@ pub async fn propose(
         .unwrap_or_default()
         .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     if program["eligible"] != true || amount.is_zero() {
-        return Ok(false);
+        return Ok(None);
     }
     let amount =
         Money::parse(&amount.to_string()).map_err(|e| MonitorError::Invalid(e.to_string()))?;
-    let g = NewGrant {
+    Ok(Some(NewGrant {
         alert_id: c.alert_id,
         household_id: c.household_id,
         region_code: c.region_code.clone(),
@@ -82,14 +87,21 @@ pub async fn propose(
         receipt_sha256: parsed["hash"].as_str().unwrap_or_default().to_string(),
         receipt,
         deadline: calendar.add_working_days(today, 1).to_string(),
-    };
-    monitoring::propose_grant(db, actor, &g).await?;
-    Ok(true)
+    }))
 }
 
-/// The city pack's files with those it extends, as a receipt keeps them.
-pub(crate) fn shipped_chain() -> Result<Vec<(String, jiuzhu_policy::pack::Files)>, String> {
-    let files = jiuzhu_policy::shipped::files(crate::prescription::PACK)
-        .ok_or_else(|| format!("no shipped pack {}", crate::prescription::PACK))?;
-    jiuzhu_policy::pack::chain(&files, &jiuzhu_policy::shipped::files).map_err(|e| e.to_string())
+/// The city pack's files with those it extends, as a receipt keeps them (read once).
+pub(crate) fn shipped_chain() -> Result<&'static [(String, jiuzhu_policy::pack::Files)], String> {
+    static CHAIN: std::sync::OnceLock<Result<Vec<(String, jiuzhu_policy::pack::Files)>, String>> =
+        std::sync::OnceLock::new();
+    CHAIN
+        .get_or_init(|| {
+            let files = jiuzhu_policy::shipped::files(crate::prescription::PACK)
+                .ok_or_else(|| format!("no shipped pack {}", crate::prescription::PACK))?;
+            jiuzhu_policy::pack::chain(&files, &jiuzhu_policy::shipped::files)
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(Clone::clone)
 }

@@ -13,7 +13,7 @@ use serde_json::{Value as Json, json};
 /// The pack the registry is evaluated under.
 pub const PACK: &str = "zhejiang-wenzhou";
 
-fn engine() -> Result<&'static Engine, String> {
+pub(crate) fn engine() -> Result<&'static Engine, String> {
     static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
     ENGINE
         .get_or_init(|| match jiuzhu_policy::shipped_engine(PACK) {
