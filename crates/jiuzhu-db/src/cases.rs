@@ -375,7 +375,11 @@ pub async fn queue(
         "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.region_code >= $1 AND i.region_code < $2"
     );
     if department.is_some() {
-        sql.push_str(" AND i.department = $3");
+        // A department sees its own items and those it co-handles (协办).
+        sql.push_str(
+            " AND (i.department = $3 OR EXISTS (SELECT 1 FROM case_events e WHERE e.item_id = i.id
+                   AND e.action = 'cohandle' AND e.data LIKE $4))",
+        );
     }
     if open_only {
         sql.push_str(" AND i.status = 'open'");
@@ -385,7 +389,7 @@ pub async fn queue(
     );
     let mut q = sqlx::query(AssertSqlSafe(sql)).bind(lo).bind(hi);
     if let Some(d) = department {
-        q = q.bind(d);
+        q = q.bind(d).bind(format!("%\"department\":\"{d}\"%"));
     }
     q.fetch_all(db.pool()).await?.iter().map(item_of).collect()
 }
@@ -683,6 +687,26 @@ pub async fn note(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Departments asked to co-handle an item (协办).
+pub async fn cohandlers(db: &Db, item_id: i64) -> Result<Vec<String>> {
+    let rows =
+        sqlx::query("SELECT data FROM case_events WHERE item_id = $1 AND action = 'cohandle'")
+            .bind(item_id)
+            .fetch_all(db.pool())
+            .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let data: String = r.try_get(0)?;
+        if let Some(d) = serde_json::from_str::<serde_json::Value>(&data)
+            .ok()
+            .and_then(|v| v["department"].as_str().map(String::from))
+        {
+            out.push(d);
+        }
+    }
+    Ok(out)
 }
 
 /// Items whose verification step may complete: the household's latest verification report

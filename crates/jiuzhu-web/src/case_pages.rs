@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/documents/{kind}", get(document_page))
         .route("/case-files/{id}", get(case_file))
         .route("/admin/calendar", get(calendar_page).post(calendar_submit))
+        .route("/admin/delegation", post(delegation_submit))
         .route("/apply", get(apply_page).post(apply_submit))
         .route(
             "/households/{id}/changes",
@@ -184,11 +185,33 @@ fn may_act(u: &SignedIn, item: &Item) -> bool {
     }
 }
 
-/// Whether `u` may take the approval step of the item (county, or township where delegated).
-fn may_approve(u: &SignedIn, item: &Item) -> bool {
+/// Counties that delegate approval to their townships (an administrator's setting).
+pub async fn delegated_counties(state: &AppState) -> Vec<String> {
+    cases::setting(&state.db, "delegated_counties")
+        .await
+        .ok()
+        .flatten()
+        .map(|v| {
+            v.split([',', ' ', '，', '\n'])
+                .map(str::trim)
+                .filter(|c| c.len() == 6)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether `u` may take the approval step of the item: the county (or a township where the
+/// program's path, or the county's delegation, gives it to the township).
+fn may_approve(u: &SignedIn, item: &Item, delegated: &[String]) -> bool {
     match u.role {
         Role::CountyApprover | Role::CityAdmin => true,
-        Role::TownshipOfficer => item.approval == "township",
+        Role::TownshipOfficer => {
+            item.approval == "township"
+                || delegated
+                    .iter()
+                    .any(|c| item.region_code.starts_with(c.as_str()))
+        }
         Role::DepartmentHandler => {
             u.user.department == item.department && item.department != "civil_affairs"
         }
@@ -251,6 +274,9 @@ fn item_row(i: &Item, lang: Lang, today: NaiveDate, cal: &WorkCalendar) -> ItemR
 struct IntakeQuery {
     #[serde(default)]
     id_number: String,
+    /// An alert the application comes from (预警转办): its household's head applies.
+    #[serde(default)]
+    alert: Option<i64>,
 }
 
 /// A program the prescription proposes.
@@ -393,6 +419,36 @@ async fn intake_page(
     PageUser(u): PageUser,
     Query(q): Query<IntakeQuery>,
 ) -> PageResult {
+    if let Some(alert) = q.alert {
+        u.require(u.role.can_write_registry())?;
+        let a = jiuzhu_db::monitoring::alert(&state.db, &u.scope, alert)
+            .await?
+            .ok_or(WebError::NotFound)?;
+        let hh = a.household_id.ok_or(WebError::NotFound)?;
+        let rec = households::get(&state.db, &u.scope, hh)
+            .await?
+            .ok_or(WebError::NotFound)?;
+        let head = rec
+            .current_members()
+            .find(|m| m.relation == "head")
+            .or_else(|| rec.current_members().next())
+            .ok_or(WebError::NotFound)?;
+        // The clerk sees the head's ID number to take the application: audited.
+        jiuzhu_db::audit::record(
+            &state.db,
+            &u.actor(),
+            jiuzhu_db::audit::Entry {
+                action: "intake.from_alert",
+                object_type: "alert",
+                object_id: alert.to_string(),
+                household_id: Some(hh),
+                detail: json!({"person_id": head.person_id}),
+            },
+        )
+        .await?;
+        let id = head.id_number.clone();
+        return render_intake(&state, &u, &id, String::new()).await;
+    }
     render_intake(&state, &u, &q.id_number, String::new()).await
 }
 
@@ -795,6 +851,8 @@ struct CaseTemplate {
     departments: Vec<(&'static str, String)>,
     documents: Vec<(&'static str, String)>,
     paperwork_deadline: String,
+    cohandlers: Vec<String>,
+    is_cohandler: bool,
     message: String,
 }
 
@@ -835,6 +893,10 @@ async fn render_case(state: &AppState, u: &SignedIn, id: i64, message: String) -
     let today = jiuzhu_db::today();
     let cal = calendar(state).await;
     let events = cases::events(&state.db, id).await?;
+    let cohandlers = cases::cohandlers(&state.db, id).await?;
+    let is_cohandler = u.role == Role::DepartmentHandler
+        && cohandlers.contains(&u.user.department)
+        && u.scope.contains(&item.region_code);
     let view = |e: &cases::Event| EventView {
         at: e.at.clone(),
         actor: e.actor.clone(),
@@ -893,7 +955,7 @@ async fn render_case(state: &AppState, u: &SignedIn, id: i64, message: String) -
         nav: Some(nav(state, u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
         can_act: may_act(u, &item),
-        can_approve: may_approve(u, &item),
+        can_approve: may_approve(u, &item, &delegated_counties(state).await),
         areas: workflow::INVESTIGATION_AREAS.to_vec(),
         notice_from: item.notice_from.clone().unwrap_or_default(),
         notice_until,
@@ -904,6 +966,11 @@ async fn render_case(state: &AppState, u: &SignedIn, id: i64, message: String) -
             .collect(),
         documents: documents_of(&item, &events, u.lang),
         paperwork_deadline: item.paperwork_deadline.clone().unwrap_or_default(),
+        cohandlers: cohandlers
+            .iter()
+            .map(|d| department_label(d, u.lang))
+            .collect(),
+        is_cohandler,
         files: cases::files_of(&state.db, id).await?,
         events: events.iter().map(view).collect(),
         steps,
@@ -982,7 +1049,7 @@ pub async fn act_on_step(
     }
     let kind = StepKind::parse(step)
         .ok_or_else(|| WebError::Invalid(format!("step: unknown step {step:?}")))?;
-    if kind == StepKind::Approve && !may_approve(u, item) {
+    if kind == StepKind::Approve && !may_approve(u, item, &delegated_counties(state).await) {
         return Err(WebError::Forbidden);
     }
     let today = jiuzhu_db::today();
@@ -1236,11 +1303,44 @@ async fn note_submit(
     let item = cases::item(&state.db, id)
         .await?
         .ok_or(WebError::NotFound)?;
+    let cohandler = u.role == Role::DepartmentHandler
+        && u.scope.contains(&item.region_code)
+        && cases::cohandlers(&state.db, id)
+            .await?
+            .contains(&u.user.department);
+    if cohandler && f.action == "opinion" && !f.text.trim().is_empty() {
+        cases::note(
+            &state.db,
+            &u.scope,
+            &u.actor(),
+            id,
+            "opinion",
+            json!({"department": u.user.department, "text": f.text.trim()}),
+        )
+        .await?;
+        return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
+    }
     if !may_act(&u, &item) {
         return Err(WebError::NotFound.into());
     }
     let text = f.text.trim().to_string();
     let result = match f.action.as_str() {
+        "cohandle"
+            if workflow::DEPARTMENTS
+                .iter()
+                .any(|(c, _, _)| *c == f.department)
+                && !text.is_empty() =>
+        {
+            cases::note(
+                &state.db,
+                &u.scope,
+                &u.actor(),
+                id,
+                "cohandle",
+                json!({"department": f.department, "request": text}),
+            )
+            .await
+        }
         "objection" if item.current_step() == Some("notice") && !text.is_empty() => {
             cases::note(
                 &state.db,
@@ -1690,7 +1790,46 @@ struct CalendarTemplate {
     nav: Option<Nav>,
     csrf: String,
     text: String,
+    delegated: String,
     message: String,
+}
+
+#[derive(Deserialize)]
+struct DelegationForm {
+    csrf: String,
+    counties: String,
+}
+
+/// Which counties delegate dibao and tekun approval to their townships.
+async fn delegation_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(f): Form<DelegationForm>,
+) -> PageResult {
+    u.check_csrf(&f.csrf)?;
+    u.require(u.role.can_admin_users())?;
+    let codes: Vec<&str> = f
+        .counties
+        .split([',', ' ', '，', '\n'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    if let Some(bad) = codes
+        .iter()
+        .find(|c| c.len() != 6 || !c.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(
+            WebError::Invalid(format!("counties: {bad:?} is not a 6-digit county code")).into(),
+        );
+    }
+    cases::set_setting(
+        &state.db,
+        &u.actor(),
+        "delegated_counties",
+        &codes.join(","),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/calendar").into_response())
 }
 
 async fn calendar_page(State(state): State<AppState>, PageUser(u): PageUser) -> PageResult {
@@ -1704,6 +1843,7 @@ async fn calendar_page(State(state): State<AppState>, PageUser(u): PageUser) -> 
         nav: Some(nav(&state, &u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
         text,
+        delegated: delegated_counties(&state).await.join(","),
         message: String::new(),
     };
     Ok(t.into_response())
@@ -1735,6 +1875,7 @@ async fn calendar_submit(
                 nav: Some(nav(&state, &u).await),
                 csrf: u.csrf.clone().unwrap_or_default(),
                 text,
+                delegated: delegated_counties(&state).await.join(","),
                 message: e.to_string(),
             };
             let mut r = t.into_response();

@@ -482,6 +482,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("category", "救助类别", "Category"),
     ("last_decision", "上次决定", "Last decision"),
     ("start_review", "发起核查", "Start review"),
+    ("cohandle_with", "请求协办部门", "Ask to co-handle"),
+    ("request", "事由", "Request"),
+    ("cohandle", "协办", "Co-handling"),
+    ("cohandle_opinion", "协办意见", "Co-handling opinion"),
+    (
+        "delegated_counties",
+        "委托乡镇审批的县（市、区）",
+        "Counties delegating approval to townships",
+    ),
+    ("take_from_alert", "据此受理申请", "Take an application"),
 ];
 
 #[cfg(test)]

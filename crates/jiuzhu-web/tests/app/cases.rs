@@ -788,3 +788,148 @@ both!(changes_to_recipients_run_on_the_same_machinery, |b| {
     assert!(in_population(today + chrono::Months::new(5)).await);
     assert!(!in_population(today + chrono::Months::new(7)).await);
 });
+
+both!(co_handling_delegation_alerts_and_overdue_notices, |b| {
+    let mut app = TestApp::new(b).await;
+    let (hh, person) = household_under(&app, PINGYANG, None).await;
+    app.sign_in(Role::WindowClerk).await;
+    let r = take(&mut app, hh, &person, "temporary", "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let app_id: i64 = r
+        .location
+        .as_deref()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let item = jiuzhu_db::cases::items_of(&app.db, app_id).await.unwrap()[0].clone();
+    // Co-handling: the medical insurance department sees the item and gives its opinion.
+    app.get(&format!("/cases/{}", item.id)).await;
+    let r = app
+        .post_form(
+            &format!("/cases/{}/note", item.id),
+            &[
+                ("action", "cohandle"),
+                ("department", "medical_insurance"),
+                ("text", "请核实医疗费用报销情况"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    jiuzhu_db::sqlx::query("UPDATE users SET department = 'medical_insurance' WHERE username = $1")
+        .bind(username(Role::DepartmentHandler))
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    app.sign_in(Role::DepartmentHandler).await;
+    let queue = app.get("/cases").await.text();
+    assert!(
+        queue.contains(&item.application_code),
+        "the co-handling department's queue lists it"
+    );
+    app.get(&format!("/cases/{}", item.id)).await;
+    let r = app
+        .post_form(
+            &format!("/cases/{}/note", item.id),
+            &[("action", "opinion"), ("text", "已报销百分之六十")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        jiuzhu_db::cases::events(&app.db, item.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "opinion")
+    );
+    // It cannot take the civil-affairs steps.
+    let r = step(&mut app, item.id, "accept", &[], None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Overdue notices: once, to the timeline.
+    jiuzhu_db::sqlx::query("UPDATE case_items SET deadline = '2026-01-05' WHERE id = $1")
+        .bind(item.id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(jiuzhu_web::notify_overdue(&app.db).await.unwrap(), 1);
+    assert_eq!(jiuzhu_web::notify_overdue(&app.db).await.unwrap(), 0);
+    app.sign_in(Role::CountyApprover).await;
+    assert!(
+        app.get("/cases/board")
+            .await
+            .text()
+            .contains(&item.application_code)
+    );
+
+    // Delegation: a county lets its townships approve dibao.
+    app.sign_in(Role::CityAdmin).await;
+    app.get("/admin/calendar").await;
+    let r = app
+        .post_form("/admin/delegation", &[("counties", "3303XX")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post_form("/admin/delegation", &[("counties", PINGYANG)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        jiuzhu_db::cases::setting(&app.db, "delegated_counties")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(PINGYANG)
+    );
+
+    // From an alert to an application.
+    let run = jiuzhu_db::monitoring::NewRun {
+        rule_set: "standard".into(),
+        month: "2026-10".into(),
+        via: "manual".into(),
+        population: 1,
+        started_at: jiuzhu_db::now_text(),
+    };
+    let region = households::get(&app.db, &Scope::everything(), hh)
+        .await
+        .unwrap()
+        .unwrap()
+        .household
+        .region_code;
+    let alert = jiuzhu_db::monitoring::NewAlert {
+        rule: "large_medical".into(),
+        subject_kind: "person".into(),
+        subject: person.clone(),
+        finding: String::new(),
+        household_id: Some(hh),
+        region_code: region,
+        severity: "high".into(),
+        action: "outreach".into(),
+        deadline: "2026-12-31".into(),
+    };
+    let (run_id, _) = jiuzhu_db::monitoring::record_run(
+        &app.db,
+        &jiuzhu_db::audit::Actor::system("test"),
+        &run,
+        &[alert],
+    )
+    .await
+    .unwrap();
+    let alert_id = jiuzhu_db::monitoring::raised_by_run(&app.db, run_id)
+        .await
+        .unwrap()[0]
+        .id;
+    app.sign_in(Role::CountyApprover).await;
+    assert!(
+        app.get(&format!("/alerts/{alert_id}"))
+            .await
+            .text()
+            .contains(&format!("/intake?alert={alert_id}"))
+    );
+    let page = app.get(&format!("/intake?alert={alert_id}")).await.text();
+    assert!(
+        page.contains("id=\"intake-household\""),
+        "the household is found from the alert"
+    );
+});

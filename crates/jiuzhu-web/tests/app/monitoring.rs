@@ -622,3 +622,66 @@ both!(
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 );
+
+both!(a_feed_that_fails_half_way_leaves_no_snapshot, |b| {
+    let app = TestApp::new(b).await;
+    // A trigger that fails on one row deep in the file (in the second multi-row statement).
+    let trigger = match b {
+        jiuzhu_db::Backend::Sqlite => vec![
+            "CREATE TRIGGER boom BEFORE INSERT ON feed_rows WHEN NEW.id_number = 'BOOM' BEGIN SELECT RAISE(ABORT, 'boom'); END",
+        ],
+        jiuzhu_db::Backend::Postgres => vec![
+            "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.id_number = 'BOOM' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER boom BEFORE INSERT ON feed_rows FOR EACH ROW EXECUTE FUNCTION boom()",
+        ],
+    };
+    for sql in trigger {
+        jiuzhu_db::sqlx::raw_sql(jiuzhu_db::sqlx::AssertSqlSafe(sql))
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    let rows: Vec<(i64, String, String)> = (0..2000)
+        .map(|i| {
+            let id = if i == 1500 {
+                "BOOM".to_string()
+            } else {
+                "11010519491231002X".to_string()
+            };
+            (i + 2, id.clone(), format!("[\"{id}\",\"2026-10-01\"]"))
+        })
+        .collect();
+    let s = jiuzhu_db::feeds::NewSnapshot {
+        feed_type: "deaths".into(),
+        as_of: "2026-10-31".into(),
+        file_name: "deaths.csv".into(),
+        format: "csv".into(),
+        columns: "[\"id_number\",\"death_date\"]".into(),
+        sha256: "0".repeat(64),
+        rejected: 0,
+        report: "[]".into(),
+    };
+    let e = jiuzhu_db::feeds::insert_snapshot(
+        &app.db,
+        &jiuzhu_db::audit::Actor::system("test"),
+        &s,
+        &rows,
+    )
+    .await;
+    assert!(e.is_err());
+    assert!(
+        jiuzhu_db::feeds::snapshots(&app.db, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let n: i64 = jiuzhu_db::sqlx::Row::try_get(
+        &jiuzhu_db::sqlx::query("SELECT COUNT(*) FROM feed_rows")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap(),
+        0,
+    )
+    .unwrap();
+    assert_eq!(n, 0, "no row of the failed snapshot stayed");
+});
