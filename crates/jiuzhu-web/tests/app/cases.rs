@@ -482,6 +482,32 @@ both!(every_step_through_the_api, |b| {
         StatusCode::UNPROCESSABLE_ENTITY,
         "investigate before accept"
     );
+    // A step can send the case back, with reasons.
+    let r = app
+        .api(
+            "POST",
+            &url,
+            Some(serde_json::json!({"step": "accept"})),
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .api(
+            "POST",
+            &url,
+            Some(serde_json::json!({"step": "investigate", "action": "return", "reason": ""})),
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .api("POST", &url, Some(serde_json::json!({"step": "investigate", "action": "return", "reason": "缺少户口簿"})), Some(&clerk))
+        .await;
+    assert_eq!(
+        (r.status, r.json()["current_step"].as_str()),
+        (StatusCode::OK, Some("accept"))
+    );
     for body in [
         serde_json::json!({"step": "accept"}),
         serde_json::json!({"step": "investigate", "staff": ["张三", "李四"],
@@ -529,13 +555,29 @@ both!(every_step_through_the_api, |b| {
         .api("GET", &format!("/api/v1/cases/{item}"), None, Some(&county))
         .await
         .json();
-    let actions: Vec<&str> = case["events"]
+    let actions: Vec<String> = case["events"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["step"].as_str().unwrap())
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e["step"].as_str().unwrap(),
+                e["action"].as_str().unwrap()
+            )
+        })
         .collect();
-    assert_eq!(actions, ["accept", "investigate", "approve", "decide"]);
+    assert_eq!(
+        actions,
+        [
+            "accept:complete",
+            "investigate:return",
+            "accept:complete",
+            "investigate:complete",
+            "approve:complete",
+            "decide:complete"
+        ]
+    );
     let doc = app.get("/api/openapi.json").await.json();
     assert!(doc["paths"].get("/api/v1/cases/{id}/steps").is_some());
 });
