@@ -43,6 +43,8 @@ pub struct NewItem {
     pub paperwork_deadline: Option<String>,
     /// grant, review, adjust, suspend, terminate, phase_out or convert.
     pub kind: String,
+    /// The sudden expense declared for temporary assistance (fen).
+    pub expense_fen: Option<i64>,
 }
 
 /// An application.
@@ -93,6 +95,7 @@ pub struct Item {
     pub taken_by: String,
     pub household_code: String,
     pub kind: String,
+    pub expense_fen: Option<i64>,
 }
 
 impl Item {
@@ -142,7 +145,7 @@ fn app_of(r: &sqlx::any::AnyRow) -> Result<Application> {
 const ITEM_COLUMNS: &str = "i.id, i.application_id, i.household_id, i.program, i.department, i.region_code, i.status,
     i.steps, i.step_index, i.approval, i.deadline, i.green_channel, i.paperwork_deadline, i.notice_from,
     i.amount_fen, i.receipt, i.receipt_sha256, i.overdue_notified, i.opened_at, i.closed_at,
-    a.code, a.taken_by, h.code, i.kind";
+    a.code, a.taken_by, h.code, i.kind, i.expense_fen";
 
 const ITEM_FROM: &str = "case_items i JOIN applications a ON a.id = i.application_id JOIN households h ON h.id = i.household_id";
 
@@ -173,6 +176,7 @@ fn item_of(r: &sqlx::any::AnyRow) -> Result<Item> {
         taken_by: r.try_get(21)?,
         household_code: r.try_get(22)?,
         kind: r.try_get(23)?,
+        expense_fen: r.try_get(24)?,
     })
 }
 
@@ -248,8 +252,9 @@ pub async fn create_application(
     for i in items {
         let id: i64 = sqlx::query(
             "INSERT INTO case_items (application_id, household_id, program, department, region_code, status,
-                 steps, step_index, approval, deadline, green_channel, paperwork_deadline, opened_at, kind)
-             VALUES ($1, $2, $3, $4, $5, 'open', $6, 0, $7, $8, $9, $10, $11, $12) RETURNING id",
+                 steps, step_index, approval, deadline, green_channel, paperwork_deadline, opened_at, kind,
+                 expense_fen)
+             VALUES ($1, $2, $3, $4, $5, 'open', $6, 0, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         )
         .bind(app_id)
         .bind(a.household_id)
@@ -263,6 +268,7 @@ pub async fn create_application(
         .bind(&i.paperwork_deadline)
         .bind(&now)
         .bind(&i.kind)
+        .bind(i.expense_fen)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;

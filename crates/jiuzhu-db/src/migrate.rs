@@ -48,6 +48,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_case_kinds.sql"),
         postgres: include_str!("../migrations/postgres/0005_case_kinds.sql"),
     },
+    Migration {
+        version: 6,
+        name: "case_expense",
+        sqlite: include_str!("../migrations/sqlite/0006_case_expense.sql"),
+        postgres: include_str!("../migrations/postgres/0006_case_expense.sql"),
+    },
 ];
 
 /// What [`run`] did.

@@ -62,6 +62,8 @@ pub struct ApplicationInput {
     /// An alert or discovery report this comes from.
     #[serde(default)]
     pub source_ref: String,
+    /// The sudden expense behind temporary assistance, yuan (required when asked for).
+    pub expense: Option<String>,
     /// The green channel (temporary assistance: aid first, paperwork after).
     #[serde(default)]
     pub urgent: bool,
@@ -187,6 +189,8 @@ async fn create_application(
     }
     programs.sort();
     programs.dedup();
+    let expense = crate::case_pages::expense_of(b.expense.as_deref().unwrap_or(""), &programs)
+        .map_err(WebError::Invalid)?;
     let cal = crate::case_pages::calendar(&state).await;
     let wf = crate::case_pages::workflows();
     let mut items = Vec::new();
@@ -205,6 +209,7 @@ async fn create_application(
             deadline: cal.add_working_days(today, w.deadline_days).to_string(),
             green_channel: green,
             kind: "grant".into(),
+            expense_fen: (w.program == "temporary").then_some(expense).flatten(),
             paperwork_deadline: green
                 .then(|| cal.add_working_days(today, w.paperwork_days).to_string()),
         });

@@ -466,6 +466,23 @@ fn field(pairs: &[(String, String)], name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The sudden expense of a temporary-assistance application, in fen: required when
+/// temporary assistance is asked for, refused when malformed.
+pub fn expense_of(raw: &str, programs: &[String]) -> Result<Option<i64>, String> {
+    let wants = programs.iter().any(|p| p == "temporary");
+    match (raw.trim(), wants) {
+        ("", true) => {
+            Err("expense: temporary assistance needs the amount of the sudden expense".into())
+        }
+        ("", false) => Ok(None),
+        (v, _) => match Money::parse(v) {
+            Ok(m) if !m.is_negative() => Ok(Some(m.fen())),
+            Ok(_) => Err("expense: must not be negative".into()),
+            Err(e) => Err(format!("expense: {e}")),
+        },
+    }
+}
+
 /// What the one-time notice lists for the chosen programs (一次性告知).
 pub fn one_time_notice(programs: &[String], has_auth: bool) -> Vec<String> {
     let mut need = Vec::new();
@@ -557,6 +574,10 @@ async fn intake_submit(
     programs.sort();
     programs.dedup();
     let auth: Option<i64> = field(&pairs, "authorisation").parse().ok();
+    let expense = match expense_of(&field(&pairs, "expense"), &programs) {
+        Ok(e) => e,
+        Err(m) => return render_intake(&state, &u, &id_number, m).await,
+    };
     let cal = calendar(&state).await;
     let mut items = Vec::new();
     for p in &programs {
@@ -571,6 +592,7 @@ async fn intake_submit(
             deadline: cal.add_working_days(today, w.deadline_days).to_string(),
             green_channel: green,
             kind: "grant".into(),
+            expense_fen: (w.program == "temporary").then_some(expense).flatten(),
             paperwork_deadline: green
                 .then(|| cal.add_working_days(today, w.paperwork_days).to_string()),
         });
@@ -1135,7 +1157,11 @@ pub async fn act_on_step(
                     let rec = households::get(&state.db, &Scope::everything(), item.household_id)
                         .await?
                         .ok_or(WebError::NotFound)?;
-                    let input = crate::prescription::input_of(&rec.as_of(today));
+                    let mut input = crate::prescription::input_of(&rec.as_of(today));
+                    if let Some(fen) = item.expense_fen {
+                        input["household"]["sudden_expense"] =
+                            json!(Money::from_fen(fen).to_string());
+                    }
                     let chain = crate::grants::shipped_chain().map_err(WebError::Internal)?;
                     let text = jiuzhu_policy::receipt::issue_with(
                         crate::prescription::engine().map_err(WebError::Internal)?,
@@ -1977,6 +2003,10 @@ async fn apply_submit(
     }
     programs.sort();
     programs.dedup();
+    let expense = match expense_of(&field(&pairs, "expense"), &programs) {
+        Ok(e) => e,
+        Err(m) => return refuse(&m),
+    };
     let cal = calendar(&state).await;
     let items: Vec<NewItem> = programs
         .iter()
@@ -1990,6 +2020,7 @@ async fn apply_submit(
             deadline: cal.add_working_days(today, w.deadline_days).to_string(),
             green_channel: false,
             kind: "grant".into(),
+            expense_fen: (w.program == "temporary").then_some(expense).flatten(),
             paperwork_deadline: None,
         })
         .collect();
@@ -2257,6 +2288,7 @@ pub async fn open_change(
         green_channel: false,
         paperwork_deadline: None,
         kind: kind.to_string(),
+        expense_fen: None,
     };
     let app = NewApplication {
         household_id,

@@ -492,6 +492,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Counties delegating approval to townships",
     ),
     ("take_from_alert", "据此受理申请", "Take an application"),
+    (
+        "sudden_expense",
+        "突发支出金额（临时救助）",
+        "Sudden expense (temporary assistance)",
+    ),
 ];
 
 #[cfg(test)]

@@ -62,6 +62,7 @@ async fn take(app: &mut TestApp, hh: i64, person: &str, program: &str, auth: &st
             ("channel", "window"),
             ("program", program),
             ("authorisation", auth),
+            ("expense", "20000.00"),
         ],
     )
     .await
@@ -457,7 +458,7 @@ both!(every_step_through_the_api, |b| {
         .api(
             "POST",
             "/api/v1/applications",
-            Some(serde_json::json!({"id_number": person, "channel": "window", "programs": ["temporary"]})),
+            Some(serde_json::json!({"id_number": person, "channel": "window", "programs": ["temporary"], "expense": "20000.00"})),
             Some(&clerk),
         )
         .await;
@@ -615,6 +616,7 @@ both!(an_applicant_applies_online_and_follows_the_status, |b| {
                 ("name", &m.name),
                 ("phone", &m.phone),
                 ("program", "temporary"),
+                ("expense", "8000"),
             ],
         )
         .await;
@@ -665,7 +667,7 @@ both!(the_green_channel_decides_first_and_keeps_every_step, |b| {
         .api(
             "POST",
             "/api/v1/applications",
-            Some(serde_json::json!({"id_number": person, "channel": "window", "programs": ["temporary"], "urgent": true})),
+            Some(serde_json::json!({"id_number": person, "channel": "window", "programs": ["temporary"], "urgent": true, "expense": "20000.00"})),
             None,
         )
         .await;
@@ -697,6 +699,20 @@ both!(the_green_channel_decides_first_and_keeps_every_step, |b| {
         "the paperwork still follows"
     );
     assert!(it.paperwork_deadline.is_some() && it.receipt.is_some());
+    // The decision evaluated the declared expense.
+    let receipt: serde_json::Value = serde_json::from_str(it.receipt.as_deref().unwrap()).unwrap();
+    assert_eq!(receipt["input"]["household"]["sudden_expense"], "20000.00");
+    // Temporary assistance without the expense is refused, naming the field.
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/applications",
+            Some(serde_json::json!({"id_number": person, "channel": "window", "programs": ["temporary"]})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("expense"));
 });
 
 both!(changes_to_recipients_run_on_the_same_machinery, |b| {
