@@ -13,6 +13,38 @@ use crate::{Db, DbError, Result};
 /// Assistance categories of the monitored population (救助类别).
 pub const CATEGORIES: &[&str] = &["dibao", "edge", "tekun", "lowinc", "monitored"];
 
+/// Ends the household's current category on `end_on` and, when `new` is given, starts it
+/// from `from`. The one place the dated category changes (inside the caller's transaction).
+pub(crate) async fn replace_category(
+    tx: &mut crate::Tx,
+    household_id: i64,
+    end_on: &str,
+    new: Option<(&str, &str)>,
+    recorded_by: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE assistance_status SET valid_to = $1 WHERE household_id = $2 AND valid_to IS NULL",
+    )
+    .bind(end_on)
+    .bind(household_id)
+    .execute(&mut **tx)
+    .await?;
+    if let Some((category, from)) = new {
+        sqlx::query(
+            "INSERT INTO assistance_status (household_id, category, valid_from, recorded_at, recorded_by)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(household_id)
+        .bind(category)
+        .bind(from)
+        .bind(crate::now_text())
+        .bind(recorded_by)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Sets a household's category from `from` (ending the current one), or ends it (`None`).
 pub async fn set_category(
     db: &Db,
@@ -37,26 +69,14 @@ pub async fn set_category(
         )));
     }
     let mut tx = db.begin_write().await?;
-    sqlx::query(
-        "UPDATE assistance_status SET valid_to = $1 WHERE household_id = $2 AND valid_to IS NULL",
+    replace_category(
+        &mut tx,
+        household_id,
+        from,
+        category.map(|c| (c, from)),
+        &actor.name,
     )
-    .bind(from)
-    .bind(household_id)
-    .execute(&mut *tx)
     .await?;
-    if let Some(c) = category {
-        sqlx::query(
-            "INSERT INTO assistance_status (household_id, category, valid_from, recorded_at, recorded_by)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(household_id)
-        .bind(c)
-        .bind(from)
-        .bind(crate::now_text())
-        .bind(&actor.name)
-        .execute(&mut *tx)
-        .await?;
-    }
     audit::append(
         &mut tx,
         db.backend(),
@@ -137,7 +157,6 @@ pub async fn enrol_bulk(
     rows: &[(String, String, Option<String>)],
 ) -> Result<usize> {
     let mut tx = db.begin_write().await?;
-    let now = crate::now_text();
     let mut n = 0;
     for (code, category, laborer) in rows {
         let hh = sqlx::query("SELECT id FROM households WHERE code = $1")
@@ -148,24 +167,7 @@ pub async fn enrol_bulk(
             return Err(DbError::NotFound(format!("household {code}")));
         };
         let hh: i64 = hh.try_get(0)?;
-        sqlx::query(
-            "UPDATE assistance_status SET valid_to = $1 WHERE household_id = $2 AND valid_to IS NULL",
-        )
-        .bind(from)
-        .bind(hh)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO assistance_status (household_id, category, valid_from, recorded_at, recorded_by)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(hh)
-        .bind(category)
-        .bind(from)
-        .bind(&now)
-        .bind(&actor.name)
-        .execute(&mut *tx)
-        .await?;
+        replace_category(&mut tx, hh, from, Some((category, from)), &actor.name).await?;
         if let Some(id) = laborer {
             sqlx::query(
                 "UPDATE members SET main_laborer = 1 WHERE household_id = $1 AND valid_to IS NULL

@@ -23,6 +23,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::auth::{PageUser, SignedIn};
 use crate::error::WebError;
+use crate::forms::{field, form_pairs, inline_file, read_upload};
 use crate::i18n::Lang;
 use crate::pages::{Nav, PageError, nav};
 
@@ -76,10 +77,7 @@ fn workflow_of(program: &str) -> Option<Workflow> {
 
 /// The calendar in force: the administrator's edited copy, else the shipped one.
 pub async fn calendar(state: &AppState) -> WorkCalendar {
-    match cases::setting(&state.db, "calendar").await {
-        Ok(Some(text)) => WorkCalendar::parse(&text).unwrap_or_else(|_| state.calendar.clone()),
-        _ => state.calendar.clone(),
-    }
+    crate::calendar_in_force(&state.db, &state.calendar).await
 }
 
 fn program_label(code: &str, lang: Lang) -> String {
@@ -450,20 +448,6 @@ async fn intake_page(
         return render_intake(&state, &u, &id, String::new()).await;
     }
     render_intake(&state, &u, &q.id_number, String::new()).await
-}
-
-fn form_pairs(body: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default()
 }
 
 /// The sudden expense of a temporary-assistance application, in fen: required when
@@ -1010,37 +994,6 @@ async fn case_page(
     render_case(&state, &u, id, String::new()).await
 }
 
-/// The text fields and files of a multipart step form.
-struct StepUpload {
-    fields: Vec<(String, String)>,
-    files: Vec<(String, String, Vec<u8>)>,
-}
-
-async fn read_step(mut m: Multipart) -> Result<StepUpload, WebError> {
-    let mut up = StepUpload {
-        fields: Vec::new(),
-        files: Vec::new(),
-    };
-    let bad =
-        |e: axum::extract::multipart::MultipartError| WebError::Invalid(format!("upload: {e}"));
-    while let Some(part) = m.next_field().await.map_err(bad)? {
-        let name = part.name().unwrap_or_default().to_string();
-        if let Some(file_name) = part.file_name().map(str::to_string) {
-            let mime = part
-                .content_type()
-                .unwrap_or("application/octet-stream")
-                .to_string();
-            let bytes = part.bytes().await.map_err(bad)?;
-            if !file_name.is_empty() && !bytes.is_empty() {
-                up.files.push((file_name, mime, bytes.to_vec()));
-            }
-        } else {
-            up.fields.push((name, part.text().await.map_err(bad)?));
-        }
-    }
-    Ok(up)
-}
-
 /// The amount of the household's latest approved decision for the item's program.
 async fn last_amount(state: &AppState, item: &Item) -> Result<Option<i64>, WebError> {
     let (rows, _) = (
@@ -1157,50 +1110,21 @@ pub async fn act_on_step(
                     let rec = households::get(&state.db, &Scope::everything(), item.household_id)
                         .await?
                         .ok_or(WebError::NotFound)?;
-                    let mut input = crate::prescription::input_of(&rec.as_of(today));
-                    if let Some(fen) = item.expense_fen {
-                        input["household"]["sudden_expense"] =
-                            json!(Money::from_fen(fen).to_string());
-                    }
-                    let chain = crate::grants::shipped_chain().map_err(WebError::Internal)?;
-                    let text = jiuzhu_policy::receipt::issue_with(
-                        crate::prescription::engine().map_err(WebError::Internal)?,
-                        chain,
-                        today,
-                        &input,
-                    )
-                    .map_err(WebError::Invalid)?;
-                    let parsed: serde_json::Value = serde_json::from_str(&text)
-                        .map_err(|e| WebError::Internal(e.to_string()))?;
                     // A conversion decides the tekun benefit; the other kinds the program's.
                     let decided = if item.kind == "convert" {
                         "tekun"
                     } else {
                         item.program.as_str()
                     };
-                    let program = parsed["result"]["programs"]
-                        .as_array()
-                        .and_then(|ps| ps.iter().find(|p| p["code"] == decided))
-                        .cloned()
-                        .unwrap_or_default();
-                    let amount = program["amount"]
-                        .as_str()
-                        .and_then(|a| rust_decimal::Decimal::from_str_exact(a).ok())
-                        .unwrap_or_default()
-                        .round_dp_with_strategy(
-                            2,
-                            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-                        );
-                    let computed = Money::parse(&amount.to_string())
-                        .map(|m| m.fen())
-                        .unwrap_or(0);
+                    let d = crate::grants::evaluate(
+                        &rec.as_of(today),
+                        today,
+                        decided,
+                        item.expense_fen.map(Money::from_fen),
+                    )
+                    .map_err(WebError::Invalid)?;
+                    let computed = d.amount_fen;
                     let (_, _, phase_out_months) = workflow::shipped_changes();
-                    let category_of = |p: &str| match p {
-                        "dibao" | "dibao_single" => Some("dibao"),
-                        "tekun" => Some("tekun"),
-                        "dibao_edge" => Some("edge"),
-                        _ => None,
-                    };
                     amount_fen = Some(match item.kind.as_str() {
                         "suspend" | "terminate" => 0,
                         // 渐退: the current benefit continues through the phase-out.
@@ -1208,9 +1132,8 @@ pub async fn act_on_step(
                         _ => computed,
                     });
                     category = match item.kind.as_str() {
-                        "grant" => {
-                            category_of(&item.program).map(|c| CategoryEffect::Set(c.into()))
-                        }
+                        "grant" => category_of_program(&item.program)
+                            .map(|c| CategoryEffect::Set(c.into())),
                         "convert" => Some(CategoryEffect::Set("tekun".into())),
                         "suspend" | "terminate" => Some(CategoryEffect::EndOn(today.to_string())),
                         "phase_out" => {
@@ -1221,12 +1144,9 @@ pub async fn act_on_step(
                         _ => None,
                     };
                     data["kind"] = json!(item.kind);
-                    data["eligible"] = program["eligible"].clone();
+                    data["eligible"] = json!(d.eligible);
                     data["amount"] = json!(Money::from_fen(amount_fen.unwrap_or(0)).to_string());
-                    receipt = Some((
-                        parsed["hash"].as_str().unwrap_or_default().to_string(),
-                        text,
-                    ));
+                    receipt = Some((d.receipt, d.receipt_sha256));
                 }
                 _ => {}
             }
@@ -1234,7 +1154,7 @@ pub async fn act_on_step(
                 data,
                 amount_fen,
                 category,
-                receipt: receipt.map(|(hash, text)| (text, hash)),
+                receipt,
             }
         }
         other => return Err(WebError::Invalid(format!("action: {other:?}"))),
@@ -1258,7 +1178,7 @@ async fn step_submit(
     Path(id): Path<i64>,
     m: Multipart,
 ) -> PageResult {
-    let up = read_step(m).await?;
+    let up = read_upload(m).await?;
     let f = |name: &str| {
         up.fields
             .iter()
@@ -1437,27 +1357,7 @@ async fn case_file(
     let (name, mime, bytes) = cases::file(&state.db, &u.scope, id)
         .await?
         .ok_or(WebError::NotFound)?;
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{safe}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(inline_file(&name, mime, bytes))
 }
 
 // --------------------------------------------------------------------------- documents
@@ -2143,6 +2043,17 @@ struct ChangeTemplate {
     message: String,
 }
 
+/// The assistance category a granted program gives the household.
+fn category_of_program(program: &str) -> Option<&'static str> {
+    match program {
+        "dibao" | "dibao_single" => Some("dibao"),
+        "tekun" => Some("tekun"),
+        "dibao_edge" => Some("edge"),
+        _ => None,
+    }
+}
+
+/// The program whose benefit a household of this category receives.
 fn program_of_category(category: &str) -> Option<&'static str> {
     match category {
         "dibao" => Some("dibao"),
@@ -2333,35 +2244,26 @@ async fn reviews_page(State(state): State<AppState>, PageUser(u): PageUser) -> P
     u.require(u.role.can_write_registry())?;
     let today = jiuzhu_db::today();
     let (_, months, _) = workflow::shipped_changes();
-    let population = jiuzhu_db::monitoring::population(&state.db, &today.to_string()).await?;
-    let mut seen = std::collections::BTreeSet::new();
     let mut rows = Vec::new();
-    for p in population
-        .iter()
-        .filter(|p| u.scope.contains(&p.region_code))
+    for (household_id, household_code, region_code, category, last) in
+        cases::recipients_last_decided(&state.db, &u.scope).await?
     {
-        if !seen.insert(p.household_id) {
-            continue;
-        }
-        let Some(program) = program_of_category(&p.category) else {
+        let Some(program) = program_of_category(&category) else {
             continue;
         };
         let interval = months.get(program).copied().unwrap_or(12);
         let since = (today - chrono::Months::new(interval)).to_string();
-        let decisions = cases::decided(&state.db, p.household_id, program).await?;
-        let last = decisions
-            .iter()
-            .filter(|i| i.kind == "grant" || i.kind == "review")
-            .filter_map(|i| i.closed_at.clone())
-            .next();
-        if last.as_deref().is_none_or(|l| l < since.as_str()) && rows.len() < 200 {
+        if last.as_deref().is_none_or(|l| l < since.as_str()) {
             rows.push(DueRow {
-                household_id: p.household_id,
-                household_code: p.household_code.clone(),
-                region_code: p.region_code.clone(),
-                category: p.category.clone(),
+                household_id,
+                household_code,
+                region_code,
+                category,
                 last: last.unwrap_or_default(),
             });
+            if rows.len() == 200 {
+                break;
+            }
         }
     }
     let t = ReviewsTemplate {

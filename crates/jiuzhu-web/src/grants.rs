@@ -50,44 +50,71 @@ pub async fn compute(
     };
     let expense = Money::parse(&c.expense)
         .map_err(|e| MonitorError::Invalid(format!("alert {}: amount: {e}", c.alert_id)))?;
-    let mut input = crate::prescription::input_of(&rec.as_of(today));
-    input["household"]["sudden_expense"] = serde_json::Value::String(expense.to_string());
-    let chain = shipped_chain().map_err(MonitorError::Invalid)?;
-    let receipt = jiuzhu_policy::receipt::issue_with(
-        crate::prescription::engine().map_err(MonitorError::Invalid)?,
-        chain,
-        today,
-        &input,
-    )
-    .map_err(MonitorError::Invalid)?;
-    let parsed: serde_json::Value =
-        serde_json::from_str(&receipt).map_err(|e| MonitorError::Invalid(e.to_string()))?;
-    let program = parsed["result"]["programs"]
-        .as_array()
-        .and_then(|ps| ps.iter().find(|p| p["code"] == c.program.as_str()))
-        .cloned()
-        .ok_or_else(|| MonitorError::Invalid(format!("the pack has no program {}", c.program)))?;
-    let amount = program["amount"]
-        .as_str()
-        .and_then(|a| rust_decimal::Decimal::from_str_exact(a).ok())
-        .unwrap_or_default()
-        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    if program["eligible"] != true || amount.is_zero() {
+    let d = evaluate(&rec.as_of(today), today, &c.program, Some(expense))
+        .map_err(MonitorError::Invalid)?;
+    if !d.eligible || d.amount_fen == 0 {
         return Ok(None);
     }
-    let amount =
-        Money::parse(&amount.to_string()).map_err(|e| MonitorError::Invalid(e.to_string()))?;
     Ok(Some(NewGrant {
         alert_id: c.alert_id,
         household_id: c.household_id,
         region_code: c.region_code.clone(),
         program: c.program.clone(),
         expense_fen: expense.fen(),
-        amount_fen: amount.fen(),
-        receipt_sha256: parsed["hash"].as_str().unwrap_or_default().to_string(),
-        receipt,
+        amount_fen: d.amount_fen,
+        receipt_sha256: d.receipt_sha256,
+        receipt: d.receipt,
         deadline: calendar.add_working_days(today, 1).to_string(),
     }))
+}
+
+/// What the policy engine decides for one program of a household.
+pub struct Decision {
+    pub eligible: bool,
+    /// Rounded half up to the fen.
+    pub amount_fen: i64,
+    /// The replayable receipt and its hash.
+    pub receipt: String,
+    pub receipt_sha256: String,
+}
+
+/// Evaluates `program` for the household (already cut to `date`) under the city pack, with
+/// a sudden expense when one is declared, and issues the receipt. Automatic grants and
+/// case decisions both decide through here.
+pub fn evaluate(
+    rec: &jiuzhu_db::households::HouseholdRecord,
+    date: chrono::NaiveDate,
+    program: &str,
+    expense: Option<Money>,
+) -> Result<Decision, String> {
+    let mut input = crate::prescription::input_of(rec);
+    if let Some(e) = expense {
+        input["household"]["sudden_expense"] = serde_json::Value::String(e.to_string());
+    }
+    let receipt = jiuzhu_policy::receipt::issue_with(
+        crate::prescription::engine()?,
+        shipped_chain()?,
+        date,
+        &input,
+    )?;
+    let parsed: serde_json::Value = serde_json::from_str(&receipt).map_err(|e| e.to_string())?;
+    let result = parsed["result"]["programs"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["code"] == program))
+        .ok_or_else(|| format!("the pack has no program {program}"))?;
+    let amount = result["amount"]
+        .as_str()
+        .and_then(|a| rust_decimal::Decimal::from_str_exact(a).ok())
+        .unwrap_or_default()
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    Ok(Decision {
+        eligible: result["eligible"] == true,
+        amount_fen: Money::parse(&amount.to_string())
+            .map_err(|e| e.to_string())?
+            .fen(),
+        receipt_sha256: parsed["hash"].as_str().unwrap_or_default().to_string(),
+        receipt,
+    })
 }
 
 /// The city pack's files with those it extends, as a receipt keeps them (read once).

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod case_api;
 pub mod case_pages;
 pub mod error;
+pub mod forms;
 pub mod grants;
 pub mod i18n;
 pub mod monitor_api;
@@ -126,6 +127,20 @@ async fn sweep_idle_sessions(db: Db, idle: Duration) {
     }
 }
 
+/// The holiday calendar in force: the administrator's edited copy (setting `calendar`),
+/// else `shipped`. Every working-day deadline (cases, alerts, grants) counts with it.
+pub async fn calendar_in_force(
+    db: &Db,
+    shipped: &jiuzhu_domain::calendar::WorkCalendar,
+) -> jiuzhu_domain::calendar::WorkCalendar {
+    match jiuzhu_db::cases::setting(db, "calendar").await {
+        Ok(Some(text)) => {
+            jiuzhu_domain::calendar::WorkCalendar::parse(&text).unwrap_or_else(|_| shipped.clone())
+        }
+        _ => shipped.clone(),
+    }
+}
+
 /// The monthly cross-check (月度比对): once an hour, if the rule set has not run on schedule
 /// for last month, run it over the registry and the stored feeds. Runs are recorded, so a
 /// restart does not run a month twice, and a finding is never raised twice.
@@ -155,6 +170,7 @@ async fn monthly_monitoring(db: Db, rules: String) {
             }
         }
         let actor = jiuzhu_db::audit::Actor::system("schedule:monitor");
+        let calendar = calendar_in_force(&db, &calendar).await;
         match grants::run_month(&db, &actor, &set, last, "schedule", today, &calendar).await {
             Ok((r, granted)) => tracing::info!(
                 "monitoring {} for {}: {} findings, {} new alerts, {granted} grants proposed",

@@ -309,7 +309,7 @@ async fn run_rules(
         month,
         "manual",
         jiuzhu_db::today(),
-        &state.calendar,
+        &crate::case_pages::calendar(&state).await,
     )
     .await?;
     Ok((

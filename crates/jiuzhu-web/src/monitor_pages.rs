@@ -6,7 +6,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -20,6 +19,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::auth::{PageUser, SignedIn};
 use crate::error::WebError;
+use crate::forms::{field, form_pairs, inline_file, read_upload};
 use crate::i18n::Lang;
 use crate::pages::{Nav, PageError, nav};
 
@@ -225,21 +225,6 @@ async fn alerts_page(
         q,
     };
     Ok(t.into_response())
-}
-
-/// Form bodies with repeated `ids` fields.
-fn form_pairs(body: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
 }
 
 async fn alerts_bulk(
@@ -589,7 +574,7 @@ async fn rules_run(
                 month,
                 "manual",
                 jiuzhu_db::today(),
-                &state.calendar,
+                &crate::case_pages::calendar(&state).await,
             )
             .await?;
             format!(
@@ -684,46 +669,6 @@ async fn feeds_page(
     render_feeds(&state, &u, q.message).await
 }
 
-/// The text fields and the one file of a multipart form.
-struct Upload {
-    fields: Vec<(String, String)>,
-    file: Option<(String, String, Vec<u8>)>,
-}
-
-async fn read_upload(mut m: Multipart) -> Result<Upload, WebError> {
-    let mut up = Upload {
-        fields: Vec::new(),
-        file: None,
-    };
-    while let Some(part) = m
-        .next_field()
-        .await
-        .map_err(|e| WebError::Invalid(format!("upload: {e}")))?
-    {
-        let name = part.name().unwrap_or_default().to_string();
-        if let Some(file_name) = part.file_name().map(str::to_string) {
-            let ty = part
-                .content_type()
-                .unwrap_or("application/octet-stream")
-                .to_string();
-            let bytes = part
-                .bytes()
-                .await
-                .map_err(|e| WebError::Invalid(format!("upload: {e}")))?;
-            if !file_name.is_empty() {
-                up.file = Some((file_name, ty, bytes.to_vec()));
-            }
-        } else {
-            let v = part
-                .text()
-                .await
-                .map_err(|e| WebError::Invalid(format!("upload: {e}")))?;
-            up.fields.push((name, v));
-        }
-    }
-    Ok(up)
-}
-
 async fn feeds_import(
     State(state): State<AppState>,
     PageUser(u): PageUser,
@@ -732,7 +677,7 @@ async fn feeds_import(
     let up = read_upload(m).await?;
     u.check_csrf(&field(&up.fields, "csrf"))?;
     u.require(u.role.can_import_feeds())?;
-    let Some((name, _, bytes)) = up.file else {
+    let Some((name, _, bytes)) = up.files.into_iter().next() else {
         return render_feeds(
             &state,
             &u,
@@ -964,7 +909,7 @@ async fn authorisation_submit(
     let up = read_upload(m).await?;
     u.check_csrf(&field(&up.fields, "csrf"))?;
     u.require(u.role.can_write_registry())?;
-    let (scan_name, scan_type, scan) = up.file.unwrap_or_default();
+    let (scan_name, scan_type, scan) = up.files.into_iter().next().unwrap_or_default();
     let a = verification::NewAuthorisation {
         signer_name: field(&up.fields, "signer_name"),
         signer_id_number: field(&up.fields, "signer_id_number"),
@@ -988,27 +933,7 @@ async fn authorisation_scan(
 ) -> PageResult {
     u.require(u.role.can_reveal_sensitive())?;
     let (name, ty, bytes) = verification::scan(&state.db, &u.scope, &u.actor(), id).await?;
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, ty),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{safe}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(inline_file(&name, ty, bytes))
 }
 
 #[derive(Deserialize)]

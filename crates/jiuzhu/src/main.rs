@@ -576,7 +576,11 @@ async fn run(cli: Cli) -> Result<()> {
                 month,
                 "manual",
                 jiuzhu_db::today(),
-                &jiuzhu_domain::calendar::WorkCalendar::shipped(),
+                &jiuzhu_web::calendar_in_force(
+                    &db,
+                    &jiuzhu_domain::calendar::WorkCalendar::shipped(),
+                )
+                .await,
             )
             .await?;
             spinner.finish_and_clear();
@@ -803,7 +807,7 @@ async fn demo_monitoring(
         month,
         "manual",
         jiuzhu_db::today(),
-        &jiuzhu_domain::calendar::WorkCalendar::shipped(),
+        &jiuzhu_web::calendar_in_force(db, &jiuzhu_domain::calendar::WorkCalendar::shipped()).await,
     )
     .await?;
     eprintln!(

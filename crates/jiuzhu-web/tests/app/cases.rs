@@ -4,31 +4,8 @@
 
 use super::*;
 use axum::http::StatusCode;
-use jiuzhu_db::households::{self, Scope, SearchQuery};
+use jiuzhu_db::households::{self, Scope};
 use jiuzhu_domain::Role;
-
-async fn household_under(
-    app: &TestApp,
-    prefix: &str,
-    skip_township: Option<&str>,
-) -> (i64, String) {
-    let (rows, _) = households::search(
-        &app.db,
-        &Scope::everything(),
-        &SearchQuery {
-            region: Some(prefix.to_string()),
-            limit: 500,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let h = rows
-        .iter()
-        .find(|h| skip_township.is_none_or(|t| !h.region_code.starts_with(t)))
-        .expect("a household there");
-    (h.id, h.head_id_number.clone())
-}
 
 async fn authorise(app: &mut TestApp, hh: i64, person: &str) -> String {
     app.get(&format!("/households/{hh}/verification")).await;
@@ -424,25 +401,8 @@ both!(an_administrator_edits_the_holiday_calendar, |b| {
 both!(every_step_through_the_api, |b| {
     let mut app = TestApp::new(b).await;
     let (hh, person) = household_under(&app, PINGYANG, None).await;
-    let token = |role: Role| {
-        let db = app.db.clone();
-        async move {
-            let user = jiuzhu_db::users::by_username(&db, &username(role))
-                .await
-                .unwrap()
-                .unwrap();
-            jiuzhu_web::accounts::issue_token(
-                &db,
-                &jiuzhu_db::audit::Actor::system("test"),
-                user.id,
-                "ci",
-            )
-            .await
-            .unwrap()
-        }
-    };
-    let clerk = token(Role::WindowClerk).await;
-    let county = token(Role::CountyApprover).await;
+    let clerk = api_token(&app, Role::WindowClerk).await;
+    let county = api_token(&app, Role::CountyApprover).await;
     let r = app
         .api(
             "POST",
@@ -729,6 +689,14 @@ both!(changes_to_recipients_run_on_the_same_machinery, |b| {
     .await
     .unwrap();
     app.sign_in(Role::CountyApprover).await;
+    // A recipient with no decision on record is due for its periodic review.
+    let code = households::get(&app.db, &Scope::everything(), hh)
+        .await
+        .unwrap()
+        .unwrap()
+        .household
+        .code;
+    assert!(app.get("/cases/reviews").await.text().contains(&code));
     let url = format!("/households/{hh}/changes");
     app.get(&url).await;
     let r = app

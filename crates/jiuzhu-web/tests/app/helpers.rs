@@ -410,3 +410,34 @@ macro_rules! both {
         }
     };
 }
+
+/// A household under `prefix` (and outside `skip`, if given): (household id, head's ID number).
+pub async fn household_under(app: &TestApp, prefix: &str, skip: Option<&str>) -> (i64, String) {
+    let (rows, _) = jiuzhu_db::households::search(
+        &app.db,
+        &jiuzhu_db::households::Scope::everything(),
+        &jiuzhu_db::households::SearchQuery {
+            region: Some(prefix.to_string()),
+            limit: 500,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let h = rows
+        .iter()
+        .find(|h| skip.is_none_or(|t| !h.region_code.starts_with(t)))
+        .expect("a household there");
+    (h.id, h.head_id_number.clone())
+}
+
+/// An API token of the test user of `role`.
+pub async fn api_token(app: &TestApp, role: Role) -> String {
+    let user = jiuzhu_db::users::by_username(&app.db, &username(role))
+        .await
+        .unwrap()
+        .unwrap();
+    jiuzhu_web::accounts::issue_token(&app.db, &Actor::system("test"), user.id, "ci")
+        .await
+        .unwrap()
+}

@@ -3,25 +3,8 @@
 
 use super::*;
 use axum::http::StatusCode;
-use jiuzhu_db::households::{self, Scope, SearchQuery};
+use jiuzhu_db::households::{self, Scope};
 use jiuzhu_domain::Role;
-
-/// A household under `prefix` with a member; (household id, member ID number).
-async fn household_under(app: &TestApp, prefix: &str) -> (i64, String) {
-    let (rows, _) = households::search(
-        &app.db,
-        &Scope::everything(),
-        &SearchQuery {
-            region: Some(prefix.to_string()),
-            limit: 500,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let h = rows.first().expect("a household there");
-    (h.id, h.head_id_number.clone())
-}
 
 async fn enrol(app: &TestApp, household: i64, category: &str) {
     jiuzhu_db::monitoring::set_category(
@@ -56,7 +39,7 @@ async fn alert_ids(app: &TestApp, rule: &str) -> Vec<(i64, String, String)> {
 
 both!(feeds_alerts_and_their_life, |b| {
     let mut app = TestApp::new(b).await;
-    let (inside, person) = household_under(&app, PINGYANG).await;
+    let (inside, person) = household_under(&app, PINGYANG, None).await;
     let (outside, outsider, _) = app.household(false).await;
     enrol(&app, inside, "dibao").await;
     enrol(&app, outside, "dibao").await;
@@ -207,7 +190,7 @@ both!(feeds_alerts_and_their_life, |b| {
 
 both!(verification_needs_an_authorisation, |b| {
     let mut app = TestApp::new(b).await;
-    let (hh, person) = household_under(&app, PINGYANG).await;
+    let (hh, person) = household_under(&app, PINGYANG, None).await;
     app.sign_in(Role::CityAdmin).await;
     let csv = format!("id_number,plate,price,reg_date\n{person},浙C12345,500000.00,2026-05-01\n");
     let r = app
@@ -324,7 +307,7 @@ both!(verification_needs_an_authorisation, |b| {
 
 both!(automatic_assistance_is_computed_and_approved, |b| {
     let mut app = TestApp::new(b).await;
-    let (hh, person) = household_under(&app, PINGYANG).await;
+    let (hh, person) = household_under(&app, PINGYANG, None).await;
     enrol(&app, hh, "lowinc").await;
     // No one-vote veto: no deposits or vehicle, one house.
     for (kind, value) in [
@@ -414,27 +397,10 @@ both!(
     a_department_pushes_a_feed_and_alerts_are_worked_through_the_api,
     |b| {
         let mut app = TestApp::new(b).await;
-        let (hh, person) = household_under(&app, PINGYANG).await;
+        let (hh, person) = household_under(&app, PINGYANG, None).await;
         enrol(&app, hh, "dibao").await;
-        let token = |role: Role| {
-            let db = app.db.clone();
-            async move {
-                let user = jiuzhu_db::users::by_username(&db, &username(role))
-                    .await
-                    .unwrap()
-                    .unwrap();
-                jiuzhu_web::accounts::issue_token(
-                    &db,
-                    &jiuzhu_db::audit::Actor::system("test"),
-                    user.id,
-                    "ci",
-                )
-                .await
-                .unwrap()
-            }
-        };
-        let medical_insurance = token(Role::DepartmentHandler).await;
-        let county = token(Role::CountyApprover).await;
+        let medical_insurance = api_token(&app, Role::DepartmentHandler).await;
+        let county = api_token(&app, Role::CountyApprover).await;
         let csv = format!("id_number,admit_date\n{person},2026-09-01\nnot-an-id,2026-09-01\n");
         let r = app
             .request(
@@ -550,7 +516,7 @@ both!(
     an_administrator_declares_a_feed_type_without_a_release,
     |b| {
         let mut app = TestApp::new(b).await;
-        let (_, person) = household_under(&app, PINGYANG).await;
+        let (_, person) = household_under(&app, PINGYANG, None).await;
         app.sign_in(Role::CityAdmin).await;
         app.get("/feeds").await;
         let declare = |cols: &'static str, id_column: &'static str| {
