@@ -53,9 +53,10 @@ pub fn routes() -> Router<AppState> {
         .route("/status", get(status_page))
 }
 
-/// The approval paths in force.
-pub fn workflows() -> Vec<Workflow> {
-    workflow::shipped()
+/// The approval paths in force (parsed once).
+pub fn workflows() -> &'static [Workflow] {
+    static PATHS: std::sync::OnceLock<Vec<Workflow>> = std::sync::OnceLock::new();
+    PATHS.get_or_init(workflow::shipped)
 }
 
 /// The steps of an item: the program's path, or on the green channel (aid first, paperwork
@@ -72,7 +73,7 @@ pub fn item_steps(w: &Workflow, green: bool) -> String {
 }
 
 fn workflow_of(program: &str) -> Option<Workflow> {
-    workflows().into_iter().find(|w| w.program == program)
+    workflows().iter().find(|w| w.program == program).cloned()
 }
 
 /// The calendar in force: the administrator's edited copy, else the shipped one.

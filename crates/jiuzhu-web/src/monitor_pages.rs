@@ -64,9 +64,12 @@ impl From<jiuzhu_monitor::MonitorError> for PageError {
     }
 }
 
-/// The rule set the platform runs (its rules' labels and metadata).
-fn rule_set() -> jiuzhu_monitor::RuleSet {
-    jiuzhu_monitor::load_rule_set("standard").expect("the shipped standard rule set loads")
+/// The rule set the platform runs (its rules' labels and metadata), parsed once.
+fn rule_set() -> &'static jiuzhu_monitor::RuleSet {
+    static SET: std::sync::OnceLock<jiuzhu_monitor::RuleSet> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        jiuzhu_monitor::load_rule_set("standard").expect("the shipped standard rule set loads")
+    })
 }
 
 fn rule_label(set: &jiuzhu_monitor::RuleSet, rule: &str, lang: Lang) -> String {
@@ -570,7 +573,7 @@ async fn rules_run(
             let (r, granted) = crate::grants::run_month(
                 &state.db,
                 &u.actor(),
-                &rule_set(),
+                rule_set(),
                 month,
                 "manual",
                 jiuzhu_db::today(),
