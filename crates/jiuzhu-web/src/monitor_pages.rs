@@ -193,7 +193,7 @@ async fn alerts_page(
     let set = rule_set();
     let rows = alerts
         .iter()
-        .map(|a| alert_row(a, &set, u.lang, &today))
+        .map(|a| alert_row(a, set, u.lang, &today))
         .collect();
     // Those in the user's scope who can work alerts.
     let assignees = jiuzhu_db::users::list(&state.db)
@@ -220,7 +220,7 @@ async fn alerts_page(
         rules: set
             .rules
             .iter()
-            .map(|r| (r.name.clone(), rule_label(&set, &r.name, u.lang)))
+            .map(|r| (r.name.clone(), rule_label(set, &r.name, u.lang)))
             .collect(),
         statuses: monitoring::STATUSES,
         can_work: u.role.can_work_alerts(),
@@ -361,7 +361,7 @@ async fn render_alert(state: &AppState, u: &SignedIn, id: i64, message: String) 
         nav: Some(nav(state, u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
         rule_sql: set.rule(&a.rule).map(|r| r.sql.clone()).unwrap_or_default(),
-        a: alert_row(&a, &set, u.lang, &today.to_string()),
+        a: alert_row(&a, set, u.lang, &today.to_string()),
         can_work: u.role.can_work_alerts(),
         outcomes: monitoring::OUTCOMES,
         assignees,
@@ -509,7 +509,7 @@ async fn rules_page(
                 .unwrap_or_default();
             StatsRow {
                 rule: r.name.clone(),
-                label: rule_label(&set, &r.name, u.lang),
+                label: rule_label(set, &r.name, u.lang),
                 severity: r.meta.severity.clone(),
                 action: r.meta.action.clone(),
                 raised: s.raised,
