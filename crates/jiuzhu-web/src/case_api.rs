@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
-use jiuzhu_db::cases::{self, NewApplication, NewItem};
+use jiuzhu_db::cases::{self, NewApplication};
 use jiuzhu_db::households::{self, Scope, SearchQuery};
 use jiuzhu_domain::workflow::StepInput;
 use jiuzhu_domain::{Money, mask_id_str};
@@ -177,43 +177,12 @@ async fn create_application(
         ));
     }
     let today = jiuzhu_db::today();
-    let mut programs = b.programs.clone();
-    if b.any {
-        let rx = crate::prescription::prescribe(&rec.as_of(today), today);
-        programs.extend(
-            rx.programs
-                .iter()
-                .filter(|p| p.eligible)
-                .map(|p| p.code.clone()),
-        );
-    }
-    programs.sort();
-    programs.dedup();
+    let programs = crate::case_pages::chosen_programs(&rec, b.programs.clone(), b.any, today);
     let expense = crate::case_pages::expense_of(b.expense.as_deref().unwrap_or(""), &programs)
         .map_err(WebError::Invalid)?;
     let cal = crate::case_pages::calendar(&state).await;
-    let wf = crate::case_pages::workflows();
-    let mut items = Vec::new();
-    for p in &programs {
-        let w = wf
-            .iter()
-            .find(|w| w.program == *p)
-            .ok_or_else(|| WebError::Invalid(format!("programs: no approval path for {p}")))?;
-        let green = w.green_channel && b.urgent;
-        items.push(NewItem {
-            program: w.program.clone(),
-            department: w.department.clone(),
-            region_code: rec.household.region_code.clone(),
-            steps: crate::case_pages::item_steps(w, green),
-            approval: w.approval.clone(),
-            deadline: cal.add_working_days(today, w.deadline_days).to_string(),
-            green_channel: green,
-            kind: "grant".into(),
-            expense_fen: (w.program == "temporary").then_some(expense).flatten(),
-            paperwork_deadline: green
-                .then(|| cal.add_working_days(today, w.paperwork_days).to_string()),
-        });
-    }
+    let items = crate::case_pages::new_items(&rec, &programs, b.urgent, expense, &cal, today)
+        .map_err(WebError::Invalid)?;
     let app = NewApplication {
         household_id: h.id,
         applicant_name: rec

@@ -72,6 +72,61 @@ pub fn item_steps(w: &Workflow, green: bool) -> String {
     serde_json::to_string(&steps).expect("steps")
 }
 
+/// The programs an application asks for: those chosen, plus with `any` ("whatever
+/// applies") every program the prescription finds eligible; sorted, once each.
+pub fn chosen_programs(
+    rec: &jiuzhu_db::households::HouseholdRecord,
+    mut programs: Vec<String>,
+    any: bool,
+    today: NaiveDate,
+) -> Vec<String> {
+    if any {
+        let rx = crate::prescription::prescribe(&rec.as_of(today), today);
+        programs.extend(
+            rx.programs
+                .iter()
+                .filter(|p| p.eligible)
+                .map(|p| p.code.clone()),
+        );
+    }
+    programs.sort();
+    programs.dedup();
+    programs
+}
+
+/// The items of a new application: each program on its path, routed to its department in
+/// the household's region, with its working-day deadline; temporary assistance carries
+/// the declared expense and, when urgent, takes the green channel.
+pub fn new_items(
+    rec: &jiuzhu_db::households::HouseholdRecord,
+    programs: &[String],
+    urgent: bool,
+    expense: Option<i64>,
+    cal: &WorkCalendar,
+    today: NaiveDate,
+) -> Result<Vec<NewItem>, String> {
+    programs
+        .iter()
+        .map(|p| {
+            let w = workflow_of(p).ok_or_else(|| format!("programs: no approval path for {p}"))?;
+            let green = w.green_channel && urgent;
+            Ok(NewItem {
+                program: w.program.clone(),
+                department: w.department.clone(),
+                region_code: rec.household.region_code.clone(),
+                steps: item_steps(&w, green),
+                approval: w.approval.clone(),
+                deadline: cal.add_working_days(today, w.deadline_days).to_string(),
+                green_channel: green,
+                kind: "grant".into(),
+                expense_fen: (w.program == "temporary").then_some(expense).flatten(),
+                paperwork_deadline: green
+                    .then(|| cal.add_working_days(today, w.paperwork_days).to_string()),
+            })
+        })
+        .collect()
+}
+
 fn workflow_of(program: &str) -> Option<Workflow> {
     workflows().iter().find(|w| w.program == program).cloned()
 }
@@ -541,47 +596,29 @@ async fn intake_submit(
     }
     let any = field(&pairs, "any") == "1";
     let today = jiuzhu_db::today();
-    let mut programs: Vec<String> = pairs
+    let asked = pairs
         .iter()
         .filter(|(k, _)| k == "program")
         .map(|(_, v)| v.clone())
         .collect();
-    if any {
-        // "Whatever applies": every program the prescription finds eligible.
-        let rx = crate::prescription::prescribe(&rec.as_of(today), today);
-        programs.extend(
-            rx.programs
-                .iter()
-                .filter(|p| p.eligible)
-                .map(|p| p.code.clone()),
-        );
-    }
-    programs.sort();
-    programs.dedup();
+    let programs = chosen_programs(&rec, asked, any, today);
     let auth: Option<i64> = field(&pairs, "authorisation").parse().ok();
     let expense = match expense_of(&field(&pairs, "expense"), &programs) {
         Ok(e) => e,
         Err(m) => return render_intake(&state, &u, &id_number, m).await,
     };
     let cal = calendar(&state).await;
-    let mut items = Vec::new();
-    for p in &programs {
-        let Some(w) = workflow_of(p) else { continue };
-        let green = w.green_channel && field(&pairs, "urgent") == "1";
-        items.push(NewItem {
-            program: w.program.clone(),
-            department: w.department.clone(),
-            region_code: rec.household.region_code.clone(),
-            steps: item_steps(&w, green),
-            approval: w.approval.clone(),
-            deadline: cal.add_working_days(today, w.deadline_days).to_string(),
-            green_channel: green,
-            kind: "grant".into(),
-            expense_fen: (w.program == "temporary").then_some(expense).flatten(),
-            paperwork_deadline: green
-                .then(|| cal.add_working_days(today, w.paperwork_days).to_string()),
-        });
-    }
+    let items = match new_items(
+        &rec,
+        &programs,
+        field(&pairs, "urgent") == "1",
+        expense,
+        &cal,
+        today,
+    ) {
+        Ok(items) => items,
+        Err(m) => return render_intake(&state, &u, &id_number, m).await,
+    };
     let app = NewApplication {
         household_id,
         applicant_id_number: id_number.clone(),
@@ -1886,45 +1923,23 @@ async fn apply_submit(
     if !matched {
         return refuse(lang.t("apply_not_matched"));
     }
-    let mut programs: Vec<String> = pairs
+    let asked = pairs
         .iter()
         .filter(|(k, _)| k == "program")
         .map(|(_, v)| v.clone())
         .collect();
     let any = field(&pairs, "any") == "1";
     let today = jiuzhu_db::today();
-    if any {
-        let rx = crate::prescription::prescribe(&rec.as_of(today), today);
-        programs.extend(
-            rx.programs
-                .iter()
-                .filter(|p| p.eligible)
-                .map(|p| p.code.clone()),
-        );
-    }
-    programs.sort();
-    programs.dedup();
+    let programs = chosen_programs(&rec, asked, any, today);
     let expense = match expense_of(&field(&pairs, "expense"), &programs) {
         Ok(e) => e,
         Err(m) => return refuse(&m),
     };
     let cal = calendar(&state).await;
-    let items: Vec<NewItem> = programs
-        .iter()
-        .filter_map(|p| workflow_of(p))
-        .map(|w| NewItem {
-            program: w.program.clone(),
-            department: w.department.clone(),
-            region_code: rec.household.region_code.clone(),
-            steps: item_steps(&w, false),
-            approval: w.approval.clone(),
-            deadline: cal.add_working_days(today, w.deadline_days).to_string(),
-            green_channel: false,
-            kind: "grant".into(),
-            expense_fen: (w.program == "temporary").then_some(expense).flatten(),
-            paperwork_deadline: None,
-        })
-        .collect();
+    let items = match new_items(&rec, &programs, false, expense, &cal, today) {
+        Ok(items) => items,
+        Err(m) => return refuse(&m),
+    };
     let actor = jiuzhu_db::audit::Actor {
         name: format!("online:{}", mask_id_str(&id_number)),
         role: "applicant".into(),
