@@ -74,25 +74,43 @@ impl Column {
     }
 }
 
-/// A cell as a hashable key.
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum Cell {
-    Num(Decimal),
-    Bool(bool),
-    Text(Arc<str>),
-    Date(NaiveDate),
-}
-
-impl Cell {
-    fn of(c: &Column, i: usize) -> Cell {
-        match c {
-            Column::Num(v) => Cell::Num(v[i].normalize()),
-            Column::Bool(v) => Cell::Bool(v[i]),
-            Column::Text(v) => Cell::Text(v[i].clone()),
-            Column::Date(v) => Cell::Date(v[i]),
+/// A cell as a cache key: equal keys hold equal values (interned text by its address,
+/// a number by its exact representation), so a memo keyed by it never mixes values up;
+/// equal values may have different keys, which only costs a second lookup.
+fn cell_key(c: &Column, i: usize) -> u128 {
+    match c {
+        Column::Num(v) => u128::from_le_bytes(v[i].serialize()),
+        Column::Bool(v) => v[i] as u128,
+        Column::Text(v) => {
+            ((Arc::as_ptr(&v[i]) as *const u8 as usize as u128) << 64) | v[i].len() as u128
         }
+        Column::Date(v) => chrono::Datelike::num_days_from_ce(&v[i]) as u32 as u128,
     }
 }
+
+/// A multiplicative hash for the memo's 128-bit keys (SipHash cost more than the lookup).
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u128(&mut self, x: u128) {
+        self.write_u64(x as u64);
+        self.write_u64((x >> 64) as u64);
+    }
+}
+
+type KeyMap<V> = HashMap<(u128, u128), V, std::hash::BuildHasherDefault<KeyHasher>>;
 
 /// A population's inputs by entity, in the order of `Engine::inputs`, and the household
 /// row of each person and supporter.
@@ -295,6 +313,36 @@ impl Opd {
             },
             (Kind::Date, Kind::Date) => self.date(i) == other.date(i),
             _ => false,
+        }
+    }
+}
+
+/// The numbers of an operand, looked up once rather than per row.
+#[derive(Clone, Copy)]
+enum Nv<'a> {
+    Scalar(Decimal),
+    Col(&'a [Decimal]),
+}
+
+impl Nv<'_> {
+    #[inline]
+    fn at(self, i: usize) -> Decimal {
+        match self {
+            Nv::Scalar(x) => x,
+            Nv::Col(v) => v[i],
+        }
+    }
+}
+
+impl Opd {
+    fn nv(&self) -> Nv<'_> {
+        match self {
+            Opd::Scalar(Value::Num(x)) => Nv::Scalar(*x),
+            Opd::Col(e) => match &*e.col {
+                Column::Num(v) => Nv::Col(v),
+                _ => Nv::Scalar(Decimal::ZERO),
+            },
+            _ => Nv::Scalar(Decimal::ZERO),
         }
     }
 }
@@ -517,7 +565,7 @@ impl PopulationEvaluation<'_> {
                 };
                 let (rv, kv) = (self.eval(r, ent, name)?, self.eval(k, ent, name)?);
                 // Lookups are memoised by cell value: a table has a handful of keys.
-                let mut memo: HashMap<(Cell, Cell), Result<Decimal, String>> = HashMap::new();
+                let mut memo: KeyMap<Result<Decimal, String>> = KeyMap::default();
                 let mut out = Vec::with_capacity(n);
                 let mut errs = merge(&rv.err, &kv.err)
                     .as_deref()
@@ -525,7 +573,7 @@ impl PopulationEvaluation<'_> {
                     .unwrap_or_else(|| vec![0; n]);
                 let pname = self.dated.engine.pack.parameters[*p].name.clone();
                 for (i, err) in errs.iter_mut().enumerate() {
-                    let found = memo.entry((Cell::of(&rv.col, i), Cell::of(&kv.col, i))).or_insert_with(|| {
+                    let found = memo.entry((cell_key(&rv.col, i), cell_key(&kv.col, i))).or_insert_with(|| {
                         let (a, b) = (key(&rv.col.get(i)), key(&kv.col.get(i)));
                         table
                             .get(&a)
@@ -611,17 +659,16 @@ impl PopulationEvaluation<'_> {
                         }
                     }
                     BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                        let col = (0..n)
-                            .map(|i| {
-                                let (p, q) = (a.num(i), b.num(i));
-                                match op {
-                                    BinOp::Lt => p < q,
-                                    BinOp::Le => p <= q,
-                                    BinOp::Gt => p > q,
-                                    _ => p >= q,
-                                }
-                            })
-                            .collect();
+                        let (av, bv) = (a.nv(), b.nv());
+                        let cmp = |f: fn(&Decimal, &Decimal) -> bool| -> Vec<bool> {
+                            (0..n).map(|i| f(&av.at(i), &bv.at(i))).collect()
+                        };
+                        let col = match op {
+                            BinOp::Lt => cmp(Decimal::lt),
+                            BinOp::Le => cmp(Decimal::le),
+                            BinOp::Gt => cmp(Decimal::gt),
+                            _ => cmp(Decimal::ge),
+                        };
                         Ev {
                             col: Arc::new(Column::Bool(col)),
                             err,
@@ -630,8 +677,9 @@ impl PopulationEvaluation<'_> {
                     _ => {
                         let mut out = Vec::with_capacity(n);
                         let mut failed = Vec::new();
+                        let (av, bv) = (a.nv(), b.nv());
                         for i in 0..n {
-                            let (x, y) = (a.num(i), b.num(i));
+                            let (x, y) = (av.at(i), bv.at(i));
                             let r = match op {
                                 BinOp::Add => x.checked_add(y).ok_or("overflow"),
                                 BinOp::Sub => x.checked_sub(y).ok_or("overflow"),
@@ -670,7 +718,14 @@ impl PopulationEvaluation<'_> {
                 let cond = bools(&c0.col);
                 let pick = |i: usize| if cond[i] { &a } else { &b };
                 let col = match (a.kind(), b.kind()) {
-                    (Kind::Num, Kind::Num) => Column::Num((0..n).map(|i| pick(i).num(i)).collect()),
+                    (Kind::Num, Kind::Num) => {
+                        let (av, bv) = (a.nv(), b.nv());
+                        Column::Num(
+                            (0..n)
+                                .map(|i| if cond[i] { av.at(i) } else { bv.at(i) })
+                                .collect(),
+                        )
+                    }
                     (Kind::Bool, Kind::Bool) => {
                         Column::Bool((0..n).map(|i| pick(i).flag(i)).collect())
                     }
@@ -706,11 +761,12 @@ impl PopulationEvaluation<'_> {
                     .iter()
                     .map(|x| self.operand(x, ent, name))
                     .collect::<Result<Vec<_>, _>>()?;
+                let views: Vec<Nv> = ops.iter().map(Opd::nv).collect();
                 let col = (0..n)
                     .map(|i| {
-                        let mut best = ops[0].num(i);
-                        for o in &ops[1..] {
-                            let v = o.num(i);
+                        let mut best = views[0].at(i);
+                        for o in &views[1..] {
+                            let v = o.at(i);
                             best = if max { best.max(v) } else { best.min(v) };
                         }
                         best

@@ -69,8 +69,16 @@ pub fn write_decimal(d: Decimal, decimals: u32, out: &mut Vec<u8>) {
         out.push(b'-');
     }
     let mut digits = [0u8; 40];
-    let mut n = m.unsigned_abs();
     let mut len = 0;
+    // Digits by u64 division where the mantissa fits (always, for amounts): i128 division
+    // is a library call that cost more than the rest of writing a result row.
+    let mut n = m.unsigned_abs();
+    while n > u64::MAX as u128 {
+        digits[len] = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+    }
+    let mut n = n as u64;
     loop {
         digits[len] = b'0' + (n % 10) as u8;
         n /= 10;

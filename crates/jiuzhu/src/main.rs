@@ -1,6 +1,7 @@
 //! The `jiuzhu` binary: a thin command line over the library crates.
 
 mod policy;
+mod population;
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;

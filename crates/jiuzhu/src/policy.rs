@@ -1,16 +1,16 @@
 //! `jiuzhu policy run | eval | test`: the policy engine from the command line.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::population::{Loaded, load_population};
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
-use jiuzhu_policy::columnar::{Column, Population};
+use jiuzhu_policy::columnar::Column;
 use jiuzhu_policy::pack::{self, Files};
 use jiuzhu_policy::simulation::{Comparison, Outcome, Stats};
-use jiuzhu_policy::testing::{parse_input, run_tests};
-use jiuzhu_policy::{Engine, Entity, InputType, Value};
+use jiuzhu_policy::testing::run_tests;
+use jiuzhu_policy::{Engine, Value};
 
 /// A pack by shipped name or folder path, with its parents resolved the same way.
 pub fn load_engine(pack_arg: &str) -> Result<Engine> {
@@ -25,7 +25,7 @@ pub fn load_engine(pack_arg: &str) -> Result<Engine> {
     Engine::new(pack).map_err(pack_errors)
 }
 
-fn pack_errors(errors: Vec<jiuzhu_policy::PackError>) -> anyhow::Error {
+pub(crate) fn pack_errors(errors: Vec<jiuzhu_policy::PackError>) -> anyhow::Error {
     anyhow::anyhow!(
         "the pack has {} error(s):\n{}",
         errors.len(),
@@ -150,245 +150,6 @@ pub fn replay(path: &Path) -> Result<bool> {
     )
 }
 
-/// Opens a CSV file for streaming: its column positions and a record reader.
-fn open_csv(
-    dir: &Path,
-    name: &str,
-) -> Result<(HashMap<String, usize>, csv::Reader<std::fs::File>)> {
-    let path = dir.join(name);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_path(&path)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let columns = reader
-        .headers()
-        .with_context(|| format!("{name}: header"))?
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.trim().to_string(), i))
-        .collect();
-    Ok((columns, reader))
-}
-
-/// A CSV file as (line, fields) with its header's column positions.
-struct Csv {
-    name: String,
-    columns: HashMap<String, usize>,
-    rows: Vec<(usize, csv::StringRecord)>,
-}
-
-fn read_csv(dir: &Path, name: &str) -> Result<Csv> {
-    let (columns, mut reader) = open_csv(dir, name)?;
-    let mut rows = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| {
-            anyhow::anyhow!(
-                "{name}:{}: {e}",
-                e.position().map(|p| p.line()).unwrap_or(0)
-            )
-        })?;
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
-        rows.push((line, rec));
-    }
-    Ok(Csv {
-        name: name.to_string(),
-        columns,
-        rows,
-    })
-}
-
-impl Csv {
-    fn col(&self, c: &str) -> Result<usize> {
-        self.columns
-            .get(c)
-            .copied()
-            .with_context(|| format!("{}: missing column {c}", self.name))
-    }
-}
-
-/// Builds one typed column from text cells.
-struct ColumnBuilder {
-    ty: InputType,
-    num: Vec<rust_decimal::Decimal>,
-    flag: Vec<bool>,
-    text: Vec<std::sync::Arc<str>>,
-    date: Vec<NaiveDate>,
-    interned: HashMap<String, std::sync::Arc<str>>,
-}
-
-impl ColumnBuilder {
-    fn new(ty: InputType, n: usize) -> ColumnBuilder {
-        let mut b = ColumnBuilder {
-            ty,
-            num: Vec::new(),
-            flag: Vec::new(),
-            text: Vec::new(),
-            date: Vec::new(),
-            interned: HashMap::new(),
-        };
-        match ty {
-            InputType::Bool => b.flag.reserve(n),
-            InputType::Text => b.text.reserve(n),
-            InputType::Date => b.date.reserve(n),
-            _ => b.num.reserve(n),
-        }
-        b
-    }
-
-    fn push(&mut self, cell: &str) -> Result<(), String> {
-        if self.ty == InputType::Text {
-            let t = cell.trim();
-            let v = match self.interned.get(t) {
-                Some(v) => v.clone(),
-                None => {
-                    let v: std::sync::Arc<str> = t.into();
-                    self.interned.insert(t.to_string(), v.clone());
-                    v
-                }
-            };
-            self.text.push(v);
-            return Ok(());
-        }
-        match parse_input(self.ty, cell)? {
-            Value::Num(x) => self.num.push(x),
-            Value::Bool(x) => self.flag.push(x),
-            Value::Date(x) => self.date.push(x),
-            Value::Text(x) => self.text.push(x),
-        }
-        Ok(())
-    }
-
-    fn finish(self) -> std::sync::Arc<Column> {
-        std::sync::Arc::new(match self.ty {
-            InputType::Bool => Column::Bool(self.flag),
-            InputType::Text => Column::Text(self.text),
-            InputType::Date => Column::Date(self.date),
-            _ => Column::Num(self.num),
-        })
-    }
-}
-
-/// The column of each of an entity's inputs in its file.
-fn sources(engine: &Engine, e: Entity, csv: &Csv) -> Result<Vec<(String, InputType, usize)>> {
-    engine
-        .inputs(e)
-        .map(|(name, ty)| {
-            let i = csv.columns.get(name).with_context(|| {
-                format!("{}: missing column {name} (an input of the pack)", csv.name)
-            })?;
-            Ok((name.to_string(), ty, *i))
-        })
-        .collect()
-}
-
-/// The pack with params.csv's county values set as its regional parameters (each column but
-/// county_code names one), in force from the evaluation date.
-fn with_params(engine: &Engine, params: &Csv, date: NaiveDate) -> Result<Engine> {
-    let county_col = params.col("county_code")?;
-    let mut pack = engine.pack.clone();
-    let mut errors = Vec::new();
-    for (name, col) in params
-        .columns
-        .iter()
-        .filter(|(n, _)| n.as_str() != "county_code")
-    {
-        if !pack
-            .parameters
-            .iter()
-            .any(|p| p.name == *name && p.regional)
-        {
-            bail!(
-                "params.csv: column {name} is not a regional parameter of pack {}",
-                pack.name
-            );
-        }
-        for (line, rec) in &params.rows {
-            let county = rec.get(county_col).unwrap_or("");
-            match parse_input(InputType::Money, rec.get(*col).unwrap_or("")) {
-                Ok(Value::Num(v)) => {
-                    if let Err(m) = pack.set_region_value(name, county, date, v) {
-                        errors.push(format!("params.csv:{line}: {name}: {m}"));
-                    }
-                }
-                Ok(_) => {}
-                Err(m) => errors.push(format!("params.csv:{line}: {name}: {m}")),
-            }
-        }
-    }
-    if !errors.is_empty() {
-        errors.sort();
-        bail!(
-            "{} bad input row(s); nothing written:\n{}",
-            errors.len(),
-            errors
-                .iter()
-                .map(|e| format!("  {e}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
-    Engine::new(pack).map_err(pack_errors)
-}
-
-/// The rows of a persons or supporters file: typed input columns, and the household of
-/// each row as runs of (household_id, rows, first line), since a household's rows follow
-/// each other.
-struct Rows {
-    file: &'static str,
-    columns: Vec<std::sync::Arc<Column>>,
-    runs: Vec<(String, u32, usize)>,
-    count: usize,
-    errors: Vec<String>,
-}
-
-fn read_rows(engine: &Engine, dir: &Path, file: &'static str, entity: Entity) -> Result<Rows> {
-    let (columns, mut reader) = open_csv(dir, file)?;
-    let head = Csv {
-        name: file.to_string(),
-        columns,
-        rows: Vec::new(),
-    };
-    let col = head.col("household_id")?;
-    let src = sources(engine, entity, &head)?;
-    let mut builders: Vec<ColumnBuilder> = src
-        .iter()
-        .map(|(_, ty, _)| ColumnBuilder::new(*ty, 0))
-        .collect();
-    let mut runs: Vec<(String, u32, usize)> = Vec::new();
-    let mut errors = Vec::new();
-    let mut count = 0;
-    let mut rec = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => bail!(
-                "{file}:{}: {e}",
-                e.position().map(|p| p.line()).unwrap_or(0)
-            ),
-        }
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
-        let id = rec.get(col).unwrap_or("");
-        match runs.last_mut() {
-            Some((last, n, _)) if last == id => *n += 1,
-            _ => runs.push((id.to_string(), 1, line)),
-        }
-        for ((name, _, i), b) in src.iter().zip(builders.iter_mut()) {
-            if let Err(m) = b.push(rec.get(*i).unwrap_or("")) {
-                errors.push(format!("{file}:{line}: {name}: {m}"));
-            }
-        }
-        count += 1;
-    }
-    Ok(Rows {
-        file,
-        columns: builders.into_iter().map(ColumnBuilder::finish).collect(),
-        runs,
-        count,
-        errors,
-    })
-}
-
 /// `jiuzhu policy run`: workload P's files in `dir` → `out` (household_id then the pack's
 /// outputs, sorted by household_id). Any bad row stops the run with every error listed,
 /// and nothing is written.
@@ -464,28 +225,6 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<Ru
     })
 }
 
-/// A population read from workload P's files, split for the cores.
-pub struct Loaded {
-    /// The pack with params.csv's county values.
-    pub engine: Engine,
-    /// (first household row, part) per core.
-    pub parts: Vec<(usize, Population)>,
-    pub ids: Vec<String>,
-    /// Line of each household in households.csv.
-    pub lines: Vec<usize>,
-    /// County (first six digits of region_code) of each household.
-    pub counties: Vec<String>,
-}
-
-/// Reads params, households, persons and supporters; any bad row stops with every error.
-pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<Loaded> {
-    // Persons (the largest file) are read on another core while this one reads the rest.
-    std::thread::scope(|scope| {
-        let persons = scope.spawn(|| read_rows(engine, dir, "persons.csv", Entity::Person));
-        load_with(engine, date, dir, persons)
-    })
-}
-
 /// Evaluates household variables `slots` on every part, side by side; the first failing
 /// household is reported with its line.
 pub fn evaluate_parts(
@@ -534,140 +273,6 @@ pub fn evaluate_parts(
             })
         })
         .collect()
-}
-
-fn load_with(
-    engine: &Engine,
-    date: NaiveDate,
-    dir: &Path,
-    persons: std::thread::ScopedJoinHandle<'_, Result<Rows>>,
-) -> Result<Loaded> {
-    let params = read_csv(dir, "params.csv")?;
-    let households = read_csv(dir, "households.csv")?;
-    let mut errors = Vec::new();
-    let county_col = params.col("county_code")?;
-    let county: HashMap<&str, usize> = params
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, (_, r))| (r.get(county_col).unwrap_or(""), i))
-        .collect();
-    let hid = households.col("household_id")?;
-    let region = households.col("region_code")?;
-
-    let mut pop = Population::default();
-    // Households.
-    let priced = with_params(engine, &params, date)?;
-    let engine = &priced;
-    let hsrc = sources(engine, Entity::Household, &households)?;
-    let mut builders: Vec<ColumnBuilder> = hsrc
-        .iter()
-        .map(|(_, ty, _)| ColumnBuilder::new(*ty, households.rows.len()))
-        .collect();
-    let mut index: HashMap<&str, u32> = HashMap::with_capacity(households.rows.len());
-    let mut ids: Vec<&str> = Vec::with_capacity(households.rows.len());
-    let mut regions: Vec<&str> = Vec::with_capacity(households.rows.len());
-    let mut lines: Vec<usize> = Vec::with_capacity(households.rows.len());
-    for (line, rec) in &households.rows {
-        let id = rec.get(hid).unwrap_or("");
-        let code = rec.get(region).unwrap_or("");
-        if !county.contains_key(code.get(..6).unwrap_or("")) {
-            errors.push(format!(
-                "households.csv:{line}: region_code: county {} has no row in params.csv",
-                code.get(..6).unwrap_or(code)
-            ));
-            continue;
-        }
-        if index.insert(id, ids.len() as u32).is_some() {
-            errors.push(format!(
-                "households.csv:{line}: household_id: duplicate {id}"
-            ));
-            continue;
-        }
-        for ((name, _, i), b) in hsrc.iter().zip(builders.iter_mut()) {
-            if let Err(m) = b.push(rec.get(*i).unwrap_or("")) {
-                errors.push(format!("households.csv:{line}: {name}: {m}"));
-            }
-        }
-        ids.push(id);
-        regions.push(code);
-        lines.push(*line);
-    }
-    pop.households = ids.len();
-    pop.inputs[0] = builders.into_iter().map(ColumnBuilder::finish).collect();
-    // Tie persons' and supporters' rows to their households.
-    let supporters = read_rows(engine, dir, "supporters.csv", Entity::Supporter)?;
-    let persons = persons
-        .join()
-        .unwrap_or_else(|_| Err(anyhow::anyhow!("reading persons.csv panicked")))?;
-    let mut members = vec![0u32; ids.len()];
-    for (rows, entity) in [(persons, Entity::Person), (supporters, Entity::Supporter)] {
-        errors.extend(rows.errors);
-        let mut parents = Vec::with_capacity(rows.count);
-        for (id, n, line) in &rows.runs {
-            match index.get(id.as_str()) {
-                Some(&h) => {
-                    parents.extend(std::iter::repeat_n(h, *n as usize));
-                    if entity == Entity::Person {
-                        members[h as usize] += n;
-                    }
-                }
-                None => errors.push(format!(
-                    "{}:{line}: household_id: {id} is not in households.csv",
-                    rows.file
-                )),
-            }
-        }
-        match entity {
-            Entity::Person => {
-                pop.inputs[1] = rows.columns;
-                pop.person_household = parents;
-            }
-            _ => {
-                pop.inputs[2] = rows.columns;
-                pop.supporter_household = parents;
-            }
-        }
-    }
-    for (i, n) in members.iter().enumerate() {
-        if *n == 0 {
-            errors.push(format!(
-                "households.csv:{}: household {} has no members in persons.csv",
-                lines[i], ids[i]
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        errors.sort();
-        bail!(
-            "{} bad input row(s); nothing written:\n{}",
-            errors.len(),
-            errors
-                .iter()
-                .take(200)
-                .map(|e| format!("  {e}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let parts = if threads > 1 && pop.households >= 10_000 {
-        pop.split(threads)
-    } else {
-        vec![(0, pop)]
-    };
-    Ok(Loaded {
-        engine: priced,
-        parts,
-        counties: regions
-            .iter()
-            .map(|r| r.get(..6).unwrap_or(r).to_string())
-            .collect(),
-        ids: ids.into_iter().map(String::from).collect(),
-        lines,
-    })
 }
 
 /// What `policy run` did, in the peers' summary format.

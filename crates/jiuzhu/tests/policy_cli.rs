@@ -151,6 +151,72 @@ fn policy_run_writes_results_exactly_as_the_spec_says() {
     std::fs::remove_dir_all(d).ok();
 }
 
+fn run_rp1(d: &Path, out: &Path) -> std::process::Output {
+    bin()
+        .args([
+            "policy",
+            "run",
+            "--pack",
+            "rp1",
+            "--date",
+            "2026-11-01",
+            "--input",
+        ])
+        .arg(d)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn policy_run_reads_quoted_fields_crlf_and_blank_lines_alike() {
+    let d = dir("shapes");
+    write_workload(&d);
+    let plain = d.join("plain.csv");
+    assert!(run_rp1(&d, &plain).status.success());
+    // The same rows as a spreadsheet might save them: CRLF line ends, a blank line, quotes.
+    let h = std::fs::read_to_string(d.join("households.csv")).unwrap();
+    std::fs::write(
+        d.join("households.csv"),
+        h.replace('\n', "\r\n")
+            .replace("H0000000002,", "\"H0000000002\",")
+            .replacen("\r\n", "\r\n\r\n", 2),
+    )
+    .unwrap();
+    let p = std::fs::read_to_string(d.join("persons.csv")).unwrap();
+    std::fs::write(d.join("persons.csv"), p.replace('\n', "\r\n") + "\r\n").unwrap();
+    let shaped = d.join("shaped.csv");
+    let o = run_rp1(&d, &shaped);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&plain).unwrap(),
+        std::fs::read_to_string(&shaped).unwrap()
+    );
+    // A row with a field missing is named by its line, quoted file or not.
+    for quoted in [false, true] {
+        let mut h = String::from(
+            "household_id,region_code,hukou,has_land,deposits,vehicle_value,house_count\n\
+             H0000000004,330326100201,rural,1,0.00,0.00,1\n\
+             H0000000001,330326100201,urban,0,0.00,1\n\
+             H0000000002,330326100201,rural,1,0.00,0.00,1\n\
+             H0000000003,330326100201,urban,0,0.00,0.00,1\n",
+        );
+        if quoted {
+            h = h.replace("H0000000003", "\"H0000000003\"");
+        }
+        std::fs::write(d.join("households.csv"), h).unwrap();
+        let o = run_rp1(&d, &d.join("bad.csv"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success()
+                && err.contains("households.csv:3: expected 7 fields as in the header, found 6"),
+            "{err}"
+        );
+    }
+    std::fs::remove_dir_all(d).ok();
+}
+
 #[test]
 fn policy_run_reports_bad_input_and_writes_nothing() {
     let d = dir("bad");

@@ -1,0 +1,753 @@
+//! Reading workload P's files (params, households, persons, supporters) into a population
+//! for the policy engine: each file is read whole and cut at line ends into pieces that
+//! every core parses, then the pieces are put back in order. A file with a quoted field is
+//! read by the `csv` crate instead (quotes can hide line ends). Any bad row stops the load
+//! with every error listed as file:line: column: reason.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use jiuzhu_policy::columnar::{Column, Population};
+use jiuzhu_policy::testing::parse_input;
+use jiuzhu_policy::{Engine, Entity, InputType, Value};
+
+/// A population read from workload P's files, split for the cores.
+pub struct Loaded {
+    /// The pack with params.csv's county values.
+    pub engine: Engine,
+    /// (first household row, part) per core.
+    pub parts: Vec<(usize, Population)>,
+    pub ids: Vec<String>,
+    /// Line of each household in households.csv.
+    pub lines: Vec<usize>,
+    /// County (first six digits of region_code) of each household.
+    pub counties: Vec<String>,
+}
+
+/// Bytes a piece holds, about: enough to amortise the hand-over, small enough to balance.
+const PIECE: usize = 4 << 20;
+
+/// FNV-1a, for interning short texts (SipHash cost more than the rest of a lookup).
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// A CSV file read whole: its header's columns and where its body starts.
+struct Raw {
+    name: &'static str,
+    data: Vec<u8>,
+    columns: HashMap<String, usize>,
+    width: usize,
+    body: usize,
+}
+
+fn read_raw(dir: &Path, name: &'static str) -> Result<Raw> {
+    let path = dir.join(name);
+    let data = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let start = if data.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+    let header = std::str::from_utf8(&data[start..end])
+        .map_err(|_| anyhow::anyhow!("{name}:1: the header is not UTF-8"))?
+        .trim_end_matches('\r');
+    if header.trim().is_empty() {
+        bail!("{name}:1: no header");
+    }
+    let names: Vec<&str> = header
+        .split(',')
+        .map(|c| c.trim().trim_matches('"'))
+        .collect();
+    Ok(Raw {
+        name,
+        columns: names
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.to_string(), i))
+            .collect(),
+        width: names.len(),
+        body: (end + 1).min(data.len()),
+        data,
+    })
+}
+
+impl Raw {
+    fn col(&self, c: &str) -> Result<usize> {
+        self.columns
+            .get(c)
+            .copied()
+            .with_context(|| format!("{}: missing column {c}", self.name))
+    }
+
+    /// The body cut at line ends into pieces of about [`PIECE`] bytes.
+    fn pieces(&self) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut lo = self.body;
+        while lo < self.data.len() {
+            let hi = match self.data.get(lo + PIECE..) {
+                Some(rest) => {
+                    memchr::memchr(b'\n', rest).map_or(self.data.len(), |i| lo + PIECE + i + 1)
+                }
+                None => self.data.len(),
+            };
+            out.push((lo, hi));
+            lo = hi;
+        }
+        out
+    }
+}
+
+/// Builds one typed column from text cells.
+struct ColumnBuilder {
+    ty: InputType,
+    num: Vec<rust_decimal::Decimal>,
+    flag: Vec<bool>,
+    text: Vec<Arc<str>>,
+    date: Vec<NaiveDate>,
+    interned: FastMap<Box<[u8]>, Arc<str>>,
+}
+
+impl ColumnBuilder {
+    fn new(ty: InputType) -> ColumnBuilder {
+        ColumnBuilder {
+            ty,
+            num: Vec::new(),
+            flag: Vec::new(),
+            text: Vec::new(),
+            date: Vec::new(),
+            interned: FastMap::default(),
+        }
+    }
+
+    fn push(&mut self, cell: &[u8]) -> Result<(), String> {
+        match self.ty {
+            InputType::Text => {
+                let t = cell.trim_ascii();
+                let v = match self.interned.get(t) {
+                    Some(v) => v.clone(),
+                    None => {
+                        let s = std::str::from_utf8(t).map_err(|_| "not UTF-8".to_string())?;
+                        let v: Arc<str> = s.into();
+                        self.interned.insert(t.into(), v.clone());
+                        v
+                    }
+                };
+                self.text.push(v);
+                return Ok(());
+            }
+            InputType::Bool => match cell {
+                b"0" => {
+                    self.flag.push(false);
+                    return Ok(());
+                }
+                b"1" => {
+                    self.flag.push(true);
+                    return Ok(());
+                }
+                _ => {}
+            },
+            InputType::Money => {
+                if let Some(fen) = plain_fen(cell) {
+                    self.num.push(rust_decimal::Decimal::new(fen, 2));
+                    return Ok(());
+                }
+            }
+            _ => {}
+        }
+        let cell = std::str::from_utf8(cell).map_err(|_| "not UTF-8".to_string())?;
+        match parse_input(self.ty, cell)? {
+            Value::Num(x) => self.num.push(x),
+            Value::Bool(x) => self.flag.push(x),
+            Value::Date(x) => self.date.push(x),
+            Value::Text(x) => self.text.push(x),
+        }
+        Ok(())
+    }
+
+    /// Appends the rows of a later piece.
+    fn append(&mut self, other: ColumnBuilder) {
+        self.num.extend(other.num);
+        self.flag.extend(other.flag);
+        self.text.extend(other.text);
+        self.date.extend(other.date);
+    }
+
+    fn finish(self) -> Arc<Column> {
+        Arc::new(match self.ty {
+            InputType::Bool => Column::Bool(self.flag),
+            InputType::Text => Column::Text(self.text),
+            InputType::Date => Column::Date(self.date),
+            _ => Column::Num(self.num),
+        })
+    }
+}
+
+/// An amount written plainly (digits, then at most two decimals) in fen; anything else
+/// (a sign, spaces, a bad digit) goes the long way for its exact error.
+fn plain_fen(b: &[u8]) -> Option<i64> {
+    let (int, frac) = match memchr::memchr(b'.', b) {
+        Some(i) => (&b[..i], &b[i + 1..]),
+        None => (b, &b[..0]),
+    };
+    if int.is_empty() || int.len() > 15 || frac.len() > 2 {
+        return None;
+    }
+    let mut fen: i64 = 0;
+    for c in int.iter().chain(frac) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        fen = fen * 10 + (c - b'0') as i64;
+    }
+    Some(
+        fen * if frac.len() == 1 {
+            10
+        } else if frac.is_empty() {
+            100
+        } else {
+            1
+        },
+    )
+}
+
+/// What to take from each row of a file.
+struct Spec {
+    /// The household_id column.
+    key: usize,
+    /// The region_code column (households only).
+    region: Option<usize>,
+    /// (input name, type, column) of the entity's inputs.
+    inputs: Vec<(String, InputType, usize)>,
+}
+
+/// The rows of one piece of a file (or of a whole file read by the `csv` crate).
+struct Piece {
+    /// Lines the piece spans (to number the next piece's lines).
+    lines: usize,
+    /// Some(line) when the piece's lines are numbered from the file's start.
+    absolute: bool,
+    /// Runs of rows of one household: (household_id, rows, line within the piece).
+    runs: Vec<(String, u32, usize)>,
+    /// region_code of each row, when the spec asks for it.
+    regions: Vec<Arc<str>>,
+    columns: Vec<ColumnBuilder>,
+    /// (line, message) of each bad cell.
+    errors: Vec<(usize, String)>,
+    /// A quoted field was met: the whole file is read again by the `csv` crate.
+    quoted: bool,
+}
+
+impl Piece {
+    fn new(spec: &Spec) -> Piece {
+        Piece {
+            lines: 0,
+            absolute: false,
+            runs: Vec::new(),
+            regions: Vec::new(),
+            columns: spec
+                .inputs
+                .iter()
+                .map(|(_, ty, _)| ColumnBuilder::new(*ty))
+                .collect(),
+            errors: Vec::new(),
+            quoted: false,
+        }
+    }
+
+    /// One row from its fields.
+    fn row(
+        &mut self,
+        spec: &Spec,
+        width: usize,
+        fields: &[&[u8]],
+        line: usize,
+        regions: &mut FastMap<Box<[u8]>, Arc<str>>,
+    ) {
+        if fields.len() != width {
+            self.errors.push((
+                line,
+                format!(
+                    "expected {width} fields as in the header, found {}",
+                    fields.len()
+                ),
+            ));
+            return;
+        }
+        let id = fields[spec.key].trim_ascii();
+        match self.runs.last_mut() {
+            Some((last, n, _)) if last.as_bytes() == id => *n += 1,
+            _ => self
+                .runs
+                .push((String::from_utf8_lossy(id).into_owned(), 1, line)),
+        }
+        if let Some(r) = spec.region {
+            let code = fields[r].trim_ascii();
+            let v = match regions.get(code) {
+                Some(v) => v.clone(),
+                None => {
+                    let v: Arc<str> = String::from_utf8_lossy(code).into();
+                    regions.insert(code.into(), v.clone());
+                    v
+                }
+            };
+            self.regions.push(v);
+        }
+        for ((name, _, i), b) in spec.inputs.iter().zip(self.columns.iter_mut()) {
+            if let Err(m) = b.push(fields[*i]) {
+                self.errors.push((line, format!("{name}: {m}")));
+            }
+        }
+    }
+}
+
+/// Parses the lines of `data` (whole lines); stops early at a quote.
+fn parse_piece(data: &[u8], spec: &Spec, width: usize) -> Piece {
+    let mut piece = Piece::new(spec);
+    let mut regions = FastMap::default();
+    let mut fields: Vec<&[u8]> = Vec::with_capacity(width);
+    let mut lines = 0;
+    for line in data.split(|b| *b == b'\n') {
+        lines += 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        if memchr::memchr(b'"', line).is_some() {
+            piece.quoted = true;
+            return piece;
+        }
+        fields.clear();
+        fields.extend(line.split(|b| *b == b','));
+        piece.row(spec, width, &fields, lines, &mut regions);
+    }
+    // `split` yields an empty last line after a final line end: not a line of the file.
+    piece.lines = if data.ends_with(b"\n") {
+        lines - 1
+    } else {
+        lines
+    };
+    piece
+}
+
+/// The whole file through the `csv` crate (quoted fields), lines numbered from its start.
+fn parse_quoted(raw: &Raw, spec: &Spec) -> Result<Piece> {
+    let mut piece = Piece::new(spec);
+    piece.absolute = true;
+    let mut regions = FastMap::default();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(&raw.data[..]);
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => bail!(
+                "{}:{}: {e}",
+                raw.name,
+                e.position().map(|p| p.line()).unwrap_or(0)
+            ),
+        }
+        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        let fields: Vec<&[u8]> = rec.iter().collect();
+        piece.row(spec, raw.width, &fields, line, &mut regions);
+    }
+    Ok(piece)
+}
+
+/// A file's rows put back together: typed columns, runs of households with their lines,
+/// regions, and the errors as text.
+struct Rows {
+    columns: Vec<Arc<Column>>,
+    runs: Vec<(String, u32, usize)>,
+    regions: Vec<Arc<str>>,
+    count: usize,
+    errors: Vec<String>,
+}
+
+fn assemble(raw: &Raw, spec: &Spec, pieces: Vec<Piece>) -> Rows {
+    let mut columns: Vec<ColumnBuilder> = spec
+        .inputs
+        .iter()
+        .map(|(_, ty, _)| ColumnBuilder::new(*ty))
+        .collect();
+    let mut runs: Vec<(String, u32, usize)> = Vec::new();
+    let mut regions = Vec::new();
+    let mut errors = Vec::new();
+    // The header is line 1.
+    let mut base = 1;
+    for piece in pieces {
+        let offset = if piece.absolute { 0 } else { base };
+        base += piece.lines;
+        for (line, m) in piece.errors {
+            errors.push(format!("{}:{}: {m}", raw.name, line + offset));
+        }
+        for (id, n, line) in piece.runs {
+            match runs.last_mut() {
+                // A household's rows that straddle two pieces.
+                Some((last, k, _)) if *last == id => *k += n,
+                _ => runs.push((id, n, line + offset)),
+            }
+        }
+        regions.extend(piece.regions);
+        for (c, p) in columns.iter_mut().zip(piece.columns) {
+            c.append(p);
+        }
+    }
+    Rows {
+        count: runs.iter().map(|r| r.1 as usize).sum(),
+        columns: columns.into_iter().map(ColumnBuilder::finish).collect(),
+        runs,
+        regions,
+        errors,
+    }
+}
+
+/// The column of each of an entity's inputs in its file.
+fn inputs(engine: &Engine, e: Entity, raw: &Raw) -> Result<Vec<(String, InputType, usize)>> {
+    engine
+        .inputs(e)
+        .map(|(name, ty)| {
+            let i = raw.columns.get(name).with_context(|| {
+                format!("{}: missing column {name} (an input of the pack)", raw.name)
+            })?;
+            Ok((name.to_string(), ty, *i))
+        })
+        .collect()
+}
+
+/// Parses households, persons and supporters on every core.
+fn read_all(files: &[(&Raw, Spec)]) -> Result<Vec<Rows>> {
+    let tasks: Vec<(usize, usize, usize)> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(f, (raw, _))| raw.pieces().into_iter().map(move |(lo, hi)| (f, lo, hi)))
+        .collect();
+    let done: Vec<Mutex<Option<Piece>>> = tasks.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        loop {
+            let t = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&(f, lo, hi)) = tasks.get(t) else {
+                break;
+            };
+            let (raw, spec) = &files[f];
+            let piece = parse_piece(&raw.data[lo..hi], spec, raw.width);
+            *done[t].lock().unwrap_or_else(|e| e.into_inner()) = Some(piece);
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(work);
+        }
+        work();
+    });
+    let mut pieces: Vec<Vec<Piece>> = files.iter().map(|_| Vec::new()).collect();
+    for ((f, _, _), p) in tasks.iter().zip(done) {
+        let p = p.into_inner().unwrap_or_else(|e| e.into_inner());
+        pieces[*f].push(p.context("a piece was not parsed")?);
+    }
+    files
+        .iter()
+        .zip(pieces)
+        .map(|((raw, spec), pieces)| {
+            let pieces = if pieces.iter().any(|p| p.quoted) {
+                vec![parse_quoted(raw, spec)?]
+            } else {
+                pieces
+            };
+            Ok(assemble(raw, spec, pieces))
+        })
+        .collect()
+}
+
+/// Reads params, households, persons and supporters; any bad row stops with every error.
+pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<Loaded> {
+    let params = read_raw(dir, "params.csv")?;
+    let priced = with_params(engine, &params, date)?;
+    let engine = &priced;
+    let households = read_raw(dir, "households.csv")?;
+    let persons = read_raw(dir, "persons.csv")?;
+    let supporters = read_raw(dir, "supporters.csv")?;
+    let spec = |raw: &Raw, e: Entity| -> Result<Spec> {
+        Ok(Spec {
+            key: raw.col("household_id")?,
+            region: if e == Entity::Household {
+                Some(raw.col("region_code")?)
+            } else {
+                None
+            },
+            inputs: inputs(engine, e, raw)?,
+        })
+    };
+    let files = [
+        (&households, spec(&households, Entity::Household)?),
+        (&persons, spec(&persons, Entity::Person)?),
+        (&supporters, spec(&supporters, Entity::Supporter)?),
+    ];
+    let mut rows = read_all(&files)?.into_iter();
+    let (hh, persons, supporters) = (
+        rows.next().context("households")?,
+        rows.next().context("persons")?,
+        rows.next().context("supporters")?,
+    );
+    drop(files);
+    let counties: std::collections::HashSet<&str> = param_rows(&params)
+        .map(|(_, fields)| {
+            fields
+                .get(params.col("county_code").unwrap_or(0))
+                .copied()
+                .unwrap_or("")
+        })
+        .collect();
+
+    let mut errors = hh.errors;
+    let mut index: FastMap<&str, u32> =
+        FastMap::with_capacity_and_hasher(hh.runs.len(), Default::default());
+    let mut ids: Vec<&str> = Vec::with_capacity(hh.runs.len());
+    let mut regions: Vec<&str> = Vec::with_capacity(hh.runs.len());
+    let mut lines: Vec<usize> = Vec::with_capacity(hh.runs.len());
+    let mut row = 0;
+    for (id, n, line) in &hh.runs {
+        let code: &str = hh.regions.get(row).map_or("", |r| r);
+        row += *n as usize;
+        for k in 1..*n as usize {
+            errors.push(format!(
+                "households.csv:{}: household_id: duplicate {id}",
+                line + k
+            ));
+        }
+        let county = code.get(..6).unwrap_or(code);
+        if !counties.contains(county) {
+            errors.push(format!(
+                "households.csv:{line}: region_code: county {county} has no row in params.csv"
+            ));
+            continue;
+        }
+        if index.insert(id, ids.len() as u32).is_some() {
+            errors.push(format!(
+                "households.csv:{line}: household_id: duplicate {id}"
+            ));
+            continue;
+        }
+        ids.push(id);
+        regions.push(code);
+        lines.push(*line);
+    }
+    let mut pop = Population {
+        households: ids.len(),
+        ..Population::default()
+    };
+    pop.inputs[0] = hh.columns;
+    // Tie persons' and supporters' rows to their households.
+    let mut members = vec![0u32; ids.len()];
+    for (rows, entity, file) in [
+        (persons, Entity::Person, "persons.csv"),
+        (supporters, Entity::Supporter, "supporters.csv"),
+    ] {
+        errors.extend(rows.errors);
+        let mut parents = Vec::with_capacity(rows.count);
+        for (id, n, line) in &rows.runs {
+            match index.get(id.as_str()) {
+                Some(&h) => {
+                    parents.extend(std::iter::repeat_n(h, *n as usize));
+                    if entity == Entity::Person {
+                        members[h as usize] += n;
+                    }
+                }
+                None => errors.push(format!(
+                    "{file}:{line}: household_id: {id} is not in households.csv"
+                )),
+            }
+        }
+        match entity {
+            Entity::Person => {
+                pop.inputs[1] = rows.columns;
+                pop.person_household = parents;
+            }
+            _ => {
+                pop.inputs[2] = rows.columns;
+                pop.supporter_household = parents;
+            }
+        }
+    }
+    for (i, n) in members.iter().enumerate() {
+        if *n == 0 {
+            errors.push(format!(
+                "households.csv:{}: household {} has no members in persons.csv",
+                lines[i], ids[i]
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort();
+        bail!(
+            "{} bad input row(s); nothing written:\n{}",
+            errors.len(),
+            errors
+                .iter()
+                .take(200)
+                .map(|e| format!("  {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parts = if threads > 1 && pop.households >= 10_000 {
+        pop.split(threads)
+    } else {
+        vec![(0, pop)]
+    };
+    Ok(Loaded {
+        engine: priced,
+        parts,
+        counties: regions
+            .iter()
+            .map(|r| r.get(..6).unwrap_or(r).to_string())
+            .collect(),
+        ids: ids.into_iter().map(String::from).collect(),
+        lines,
+    })
+}
+
+/// The data rows of a small file as (line, fields).
+fn param_rows(raw: &Raw) -> impl Iterator<Item = (usize, Vec<&str>)> {
+    raw.data[raw.body..]
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let l = std::str::from_utf8(l).ok()?.trim_end_matches('\r');
+            (!l.trim().is_empty()).then(|| (i + 2, l.split(',').map(str::trim).collect()))
+        })
+}
+
+/// The pack with params.csv's county values set as its regional parameters (each column but
+/// county_code names one), in force from the evaluation date.
+fn with_params(engine: &Engine, params: &Raw, date: NaiveDate) -> Result<Engine> {
+    let county_col = params.col("county_code")?;
+    let mut pack = engine.pack.clone();
+    let mut errors = Vec::new();
+    let mut names: Vec<(&String, &usize)> = params
+        .columns
+        .iter()
+        .filter(|(n, _)| n.as_str() != "county_code")
+        .collect();
+    names.sort_by_key(|(_, i)| **i);
+    for (name, col) in names {
+        if !pack
+            .parameters
+            .iter()
+            .any(|p| p.name == *name && p.regional)
+        {
+            bail!(
+                "params.csv: column {name} is not a regional parameter of pack {}",
+                pack.name
+            );
+        }
+        for (line, fields) in param_rows(params) {
+            let county = fields.get(county_col).copied().unwrap_or("");
+            match parse_input(InputType::Money, fields.get(*col).copied().unwrap_or("")) {
+                Ok(Value::Num(v)) => {
+                    if let Err(m) = pack.set_region_value(name, county, date, v) {
+                        errors.push(format!("params.csv:{line}: {name}: {m}"));
+                    }
+                }
+                Ok(_) => {}
+                Err(m) => errors.push(format!("params.csv:{line}: {name}: {m}")),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort();
+        bail!(
+            "{} bad input row(s); nothing written:\n{}",
+            errors.len(),
+            errors
+                .iter()
+                .map(|e| format!("  {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    Engine::new(pack).map_err(crate::policy::pack_errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_amounts_in_fen() {
+        assert_eq!(plain_fen(b"1234.5"), Some(123_450));
+        assert_eq!(plain_fen(b"1234.50"), Some(123_450));
+        assert_eq!(plain_fen(b"7"), Some(700));
+        assert_eq!(plain_fen(b"0.05"), Some(5));
+        // Everything else takes the long way, which names the error.
+        for odd in [
+            &b"-1.00"[..],
+            b"1.234",
+            b" 1.00",
+            b"1,0",
+            b"",
+            b".5",
+            b"1e3",
+        ] {
+            assert_eq!(plain_fen(odd), None, "{}", String::from_utf8_lossy(odd));
+        }
+    }
+
+    #[test]
+    fn pieces_cut_at_line_ends_and_number_lines() {
+        let text = "a,b\n1,2\n\n3,4\r\n5,6";
+        let raw = Raw {
+            name: "t.csv",
+            data: text.as_bytes().to_vec(),
+            columns: HashMap::from([("a".into(), 0), ("b".into(), 1)]),
+            width: 2,
+            body: 4,
+        };
+        let spec = Spec {
+            key: 0,
+            region: None,
+            inputs: vec![("b".into(), InputType::Int, 1)],
+        };
+        let p = parse_piece(&raw.data[raw.body..], &spec, 2);
+        assert_eq!(p.lines, 4);
+        let lines: Vec<usize> = p.runs.iter().map(|r| r.2).collect();
+        assert_eq!(lines, [1, 3, 4]);
+        let rows = assemble(&raw, &spec, vec![p]);
+        assert_eq!(rows.runs.iter().map(|r| r.2).collect::<Vec<_>>(), [2, 4, 5]);
+        // A piece of a file of whole lines ends with a line end.
+        let p = parse_piece(b"1,2\n3,4\n", &spec, 2);
+        assert_eq!(p.lines, 2);
+        let p = parse_piece(b"1,2\n\"3\",4\n", &spec, 2);
+        assert!(p.quoted);
+    }
+}
