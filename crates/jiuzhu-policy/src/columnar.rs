@@ -122,53 +122,85 @@ pub struct Population {
     pub supporter_household: Vec<u32>,
 }
 
+/// A slice of a population by contiguous household rows, with the rows of their persons
+/// and supporters, to be evaluated on its own (see [`Population::plan`]).
+#[derive(Clone, Debug)]
+pub struct Part {
+    /// First household row, and one past the last.
+    pub lo: usize,
+    pub hi: usize,
+    persons: Vec<u32>,
+    supporters: Vec<u32>,
+}
+
 impl Population {
-    /// Splits the population into `parts` by contiguous household rows (for threads); each
-    /// part's rows are renumbered from 0. Returns the parts and each part's first household.
+    /// Cuts the population into parts of `per` households (the last may be smaller), in one
+    /// pass over the persons and supporters.
+    pub fn plan(&self, per: usize) -> Vec<Part> {
+        let per = per.max(1);
+        let n = self.households.div_ceil(per).max(1);
+        let bucket = |parents: &[u32]| -> Vec<Vec<u32>> {
+            let mut out = vec![Vec::new(); n];
+            for (i, p) in parents.iter().enumerate() {
+                out[(*p as usize / per).min(n - 1)].push(i as u32);
+            }
+            out
+        };
+        let persons = bucket(&self.person_household);
+        let supporters = bucket(&self.supporter_household);
+        persons
+            .into_iter()
+            .zip(supporters)
+            .enumerate()
+            .map(|(k, (persons, supporters))| Part {
+                lo: k * per,
+                hi: ((k + 1) * per).min(self.households),
+                persons,
+                supporters,
+            })
+            .collect()
+    }
+
+    /// The part's rows as a population of their own, renumbered from 0.
+    pub fn part(&self, p: &Part) -> Population {
+        let hrows: Vec<u32> = (p.lo as u32..p.hi as u32).collect();
+        let lo = p.lo as u32;
+        Population {
+            households: p.hi - p.lo,
+            inputs: [
+                self.inputs[0]
+                    .iter()
+                    .map(|c| Arc::new(c.gather(&hrows)))
+                    .collect(),
+                self.inputs[1]
+                    .iter()
+                    .map(|c| Arc::new(c.gather(&p.persons)))
+                    .collect(),
+                self.inputs[2]
+                    .iter()
+                    .map(|c| Arc::new(c.gather(&p.supporters)))
+                    .collect(),
+            ],
+            person_household: p
+                .persons
+                .iter()
+                .map(|i| self.person_household[*i as usize] - lo)
+                .collect(),
+            supporter_household: p
+                .supporters
+                .iter()
+                .map(|i| self.supporter_household[*i as usize] - lo)
+                .collect(),
+        }
+    }
+
+    /// Splits the population into `parts` by contiguous household rows; each part's rows
+    /// are renumbered from 0. Returns the parts and each part's first household.
     pub fn split(&self, parts: usize) -> Vec<(usize, Population)> {
         let parts = parts.clamp(1, self.households.max(1));
-        let per = self.households.div_ceil(parts).max(1);
-        (0..parts)
-            .map(|k| {
-                let (lo, hi) = (k * per, ((k + 1) * per).min(self.households));
-                let pick = |parents: &[u32]| -> Vec<u32> {
-                    parents
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, p)| (lo..hi).contains(&(**p as usize)))
-                        .map(|(i, _)| i as u32)
-                        .collect()
-                };
-                let hrows: Vec<u32> = (lo as u32..hi as u32).collect();
-                let prow = pick(&self.person_household);
-                let srow = pick(&self.supporter_household);
-                let part = Population {
-                    households: hi - lo,
-                    inputs: [
-                        self.inputs[0]
-                            .iter()
-                            .map(|c| Arc::new(c.gather(&hrows)))
-                            .collect(),
-                        self.inputs[1]
-                            .iter()
-                            .map(|c| Arc::new(c.gather(&prow)))
-                            .collect(),
-                        self.inputs[2]
-                            .iter()
-                            .map(|c| Arc::new(c.gather(&srow)))
-                            .collect(),
-                    ],
-                    person_household: prow
-                        .iter()
-                        .map(|i| self.person_household[*i as usize] - lo as u32)
-                        .collect(),
-                    supporter_household: srow
-                        .iter()
-                        .map(|i| self.supporter_household[*i as usize] - lo as u32)
-                        .collect(),
-                };
-                (lo, part)
-            })
+        self.plan(self.households.div_ceil(parts).max(1))
+            .iter()
+            .map(|p| (p.lo, self.part(p)))
             .collect()
     }
 

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::population::{Loaded, load_population};
+use crate::population::{Loaded, load_population, par_map};
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use jiuzhu_policy::columnar::Column;
@@ -171,24 +171,7 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<Ru
     let columns = evaluate_parts(engine, date, &loaded, &slots)?;
     let compute_s = started.elapsed().as_secs_f64() - load_s;
     let ids = &loaded.ids;
-    let offsets: Vec<usize> = loaded.parts.iter().map(|(lo, _)| *lo).collect();
-    // Sorted by household_id in byte order: by the first eight bytes as a number, then
-    // by the whole id where those are equal.
-    let prefix = |id: &str| {
-        let mut b = [0u8; 8];
-        let n = id.len().min(8);
-        b[..n].copy_from_slice(&id.as_bytes()[..n]);
-        u64::from_be_bytes(b)
-    };
-    let mut keyed: Vec<(u64, u32)> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (prefix(id), i as u32))
-        .collect();
-    keyed.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| ids[a.1 as usize].cmp(&ids[b.1 as usize]))
-    });
+    let offsets: Vec<usize> = loaded.parts.iter().map(|p| p.lo).collect();
     let tmp = out.with_extension("csv.tmp");
     let mut file = std::io::BufWriter::with_capacity(
         1 << 20,
@@ -199,18 +182,30 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<Ru
         .collect();
     writeln!(file, "{}", header.join(","))?;
     let decimals: Vec<u32> = engine.pack.outputs.iter().map(|o| o.decimals).collect();
-    let mut line = Vec::with_capacity(128);
-    for (_, r) in keyed {
-        let r = r as usize;
-        line.clear();
-        line.extend_from_slice(ids[r].as_bytes());
-        let part = offsets.partition_point(|lo| *lo <= r) - 1;
-        for (col, d) in columns[part].iter().zip(&decimals) {
-            line.push(b',');
-            col.write_to(r - offsets[part], *d, &mut line);
+    // Each part's lines are written in row order on every core; then copied out in id
+    // order (reading the columns in id order directly missed the caches on every value).
+    let text = par_map(loaded.parts.len(), |k| {
+        let part = &loaded.parts[k];
+        let mut bytes = Vec::with_capacity((part.hi - part.lo) * 48);
+        let mut starts = Vec::with_capacity(part.hi - part.lo + 1);
+        for r in part.lo..part.hi {
+            starts.push(bytes.len());
+            bytes.extend_from_slice(ids[r].as_bytes());
+            for (col, d) in columns[k].iter().zip(&decimals) {
+                bytes.push(b',');
+                col.write_to(r - part.lo, *d, &mut bytes);
+            }
+            bytes.push(b'\n');
         }
-        line.push(b'\n');
-        file.write_all(&line)?;
+        starts.push(bytes.len());
+        (bytes, starts)
+    });
+    for &r in &loaded.order {
+        let r = r as usize;
+        let k = offsets.partition_point(|lo| *lo <= r) - 1;
+        let (bytes, starts) = &text[k];
+        let i = r - offsets[k];
+        file.write_all(&bytes[starts[i]..starts[i + 1]])?;
     }
     file.flush()?;
     drop(file);
@@ -225,8 +220,10 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<Ru
     })
 }
 
-/// Evaluates household variables `slots` on every part, side by side; the first failing
-/// household is reported with its line.
+/// Evaluates household variables `slots` part by part, on every core: each part's inputs
+/// are gathered, evaluated and dropped by the thread that takes it, so the intermediate
+/// columns stay small and their memory is reused. The first failing household (in row
+/// order) is reported with its line.
 pub fn evaluate_parts(
     engine: &Engine,
     date: NaiveDate,
@@ -234,32 +231,17 @@ pub fn evaluate_parts(
     slots: &[usize],
 ) -> Result<Vec<Vec<std::sync::Arc<Column>>>> {
     let dated = engine.on(date).map_err(|e| anyhow::anyhow!("{e}"))?;
-    type PartResult = Result<Vec<std::sync::Arc<Column>>, (usize, String)>;
-    let results: Vec<PartResult> = std::thread::scope(|s| {
-        let handles: Vec<_> = loaded
-            .parts
+    let results = par_map(loaded.parts.len(), |k| {
+        let part = &loaded.parts[k];
+        let pop = loaded.pop.part(part);
+        let mut ev = dated.evaluate_population(&pop);
+        slots
             .iter()
-            .map(|(lo, part)| {
-                let dated = &dated;
-                s.spawn(move || {
-                    let mut ev = dated.evaluate_population(part);
-                    slots
-                        .iter()
-                        .map(|slot| {
-                            ev.household(*slot)
-                                .map_err(|e| (lo + e.row, format!("{}: {}", e.variable, e.msg)))
-                        })
-                        .collect()
-                })
+            .map(|slot| {
+                ev.household(*slot)
+                    .map_err(|e| (part.lo + e.row, format!("{}: {}", e.variable, e.msg)))
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err((0, "evaluation panicked".into())))
-            })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()
     });
     results
         .into_iter()
@@ -329,7 +311,7 @@ pub fn simulate(
         .collect();
     let before = evaluate_parts(base, date, &loaded, &slots)?;
     let after = evaluate_parts(&reformed, date, &loaded, &slots)?;
-    let offsets: Vec<usize> = loaded.parts.iter().map(|(lo, _)| *lo).collect();
+    let offsets: Vec<usize> = loaded.parts.iter().map(|p| p.lo).collect();
     let value = |cols: &Vec<Vec<std::sync::Arc<Column>>>, k: usize, r: usize| -> Value {
         let part = offsets.partition_point(|lo| *lo <= r) - 1;
         cols[part][k].get(r - offsets[part])

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
-use jiuzhu_policy::columnar::{Column, Population};
+use jiuzhu_policy::columnar::{Column, Part, Population};
 use jiuzhu_policy::testing::parse_input;
 use jiuzhu_policy::{Engine, Entity, InputType, Value};
 
@@ -20,40 +20,89 @@ use jiuzhu_policy::{Engine, Entity, InputType, Value};
 pub struct Loaded {
     /// The pack with params.csv's county values.
     pub engine: Engine,
-    /// (first household row, part) per core.
-    pub parts: Vec<(usize, Population)>,
+    /// Every household, person and supporter.
+    pub pop: Population,
+    /// The population cut into parts of [`PART`] households, evaluated one at a time.
+    pub parts: Vec<Part>,
     pub ids: Vec<String>,
+    /// Household rows sorted by household_id (byte order).
+    pub order: Vec<u32>,
     /// Line of each household in households.csv.
     pub lines: Vec<usize>,
     /// County (first six digits of region_code) of each household.
     pub counties: Vec<String>,
 }
 
+/// Households per part: their columns stay in the caches while they are evaluated.
+const PART: usize = 16 << 10;
+
 /// Bytes a piece holds, about: enough to amortise the hand-over, small enough to balance.
 const PIECE: usize = 4 << 20;
 
-/// FNV-1a, for interning short texts (SipHash cost more than the rest of a lookup).
-#[derive(Clone, Copy)]
-struct Fnv(u64);
+/// `f(0..n)` on every core, tasks taken in order by whichever thread is free; the results
+/// in task order.
+pub fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let done: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            if k >= n {
+                break;
+            }
+            let v = f(k);
+            *done[k].lock().unwrap_or_else(|e| e.into_inner()) = Some(v);
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    std::thread::scope(|s| {
+        for _ in 1..threads.min(n) {
+            s.spawn(work);
+        }
+        work();
+    });
+    done.into_iter()
+        .map(|d| {
+            d.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every task ran: a panic in one would have ended the scope")
+        })
+        .collect()
+}
 
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
+/// A multiplicative hash of eight-byte words, for interning short texts and indexing
+/// household ids (SipHash cost more than the rest of a lookup).
+#[derive(Clone, Copy)]
+struct WordHash(u64);
+
+impl Default for WordHash {
+    fn default() -> WordHash {
+        WordHash(0xcbf2_9ce4_8422_2325)
     }
 }
 
-impl std::hash::Hasher for Fnv {
+impl std::hash::Hasher for WordHash {
     fn finish(&self) -> u64 {
-        self.0
+        // MurmurHash3's finaliser: every input bit reaches the low bits, which pick the bucket.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
+        // Eight bytes at a time (an id of 11 bytes is two steps, not eleven).
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
         }
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
 
 /// A CSV file read whole: its header's columns and where its body starts.
 struct Raw {
@@ -177,6 +226,13 @@ impl ColumnBuilder {
                     return Ok(());
                 }
             }
+            InputType::Int
+                if !cell.is_empty() && cell.len() < 16 && cell.iter().all(u8::is_ascii_digit) =>
+            {
+                let n = cell.iter().fold(0i64, |n, c| n * 10 + (c - b'0') as i64);
+                self.num.push(rust_decimal::Decimal::from(n));
+                return Ok(());
+            }
             _ => {}
         }
         let cell = std::str::from_utf8(cell).map_err(|_| "not UTF-8".to_string())?;
@@ -187,6 +243,15 @@ impl ColumnBuilder {
             Value::Text(x) => self.text.push(x),
         }
         Ok(())
+    }
+
+    fn reserve(&mut self, n: usize) {
+        match self.ty {
+            InputType::Bool => self.flag.reserve(n),
+            InputType::Text => self.text.reserve(n),
+            InputType::Date => self.date.reserve(n),
+            _ => self.num.reserve(n),
+        }
     }
 
     /// Appends the rows of a later piece.
@@ -328,29 +393,41 @@ impl Piece {
 /// Parses the lines of `data` (whole lines); stops early at a quote.
 fn parse_piece(data: &[u8], spec: &Spec, width: usize) -> Piece {
     let mut piece = Piece::new(spec);
+    if memchr::memchr(b'"', data).is_some() {
+        piece.quoted = true;
+        return piece;
+    }
+    let rows = memchr::memchr_iter(b'\n', data).count() + 1;
+    for c in &mut piece.columns {
+        c.reserve(rows);
+    }
+    if spec.region.is_some() {
+        piece.regions.reserve(rows);
+    }
     let mut regions = FastMap::default();
     let mut fields: Vec<&[u8]> = Vec::with_capacity(width);
     let mut lines = 0;
-    for line in data.split(|b| *b == b'\n') {
+    let mut start = 0;
+    let ends =
+        memchr::memchr_iter(b'\n', data).chain((!data.ends_with(b"\n")).then_some(data.len()));
+    for end in ends {
         lines += 1;
+        let line = &data[start..end];
+        start = end + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             continue;
         }
-        if memchr::memchr(b'"', line).is_some() {
-            piece.quoted = true;
-            return piece;
-        }
         fields.clear();
-        fields.extend(line.split(|b| *b == b','));
+        let mut from = 0;
+        for comma in memchr::memchr_iter(b',', line) {
+            fields.push(&line[from..comma]);
+            from = comma + 1;
+        }
+        fields.push(&line[from..]);
         piece.row(spec, width, &fields, lines, &mut regions);
     }
-    // `split` yields an empty last line after a final line end: not a line of the file.
-    piece.lines = if data.ends_with(b"\n") {
-        lines - 1
-    } else {
-        lines
-    };
+    piece.lines = lines;
     piece
 }
 
@@ -397,8 +474,17 @@ fn assemble(raw: &Raw, spec: &Spec, pieces: Vec<Piece>) -> Rows {
         .iter()
         .map(|(_, ty, _)| ColumnBuilder::new(*ty))
         .collect();
-    let mut runs: Vec<(String, u32, usize)> = Vec::new();
-    let mut regions = Vec::new();
+    let rows: usize = pieces
+        .iter()
+        .flat_map(|p| &p.runs)
+        .map(|r| r.1 as usize)
+        .sum();
+    for c in &mut columns {
+        c.reserve(rows);
+    }
+    let mut runs: Vec<(String, u32, usize)> =
+        Vec::with_capacity(pieces.iter().map(|p| p.runs.len()).sum());
+    let mut regions = Vec::with_capacity(if spec.region.is_some() { rows } else { 0 });
     let mut errors = Vec::new();
     // The header is line 1.
     let mut base = 1;
@@ -449,30 +535,14 @@ fn read_all(files: &[(&Raw, Spec)]) -> Result<Vec<Rows>> {
         .enumerate()
         .flat_map(|(f, (raw, _))| raw.pieces().into_iter().map(move |(lo, hi)| (f, lo, hi)))
         .collect();
-    let done: Vec<Mutex<Option<Piece>>> = tasks.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let work = || {
-        loop {
-            let t = next.fetch_add(1, Ordering::Relaxed);
-            let Some(&(f, lo, hi)) = tasks.get(t) else {
-                break;
-            };
-            let (raw, spec) = &files[f];
-            let piece = parse_piece(&raw.data[lo..hi], spec, raw.width);
-            *done[t].lock().unwrap_or_else(|e| e.into_inner()) = Some(piece);
-        }
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    std::thread::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(work);
-        }
-        work();
+    let parsed = par_map(tasks.len(), |t| {
+        let (f, lo, hi) = tasks[t];
+        let (raw, spec) = &files[f];
+        parse_piece(&raw.data[lo..hi], spec, raw.width)
     });
     let mut pieces: Vec<Vec<Piece>> = files.iter().map(|_| Vec::new()).collect();
-    for ((f, _, _), p) in tasks.iter().zip(done) {
-        let p = p.into_inner().unwrap_or_else(|e| e.into_inner());
-        pieces[*f].push(p.context("a piece was not parsed")?);
+    for ((f, _, _), p) in tasks.iter().zip(parsed) {
+        pieces[*f].push(p);
     }
     files
         .iter()
@@ -491,11 +561,29 @@ fn read_all(files: &[(&Raw, Spec)]) -> Result<Vec<Rows>> {
 /// Reads params, households, persons and supporters; any bad row stops with every error.
 pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<Loaded> {
     let params = read_raw(dir, "params.csv")?;
+    let t0 = std::time::Instant::now();
+    let tick = |what: &str| {
+        if std::env::var_os("JIUZHU_TIMING").is_some() {
+            eprintln!(
+                "{what}: {:.3} {:?}",
+                t0.elapsed().as_secs_f64(),
+                std::time::SystemTime::now()
+            );
+        }
+    };
     let priced = with_params(engine, &params, date)?;
     let engine = &priced;
-    let households = read_raw(dir, "households.csv")?;
-    let persons = read_raw(dir, "persons.csv")?;
-    let supporters = read_raw(dir, "supporters.csv")?;
+    // The largest file is read on another core.
+    let (persons, households, supporters) = std::thread::scope(|s| {
+        let persons = s.spawn(|| read_raw(dir, "persons.csv"));
+        let households = read_raw(dir, "households.csv");
+        let supporters = read_raw(dir, "supporters.csv");
+        let persons = persons
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("reading persons.csv panicked")));
+        (persons, households, supporters)
+    });
+    let (households, persons, supporters) = (households?, persons?, supporters?);
     let spec = |raw: &Raw, e: Entity| -> Result<Spec> {
         Ok(Spec {
             key: raw.col("household_id")?,
@@ -512,28 +600,31 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
         (&persons, spec(&persons, Entity::Person)?),
         (&supporters, spec(&supporters, Entity::Supporter)?),
     ];
+    tick("read");
     let mut rows = read_all(&files)?.into_iter();
+    tick("parsed");
     let (hh, persons, supporters) = (
         rows.next().context("households")?,
         rows.next().context("persons")?,
         rows.next().context("supporters")?,
     );
     drop(files);
-    let counties: std::collections::HashSet<&str> = param_rows(&params)
-        .map(|(_, fields)| {
-            fields
-                .get(params.col("county_code").unwrap_or(0))
-                .copied()
-                .unwrap_or("")
-        })
-        .collect();
+    let counties: std::collections::HashSet<&str, BuildHasherDefault<WordHash>> =
+        param_rows(&params)
+            .map(|(_, fields)| {
+                fields
+                    .get(params.col("county_code").unwrap_or(0))
+                    .copied()
+                    .unwrap_or("")
+            })
+            .collect();
 
     let mut errors = hh.errors;
-    let mut index: FastMap<&str, u32> =
-        FastMap::with_capacity_and_hasher(hh.runs.len(), Default::default());
     let mut ids: Vec<&str> = Vec::with_capacity(hh.runs.len());
     let mut regions: Vec<&str> = Vec::with_capacity(hh.runs.len());
     let mut lines: Vec<usize> = Vec::with_capacity(hh.runs.len());
+    // Whether a region's county has parameters, once per region (they are interned).
+    let mut priced_region: FastMap<*const u8, bool> = FastMap::default();
     let mut row = 0;
     for (id, n, line) in &hh.runs {
         let code: &str = hh.regions.get(row).map_or("", |r| r);
@@ -545,15 +636,12 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
             ));
         }
         let county = code.get(..6).unwrap_or(code);
-        if !counties.contains(county) {
+        if !*priced_region
+            .entry(code.as_ptr())
+            .or_insert_with(|| counties.contains(county))
+        {
             errors.push(format!(
                 "households.csv:{line}: region_code: county {county} has no row in params.csv"
-            ));
-            continue;
-        }
-        if index.insert(id, ids.len() as u32).is_some() {
-            errors.push(format!(
-                "households.csv:{line}: household_id: duplicate {id}"
             ));
             continue;
         }
@@ -561,6 +649,51 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
         regions.push(code);
         lines.push(*line);
     }
+    // Household rows in id order: for the output, for duplicates, and to find the
+    // household of a person whose rows do not follow the households file's order.
+    tick("households");
+    let order = id_order(&ids);
+    tick("sorted");
+    for w in order.windows(2) {
+        let (a, b) = (w[0] as usize, w[1] as usize);
+        if ids[a] == ids[b] {
+            let line = lines[a].max(lines[b]);
+            errors.push(format!(
+                "households.csv:{line}: household_id: duplicate {}",
+                ids[a]
+            ));
+        }
+    }
+    // The household row of each run of rows of a persons or supporters file. They usually
+    // follow the households' order, perhaps skipping some: look a few rows ahead of the
+    // last one found; the others are sorted and merged with the households in id order.
+    let resolve = |runs: &[(String, u32, usize)]| -> Vec<Option<u32>> {
+        let mut out = vec![None; runs.len()];
+        let mut misses = Vec::new();
+        let mut cur = 0;
+        for (k, (id, _, _)) in runs.iter().enumerate() {
+            let ahead = ids.get(cur..(cur + 16).min(ids.len())).unwrap_or(&[]);
+            match ahead.iter().position(|h| *h == id.as_str()) {
+                Some(i) => {
+                    cur += i;
+                    out[k] = Some(cur as u32);
+                }
+                None => misses.push(k),
+            }
+        }
+        misses.sort_unstable_by(|a, b| runs[*a].0.cmp(&runs[*b].0));
+        let mut j = 0;
+        for k in misses {
+            let id = runs[k].0.as_str();
+            while j < order.len() && ids[order[j] as usize] < id {
+                j += 1;
+            }
+            if j < order.len() && ids[order[j] as usize] == id {
+                out[k] = Some(order[j]);
+            }
+        }
+        out
+    };
     let mut pop = Population {
         households: ids.len(),
         ..Population::default()
@@ -574,9 +707,9 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
     ] {
         errors.extend(rows.errors);
         let mut parents = Vec::with_capacity(rows.count);
-        for (id, n, line) in &rows.runs {
-            match index.get(id.as_str()) {
-                Some(&h) => {
+        for ((id, n, line), h) in rows.runs.iter().zip(resolve(&rows.runs)) {
+            match h {
+                Some(h) => {
                     parents.extend(std::iter::repeat_n(h, *n as usize));
                     if entity == Entity::Person {
                         members[h as usize] += n;
@@ -598,6 +731,7 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
             }
         }
     }
+    tick("members");
     for (i, n) in members.iter().enumerate() {
         if *n == 0 {
             errors.push(format!(
@@ -619,22 +753,42 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
                 .join("\n")
         );
     }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parts = if threads > 1 && pop.households >= 10_000 {
-        pop.split(threads)
-    } else {
-        vec![(0, pop)]
-    };
+    tick("tied");
+    let parts = pop.plan(PART);
+    tick("planned");
     Ok(Loaded {
         engine: priced,
         parts,
+        pop,
         counties: regions
             .iter()
             .map(|r| r.get(..6).unwrap_or(r).to_string())
             .collect(),
         ids: ids.into_iter().map(String::from).collect(),
+        order,
         lines,
     })
+}
+
+/// Row numbers of `ids` sorted by id in byte order: by the first eight bytes as a number,
+/// then by the whole id where those are equal.
+fn id_order(ids: &[&str]) -> Vec<u32> {
+    let prefix = |id: &str| {
+        let mut b = [0u8; 8];
+        let n = id.len().min(8);
+        b[..n].copy_from_slice(&id.as_bytes()[..n]);
+        u64::from_be_bytes(b)
+    };
+    let mut keyed: Vec<(u64, u32)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (prefix(id), i as u32))
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| ids[a.1 as usize].cmp(ids[b.1 as usize]))
+    });
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// The data rows of a small file as (line, fields).
