@@ -22,8 +22,53 @@ use crate::pack::Entity;
 pub enum Column {
     Num(Vec<Decimal>),
     Bool(Vec<bool>),
-    Text(Vec<Arc<str>>),
+    Text(Texts),
     Date(Vec<NaiveDate>),
+}
+
+/// A text column as codes into a dictionary of its values: a row is a four-byte code, so
+/// copying rows touches no reference count (shared counts made every thread wait on the
+/// others), and a comparison is made once per distinct value. A value may appear twice in
+/// the dictionary; equality is by content.
+#[derive(Clone, Debug, Default)]
+pub struct Texts {
+    pub dict: Vec<Arc<str>>,
+    pub codes: Vec<u32>,
+}
+
+impl Texts {
+    /// Interns `values` (equal texts share one code).
+    pub fn from_values(values: impl IntoIterator<Item = Arc<str>>) -> Texts {
+        let mut t = Texts::default();
+        let mut seen: HashMap<Arc<str>, u32> = HashMap::new();
+        for v in values {
+            let code = *seen.entry(v.clone()).or_insert_with(|| {
+                t.dict.push(v);
+                t.dict.len() as u32 - 1
+            });
+            t.codes.push(code);
+        }
+        t
+    }
+
+    /// The text of row `i`.
+    pub fn get(&self, i: usize) -> &Arc<str> {
+        &self.dict[self.codes[i] as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+}
+
+impl PartialEq for Texts {
+    fn eq(&self, other: &Texts) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|i| self.get(i) == other.get(i))
+    }
 }
 
 impl Column {
@@ -31,7 +76,7 @@ impl Column {
         match self {
             Column::Num(v) => v.len(),
             Column::Bool(v) => v.len(),
-            Column::Text(v) => v.len(),
+            Column::Text(t) => t.len(),
             Column::Date(v) => v.len(),
         }
     }
@@ -50,7 +95,7 @@ impl Column {
         match self {
             Column::Num(v) => Value::Num(v[i]),
             Column::Bool(v) => Value::Bool(v[i]),
-            Column::Text(v) => Value::Text(v[i].clone()),
+            Column::Text(t) => Value::Text(t.get(i).clone()),
             Column::Date(v) => Value::Date(v[i]),
         }
     }
@@ -59,7 +104,10 @@ impl Column {
         match v {
             Value::Num(x) => Column::Num(vec![*x; n]),
             Value::Bool(x) => Column::Bool(vec![*x; n]),
-            Value::Text(x) => Column::Text(vec![x.clone(); n]),
+            Value::Text(x) => Column::Text(Texts {
+                dict: vec![x.clone()],
+                codes: vec![0; n],
+            }),
             Value::Date(x) => Column::Date(vec![*x; n]),
         }
     }
@@ -68,22 +116,23 @@ impl Column {
         match self {
             Column::Num(v) => Column::Num(rows.iter().map(|r| v[*r as usize]).collect()),
             Column::Bool(v) => Column::Bool(rows.iter().map(|r| v[*r as usize]).collect()),
-            Column::Text(v) => Column::Text(rows.iter().map(|r| v[*r as usize].clone()).collect()),
+            Column::Text(t) => Column::Text(Texts {
+                dict: t.dict.clone(),
+                codes: rows.iter().map(|r| t.codes[*r as usize]).collect(),
+            }),
             Column::Date(v) => Column::Date(rows.iter().map(|r| v[*r as usize]).collect()),
         }
     }
 }
 
-/// A cell as a cache key: equal keys hold equal values (interned text by its address,
-/// a number by its exact representation), so a memo keyed by it never mixes values up;
+/// A cell as a cache key within one column: equal keys hold equal values (text by its
+/// code, a number by its exact representation), so a memo keyed by it never mixes values up;
 /// equal values may have different keys, which only costs a second lookup.
 fn cell_key(c: &Column, i: usize) -> u128 {
     match c {
         Column::Num(v) => u128::from_le_bytes(v[i].serialize()),
         Column::Bool(v) => v[i] as u128,
-        Column::Text(v) => {
-            ((Arc::as_ptr(&v[i]) as *const u8 as usize as u128) << 64) | v[i].len() as u128
-        }
+        Column::Text(t) => t.codes[i] as u128,
         Column::Date(v) => chrono::Datelike::num_days_from_ce(&v[i]) as u32 as u128,
     }
 }
@@ -94,7 +143,13 @@ struct KeyHasher(u64);
 
 impl std::hash::Hasher for KeyHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // MurmurHash3's finaliser: every input bit reaches the low bits, which pick the bucket.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
     fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
@@ -310,14 +365,25 @@ impl Opd {
             _ => false,
         }
     }
-    fn text(&self, i: usize) -> Arc<str> {
+    fn text(&self, i: usize) -> &str {
         match self {
-            Opd::Scalar(Value::Text(x)) => x.clone(),
+            Opd::Scalar(Value::Text(x)) => x,
             Opd::Col(e) => match &*e.col {
-                Column::Text(v) => v[i].clone(),
-                _ => "".into(),
+                Column::Text(t) => t.get(i),
+                _ => "",
             },
-            _ => "".into(),
+            _ => "",
+        }
+    }
+    /// A text operand as a dictionary and codes (a constant: one entry, no codes).
+    fn texts(&self) -> (&[Arc<str>], Option<&[u32]>) {
+        match self {
+            Opd::Scalar(Value::Text(x)) => (std::slice::from_ref(x), None),
+            Opd::Col(e) => match &*e.col {
+                Column::Text(t) => (&t.dict, Some(&t.codes)),
+                _ => (&[], None),
+            },
+            _ => (&[], None),
         }
     }
     fn date(&self, i: usize) -> NaiveDate {
@@ -335,17 +401,21 @@ impl Opd {
         match (self.kind(), other.kind()) {
             (Kind::Num, Kind::Num) => self.num(i) == other.num(i),
             (Kind::Bool, Kind::Bool) => self.flag(i) == other.flag(i),
-            (Kind::Text, Kind::Text) => match (self, other) {
-                (Opd::Scalar(Value::Text(x)), o) | (o, Opd::Scalar(Value::Text(x))) => match o {
-                    Opd::Col(e) => matches!(&*e.col, Column::Text(v) if *v[i] == **x),
-                    Opd::Scalar(Value::Text(y)) => x == y,
-                    _ => false,
-                },
-                _ => self.text(i) == other.text(i),
-            },
+            (Kind::Text, Kind::Text) => self.text(i) == other.text(i),
             (Kind::Date, Kind::Date) => self.date(i) == other.date(i),
             _ => false,
         }
+    }
+}
+
+/// Compares two decimals; of the same scale (the usual case: amounts in fen), by their
+/// mantissas, without the general path's rescaling.
+#[inline]
+fn dcmp(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    if a.scale() == b.scale() {
+        a.mantissa().cmp(&b.mantissa())
+    } else {
+        a.cmp(&b)
     }
 }
 
@@ -541,17 +611,23 @@ impl PopulationEvaluation<'_> {
                     let pname = engine.pack.parameters[*p].name.clone();
                     let regions_col = engine.region_input.map(|i| self.pop.inputs[0][i].clone());
                     let h = self.pop.households;
-                    let mut memo: HashMap<Arc<str>, Option<Decimal>> = HashMap::new();
+                    // Looked up once per distinct region.
+                    let (dict, codes) = match regions_col.as_deref() {
+                        Some(Column::Text(t)) => (t.dict.as_slice(), Some(t.codes.as_slice())),
+                        _ => (&[][..], None),
+                    };
+                    let mut memo: Vec<Option<Option<Decimal>>> = vec![None; dict.len()];
                     let mut out = Vec::with_capacity(h);
                     let mut errs = vec![0u32; h];
                     for (i, err) in errs.iter_mut().enumerate() {
-                        let region: Arc<str> = match regions_col.as_deref() {
-                            Some(Column::Text(v)) => v[i].clone(),
-                            _ => "".into(),
+                        let code = codes.map(|c| c[i] as usize);
+                        let region: &str = code.map_or("", |c| &dict[c]);
+                        let found = match code {
+                            Some(c) => *memo[c].get_or_insert_with(|| {
+                                crate::engine::regional(regions, *default, region)
+                            }),
+                            None => crate::engine::regional(regions, *default, region),
                         };
-                        let found = *memo
-                            .entry(region.clone())
-                            .or_insert_with(|| crate::engine::regional(regions, *default, &region));
                         match found {
                             Some(x) => out.push(x),
                             None => {
@@ -684,7 +760,16 @@ impl PopulationEvaluation<'_> {
                     }
                     BinOp::Eq | BinOp::Ne => {
                         let ne = *op == BinOp::Ne;
-                        let col = (0..n).map(|i| a.same(&b, i) != ne).collect();
+                        let col = match (a.texts(), b.texts()) {
+                            // Text against a constant: compared once per dictionary entry.
+                            ((dict, Some(codes)), ([x], None))
+                            | (([x], None), (dict, Some(codes))) => {
+                                let eq: Vec<bool> =
+                                    dict.iter().map(|d| (**d == **x) != ne).collect();
+                                codes.iter().map(|c| eq[*c as usize]).collect()
+                            }
+                            _ => (0..n).map(|i| a.same(&b, i) != ne).collect(),
+                        };
                         Ev {
                             col: Arc::new(Column::Bool(col)),
                             err,
@@ -692,14 +777,14 @@ impl PopulationEvaluation<'_> {
                     }
                     BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                         let (av, bv) = (a.nv(), b.nv());
-                        let cmp = |f: fn(&Decimal, &Decimal) -> bool| -> Vec<bool> {
-                            (0..n).map(|i| f(&av.at(i), &bv.at(i))).collect()
+                        let cmp = |f: fn(std::cmp::Ordering) -> bool| -> Vec<bool> {
+                            (0..n).map(|i| f(dcmp(av.at(i), bv.at(i)))).collect()
                         };
                         let col = match op {
-                            BinOp::Lt => cmp(Decimal::lt),
-                            BinOp::Le => cmp(Decimal::le),
-                            BinOp::Gt => cmp(Decimal::gt),
-                            _ => cmp(Decimal::ge),
+                            BinOp::Lt => cmp(std::cmp::Ordering::is_lt),
+                            BinOp::Le => cmp(std::cmp::Ordering::is_le),
+                            BinOp::Gt => cmp(std::cmp::Ordering::is_gt),
+                            _ => cmp(std::cmp::Ordering::is_ge),
                         };
                         Ev {
                             col: Arc::new(Column::Bool(col)),
@@ -762,7 +847,21 @@ impl PopulationEvaluation<'_> {
                         Column::Bool((0..n).map(|i| pick(i).flag(i)).collect())
                     }
                     (Kind::Text, Kind::Text) => {
-                        Column::Text((0..n).map(|i| pick(i).text(i)).collect())
+                        // The two dictionaries side by side; the codes of the branch taken.
+                        let ((da, ca), (db, cb)) = (a.texts(), b.texts());
+                        let off = da.len() as u32;
+                        let mut dict = da.to_vec();
+                        dict.extend_from_slice(db);
+                        let codes = (0..n)
+                            .map(|i| {
+                                if cond[i] {
+                                    ca.map_or(0, |c| c[i])
+                                } else {
+                                    off + cb.map_or(0, |c| c[i])
+                                }
+                            })
+                            .collect();
+                        Column::Text(Texts { dict, codes })
                     }
                     (Kind::Date, Kind::Date) => {
                         Column::Date((0..n).map(|i| pick(i).date(i)).collect())
@@ -799,7 +898,15 @@ impl PopulationEvaluation<'_> {
                         let mut best = views[0].at(i);
                         for o in &views[1..] {
                             let v = o.at(i);
-                            best = if max { best.max(v) } else { best.min(v) };
+                            // As Ord::max (the later one when equal) and Ord::min (the earlier).
+                            let take = if max {
+                                dcmp(v, best).is_ge()
+                            } else {
+                                dcmp(v, best).is_lt()
+                            };
+                            if take {
+                                best = v;
+                            }
                         }
                         best
                     })

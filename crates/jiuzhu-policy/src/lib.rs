@@ -343,18 +343,15 @@ mod evaluators_agree {
                         .map(|v| matches!(v, Value::Bool(true)))
                         .collect(),
                 ),
-                Some(Value::Text(_)) => Column::Text(
-                    values
-                        .iter()
-                        .map(|v| {
-                            if let Value::Text(t) = v {
-                                t.clone()
-                            } else {
-                                "".into()
-                            }
-                        })
-                        .collect(),
-                ),
+                Some(Value::Text(_)) => Column::Text(super::columnar::Texts::from_values(
+                    values.iter().map(|v| {
+                        if let Value::Text(t) = v {
+                            t.clone()
+                        } else {
+                            "".into()
+                        }
+                    }),
+                )),
                 Some(Value::Date(_)) => Column::Date(
                     values
                         .iter()

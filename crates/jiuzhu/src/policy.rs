@@ -188,12 +188,12 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<Ru
         let part = &loaded.parts[k];
         let mut bytes = Vec::with_capacity((part.hi - part.lo) * 48);
         let mut starts = Vec::with_capacity(part.hi - part.lo + 1);
-        for r in part.lo..part.hi {
+        for (i, id) in ids[part.lo..part.hi].iter().enumerate() {
             starts.push(bytes.len());
-            bytes.extend_from_slice(ids[r].as_bytes());
+            bytes.extend_from_slice(id.as_bytes());
             for (col, d) in columns[k].iter().zip(&decimals) {
                 bytes.push(b',');
-                col.write_to(r - part.lo, *d, &mut bytes);
+                col.write_to(i, *d, &mut bytes);
             }
             bytes.push(b'\n');
         }
