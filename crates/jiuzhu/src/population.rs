@@ -250,6 +250,15 @@ impl ColumnBuilder {
         Ok(())
     }
 
+    fn len(&self) -> usize {
+        match self.ty {
+            InputType::Bool => self.flag.len(),
+            InputType::Text => self.codes.len(),
+            InputType::Date => self.date.len(),
+            _ => self.num.len(),
+        }
+    }
+
     fn reserve(&mut self, n: usize) {
         match self.ty {
             InputType::Bool => self.flag.reserve(n),
@@ -499,20 +508,15 @@ struct Rows {
     errors: Vec<String>,
 }
 
-fn assemble(raw: &Raw, spec: &Spec, pieces: Vec<Piece>) -> Rows {
-    let mut columns: Vec<ColumnBuilder> = spec
-        .inputs
-        .iter()
-        .map(|(_, ty, _)| ColumnBuilder::new(*ty))
-        .collect();
+/// A file's pieces put back in order, but for the columns: each column's pieces, to be
+/// concatenated (see [`concat`]).
+fn assemble(raw: &Raw, spec: &Spec, pieces: Vec<Piece>) -> (Rows, Vec<Vec<ColumnBuilder>>) {
+    let mut columns: Vec<Vec<ColumnBuilder>> = spec.inputs.iter().map(|_| Vec::new()).collect();
     let rows: usize = pieces
         .iter()
         .flat_map(|p| &p.runs)
         .map(|r| r.1 as usize)
         .sum();
-    for c in &mut columns {
-        c.reserve(rows);
-    }
     let mut runs: Vec<(String, u32, usize)> =
         Vec::with_capacity(pieces.iter().map(|p| p.runs.len()).sum());
     let mut regions = Vec::with_capacity(if spec.region.is_some() { rows } else { 0 });
@@ -534,16 +538,31 @@ fn assemble(raw: &Raw, spec: &Spec, pieces: Vec<Piece>) -> Rows {
         }
         regions.extend(piece.regions);
         for (c, p) in columns.iter_mut().zip(piece.columns) {
-            c.append(p);
+            c.push(p);
         }
     }
-    Rows {
+    let rows = Rows {
         count: runs.iter().map(|r| r.1 as usize).sum(),
-        columns: columns.into_iter().map(ColumnBuilder::finish).collect(),
+        columns: Vec::new(),
         runs,
         regions,
         errors,
+    };
+    (rows, columns)
+}
+
+/// One column from its pieces, in order.
+fn concat(pieces: Vec<ColumnBuilder>) -> Arc<Column> {
+    let mut pieces = pieces.into_iter();
+    let Some(mut first) = pieces.next() else {
+        return Arc::new(Column::Num(Vec::new()));
+    };
+    let rest: Vec<ColumnBuilder> = pieces.collect();
+    first.reserve(rest.iter().map(ColumnBuilder::len).sum());
+    for p in rest {
+        first.append(p);
     }
+    first.finish()
 }
 
 /// The column of each of an entity's inputs in its file.
@@ -575,33 +594,33 @@ fn read_all(files: &[(&Raw, Spec)]) -> Result<Vec<Rows>> {
     for ((f, _, _), p) in tasks.iter().zip(parsed) {
         pieces[*f].push(p);
     }
-    files
-        .iter()
-        .zip(pieces)
-        .map(|((raw, spec), pieces)| {
-            let pieces = if pieces.iter().any(|p| p.quoted) {
-                vec![parse_quoted(raw, spec)?]
-            } else {
-                pieces
-            };
-            Ok(assemble(raw, spec, pieces))
-        })
-        .collect()
+    let mut out = Vec::new();
+    let mut columns = Vec::new();
+    for ((raw, spec), pieces) in files.iter().zip(pieces) {
+        let pieces = if pieces.iter().any(|p| p.quoted) {
+            vec![parse_quoted(raw, spec)?]
+        } else {
+            pieces
+        };
+        let (rows, cols) = assemble(raw, spec, pieces);
+        columns.extend(cols.into_iter().map(|c| (out.len(), Mutex::new(c))));
+        out.push(rows);
+    }
+    // Every file's columns concatenated side by side.
+    let joined = par_map(columns.len(), |k| {
+        concat(std::mem::take(
+            &mut *columns[k].1.lock().unwrap_or_else(|e| e.into_inner()),
+        ))
+    });
+    for ((f, _), c) in columns.iter().zip(joined) {
+        out[*f].columns.push(c);
+    }
+    Ok(out)
 }
 
 /// Reads params, households, persons and supporters; any bad row stops with every error.
 pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<Loaded> {
     let params = read_raw(dir, "params.csv")?;
-    let t0 = std::time::Instant::now();
-    let tick = |what: &str| {
-        if std::env::var_os("JIUZHU_TIMING").is_some() {
-            eprintln!(
-                "{what}: {:.3} {:?}",
-                t0.elapsed().as_secs_f64(),
-                std::time::SystemTime::now()
-            );
-        }
-    };
     let priced = with_params(engine, &params, date)?;
     let engine = &priced;
     // The largest file is read on another core.
@@ -631,9 +650,7 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
         (&persons, spec(&persons, Entity::Person)?),
         (&supporters, spec(&supporters, Entity::Supporter)?),
     ];
-    tick("read");
     let mut rows = read_all(&files)?.into_iter();
-    tick("parsed");
     let (hh, persons, supporters) = (
         rows.next().context("households")?,
         rows.next().context("persons")?,
@@ -682,9 +699,7 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
     }
     // Household rows in id order: for the output, for duplicates, and to find the
     // household of a person whose rows do not follow the households file's order.
-    tick("households");
     let order = id_order(&ids);
-    tick("sorted");
     for w in order.windows(2) {
         let (a, b) = (w[0] as usize, w[1] as usize);
         if ids[a] == ids[b] {
@@ -762,7 +777,6 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
             }
         }
     }
-    tick("members");
     for (i, n) in members.iter().enumerate() {
         if *n == 0 {
             errors.push(format!(
@@ -784,9 +798,7 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
                 .join("\n")
         );
     }
-    tick("tied");
     let parts = pop.plan(PART);
-    tick("planned");
     Ok(Loaded {
         engine: priced,
         parts,
@@ -927,7 +939,7 @@ mod tests {
         assert_eq!(p.lines, 4);
         let lines: Vec<usize> = p.runs.iter().map(|r| r.2).collect();
         assert_eq!(lines, [1, 3, 4]);
-        let rows = assemble(&raw, &spec, vec![p]);
+        let (rows, _) = assemble(&raw, &spec, vec![p]);
         assert_eq!(rows.runs.iter().map(|r| r.2).collect::<Vec<_>>(), [2, 4, 5]);
         // A piece of a file of whole lines ends with a line end.
         let p = parse_piece(b"1,2\n3,4\n", &spec, 2);
