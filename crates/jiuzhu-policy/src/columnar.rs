@@ -829,7 +829,7 @@ impl PopulationEvaluation<'_> {
                     }
                 }
             }
-            C::If(c0, a, b) => {
+            C::If(_, c0, a, b) => {
                 let c0 = self.eval(c0, ent, name)?;
                 let (a, b) = (self.operand(a, ent, name)?, self.operand(b, ent, name)?);
                 let cond = bools(&c0.col);

@@ -150,13 +150,17 @@ pub(crate) enum C {
     Neg(Box<C>),
     Not(Box<C>),
     Bin(BinOp, Box<C>, Box<C>),
-    If(Box<C>, Box<C>, Box<C>),
+    /// The branch's number in [`Engine::branches`] (`NO_BRANCH` outside variables).
+    If(u32, Box<C>, Box<C>, Box<C>),
     Max(Vec<C>),
     Min(Vec<C>),
     Round(Box<C>, u32),
     Age(Box<C>),
     Agg(Agg, Entity, Option<Box<C>>),
 }
+
+/// The number of an `if` compiled outside the pack's variables (not counted for coverage).
+pub(crate) const NO_BRANCH: u32 = u32::MAX;
 
 pub(crate) fn idx(e: Entity) -> usize {
     match e {
@@ -177,6 +181,8 @@ pub struct Engine {
     /// The household input holding the region code (for regional parameters).
     pub(crate) region_input: Option<usize>,
     params: Vec<usize>,
+    /// Every `if` of the variables' formulas, numbered in compile order: "variable: if(condition)".
+    branches: Vec<String>,
 }
 
 /// An error while evaluating a household: which variable, and why.
@@ -193,6 +199,9 @@ struct Compiler<'a> {
     var_entity: HashMap<&'a str, Entity>,
     var_index: &'a [HashMap<String, usize>; 3],
     param_index: HashMap<&'a str, usize>,
+    /// The variable being compiled and the branches numbered so far; `None` compiles
+    /// without numbering (expressions outside the variables).
+    branches: Option<std::cell::RefCell<(String, Vec<String>)>>,
 }
 
 impl Compiler<'_> {
@@ -269,7 +278,22 @@ impl Compiler<'_> {
         Ok(match f {
             "if" => {
                 arity(3)?;
+                let id = match &self.branches {
+                    Some(b) => {
+                        let mut b = b.borrow_mut();
+                        let mut text = format!("{}: if({})", b.0, show(&args[0]));
+                        // The same condition twice in one formula: told apart by number.
+                        let twins = b.1.iter().filter(|t| t.starts_with(&text)).count();
+                        if twins > 0 {
+                            text = format!("{text} #{}", twins + 1);
+                        }
+                        b.1.push(text);
+                        b.1.len() as u32 - 1
+                    }
+                    None => NO_BRANCH,
+                };
                 C::If(
+                    id,
                     Box::new(self.compile(&args[0], ent)?),
                     Box::new(self.compile(&args[1], ent)?),
                     Box::new(self.compile(&args[2], ent)?),
@@ -420,7 +444,7 @@ impl Typer<'_> {
                     }
                 }
             }
-            C::If(c0, a, b) => {
+            C::If(_, c0, a, b) => {
                 want(self.ty(c0, ent)?, Ty::Bool, "the condition of if()")?;
                 let ta = self.ty(a, ent)?;
                 want(self.ty(b, ent)?, ta, "both branches of if()")?;
@@ -493,12 +517,16 @@ impl Engine {
             var_entity,
             var_index: &var_index,
             param_index,
+            branches: Some(Default::default()),
         };
         let mut vars: [Vec<(String, C, Ty)>; 3] = Default::default();
         let mut origins: [Vec<crate::pack::Origin>; 3] = Default::default();
         for v in &pack.variables {
             if var_index[idx(v.entity)].get(&v.name) != Some(&vars[idx(v.entity)].len()) {
                 continue;
+            }
+            if let Some(b) = &compiler.branches {
+                b.borrow_mut().0 = v.name.clone();
             }
             match compiler.compile(&v.formula, v.entity) {
                 Ok(c) => {
@@ -618,6 +646,10 @@ impl Engine {
             return Err(errors);
         }
         let params = (0..pack.parameters.len()).collect();
+        let branches = compiler
+            .branches
+            .map(|b| b.into_inner().1)
+            .unwrap_or_default();
         Ok(Engine {
             pack,
             inputs,
@@ -625,6 +657,7 @@ impl Engine {
             var_index,
             params,
             region_input,
+            branches,
         })
     }
 
@@ -719,8 +752,14 @@ impl Engine {
                 .enumerate()
                 .map(|(i, p)| (p.name.as_str(), i))
                 .collect(),
+            branches: None,
         };
         compiler.compile(e, Entity::Household)
+    }
+
+    /// Every `if` of the pack's formulas as "variable: if(condition)", by branch number.
+    pub fn branches(&self) -> &[String] {
+        &self.branches
     }
 
     /// A household variable's slot, for repeated evaluation.
@@ -760,6 +799,8 @@ pub struct Evaluation<'d, 'h> {
     hh: &'h Household,
     cache: [Vec<Vec<Option<Value>>>; 3],
     used_params: BTreeSet<usize>,
+    /// (branch, outcome) of every `if` evaluated so far.
+    taken: BTreeSet<(u32, bool)>,
 }
 
 fn num(v: Value) -> Decimal {
@@ -801,11 +842,17 @@ impl<'d> Dated<'d> {
                 vec![vec![None; e.vars[2].len()]; hh.supporters.len()],
             ],
             used_params: BTreeSet::new(),
+            taken: BTreeSet::new(),
         }
     }
 }
 
 impl Evaluation<'_, '_> {
+    /// (branch number, outcome) of every `if` evaluated so far (see [`Engine::branches`]).
+    pub fn taken(&self) -> &BTreeSet<(u32, bool)> {
+        &self.taken
+    }
+
     /// A household variable by slot.
     pub fn household(&mut self, slot: usize) -> Result<Value, EvalError> {
         self.var(Entity::Household, 0, slot)
@@ -980,8 +1027,12 @@ impl Evaluation<'_, '_> {
                     }
                 }
             }
-            C::If(c0, a, b) => {
-                if self.eval(c0, ent, row)? == Value::Bool(true) {
+            C::If(id, c0, a, b) => {
+                let taken = self.eval(c0, ent, row)? == Value::Bool(true);
+                if *id != NO_BRANCH {
+                    self.taken.insert((*id, taken));
+                }
+                if taken {
                     self.eval(a, ent, row)?
                 } else {
                     self.eval(b, ent, row)?

@@ -1,7 +1,7 @@
 //! Turning text and TOML into engine inputs, and running a pack's own test cases
 //! (`jiuzhu policy test PACK`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 
@@ -96,6 +96,8 @@ pub struct CaseResult {
     pub origin: Origin,
     /// Empty when the case passed.
     pub failures: Vec<String>,
+    /// (branch, outcome) of the `if`s evaluated on the way to the expected values.
+    pub taken: BTreeSet<(u32, bool)>,
 }
 
 /// Runs every test case of the engine's pack.
@@ -157,11 +159,13 @@ fn run_case(engine: &Engine, t: &TestCase) -> CaseResult {
                     name: t.name.clone(),
                     origin: t.origin.clone(),
                     failures: vec![format!("region values: {m}")],
+                    taken: BTreeSet::new(),
                 };
             }
         }
     };
     let mut failures = Vec::new();
+    let mut taken = BTreeSet::new();
     let household = household_of(engine, t);
     match household {
         Err(m) => failures.push(format!("bad input: {m}")),
@@ -193,6 +197,7 @@ fn run_case(engine: &Engine, t: &TestCase) -> CaseResult {
                         ));
                     }
                 }
+                taken = ev.taken().clone();
             }
         },
     }
@@ -200,5 +205,31 @@ fn run_case(engine: &Engine, t: &TestCase) -> CaseResult {
         name: t.name.clone(),
         origin: t.origin.clone(),
         failures,
+        taken,
     }
+}
+
+/// The outcomes of `if`s that the cases took on the way to their expected values, by the
+/// branch's text (the same in every pack that shares the formula).
+pub fn taken_outcomes(engine: &Engine, results: &[CaseResult]) -> BTreeSet<(String, bool)> {
+    results
+        .iter()
+        .flat_map(|r| r.taken.iter())
+        .filter_map(|(id, b)| Some((engine.branches().get(*id as usize)?.clone(), *b)))
+        .collect()
+}
+
+/// The outcomes of the pack's `if`s not in `taken`, as "variable: if(condition) is never
+/// true|false in a test".
+pub fn untaken_branches(engine: &Engine, taken: &BTreeSet<(String, bool)>) -> Vec<String> {
+    engine
+        .branches()
+        .iter()
+        .flat_map(|text| {
+            [true, false]
+                .into_iter()
+                .filter(move |b| !taken.contains(&(text.clone(), *b)))
+                .map(move |b| format!("{text} is never {b} in a test"))
+        })
+        .collect()
 }

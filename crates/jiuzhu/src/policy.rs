@@ -14,14 +14,18 @@ use jiuzhu_policy::{Engine, Value};
 
 /// A pack by shipped name or folder path, with its parents resolved the same way.
 pub fn load_engine(pack_arg: &str) -> Result<Engine> {
-    let chain = load_chain(pack_arg)?;
+    engine_of(&load_chain(pack_arg)?, 0)
+}
+
+/// The engine of the `i`-th pack of a chain (0: the pack itself, then what it extends).
+fn engine_of(chain: &[(String, Files)], i: usize) -> Result<Engine> {
     let parent = |name: &str| {
         chain
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, f)| f.clone())
     };
-    let pack = pack::load(&chain[0].1, &parent).map_err(pack_errors)?;
+    let pack = pack::load(&chain[i].1, &parent).map_err(pack_errors)?;
     Engine::new(pack).map_err(pack_errors)
 }
 
@@ -84,6 +88,31 @@ pub fn test(pack_arg: &str) -> Result<bool> {
         engine.pack.name,
         engine.pack.version
     );
+    // Branch coverage: each outcome of each if() taken by a case of this pack or of a pack
+    // it extends (whose cases test the formulas it brings, under its own values).
+    let chain = load_chain(pack_arg)?;
+    let mut taken = jiuzhu_policy::testing::taken_outcomes(&engine, &results);
+    for i in 1..chain.len() {
+        let ancestor = engine_of(&chain, i)?;
+        taken.extend(jiuzhu_policy::testing::taken_outcomes(
+            &ancestor,
+            &run_tests(&ancestor),
+        ));
+    }
+    let untaken = jiuzhu_policy::testing::untaken_branches(&engine, &taken);
+    let outcomes = 2 * engine.branches().len();
+    println!(
+        "branches: {} of {outcomes} outcomes of if() taken by the cases of {}",
+        outcomes - untaken.len(),
+        chain
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for u in &untaken {
+        println!("      untaken: {u}");
+    }
     Ok(failed == 0)
 }
 

@@ -387,6 +387,58 @@ fn policy_test_runs_a_packs_cases_and_fails_when_one_fails() {
 }
 
 #[test]
+fn the_shipped_packs_cases_take_every_branch() {
+    for (pack, branches) in [("rp1", 14), ("national", 32), ("zhejiang-wenzhou", 32)] {
+        let o = bin().args(["policy", "test", pack]).output().unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        let outcomes = 2 * branches;
+        assert!(
+            o.status.success()
+                && out.contains(&format!("branches: {outcomes} of {outcomes} outcomes"))
+                && !out.contains("untaken"),
+            "{pack}: {out}"
+        );
+    }
+    // A pack whose cases leave a branch of its own formulas untaken is told which.
+    let d = dir("coverage");
+    std::fs::write(
+        d.join("pack.toml"),
+        "[pack]\nname = \"bonus\"\nversion = \"1\"\nextends = \"rp1\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("variables.toml"),
+        "[[variable]]\nname = \"bonus\"\nentity = \"household\"\nformula = \"if(size > 5, 100, 0)\"\n",
+    )
+    .unwrap();
+    let rp1 = jiuzhu_policy::shipped::files("rp1").unwrap();
+    let cases = &rp1.iter().find(|f| f.0 == "tests.toml").unwrap().1;
+    // rp1's first case (one person), asked only for the bonus.
+    let first = cases.split("\n[[test]]").nth(1).unwrap();
+    let first = first
+        .lines()
+        .map(|l| {
+            if l.starts_with("expect") {
+                "expect = { bonus = 0 }"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(d.join("tests.toml"), format!("[[test]]{first}\n")).unwrap();
+    let o = bin().args(["policy", "test"]).arg(&d).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("branches: 29 of 30 outcomes")
+            && out.contains("untaken: bonus: if(size > 5) is never true in a test"),
+        "{out}"
+    );
+    std::fs::remove_dir_all(d).ok();
+}
+
+#[test]
 fn a_receipt_replays_and_a_forged_one_is_caught() {
     let d = dir("receipt");
     let file = d.join("h.json");
