@@ -186,7 +186,7 @@ struct EvidenceRow {
     amount_fen: Option<i64>,
 }
 
-/// Rows per multi-row evidence statement (9 parameters each).
+/// Rows per multi-row evidence statement (5 parameters each, and 4 shared).
 const EVIDENCE_ROWS: usize = 100;
 
 fn write_evidence(
@@ -197,16 +197,20 @@ fn write_evidence(
     now: &str,
     by: &str,
 ) -> Result<()> {
+    // What every row of a batch shares (source, dates, who) is bound once per statement as
+    // ?1-?4; each row binds only its own five values. (SQLite copies every bound text.)
     let sql = |n: usize| {
         format!(
             "INSERT INTO evidence (household_id, person_id, kind, value, amount_fen, source, valid_from,
-                                   recorded_at, recorded_by) VALUES {}",
-            vec!["(?,?,?,?,?,?,?,?,?)"; n].join(",")
+                                   recorded_at, recorded_by)
+             SELECT column1, column2, column3, column4, column5, ?1, ?2, ?3, ?4 FROM (VALUES {})",
+            vec!["(?,?,?,?,?)"; n].join(",")
         )
     };
     for chunk in rows.chunks(EVIDENCE_ROWS) {
         let mut stmt = tx.prepare_cached(&sql(chunk.len()))?;
-        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 9);
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(4 + chunk.len() * 5);
+        values.extend([&source as &dyn rusqlite::ToSql, &as_of, &now, &by]);
         for r in chunk {
             values.extend([
                 &r.household_id as &dyn rusqlite::ToSql,
@@ -214,10 +218,6 @@ fn write_evidence(
                 &r.kind,
                 &r.value,
                 &r.amount_fen,
-                &source,
-                &as_of,
-                &now,
-                &by,
             ]);
         }
         stmt.execute(rusqlite::params_from_iter(values))?;
