@@ -153,14 +153,14 @@ impl Raw {
             .with_context(|| format!("{}: missing column {c}", self.name))
     }
 
-    /// The body cut at line ends into pieces of about [`PIECE`] bytes.
-    fn pieces(&self) -> Vec<(usize, usize)> {
+    /// The body cut at line ends into pieces of about `piece` bytes.
+    fn pieces(&self, piece: usize) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         let mut lo = self.body;
         while lo < self.data.len() {
-            let hi = match self.data.get(lo + PIECE..) {
+            let hi = match self.data.get(lo + piece..) {
                 Some(rest) => {
-                    memchr::memchr(b'\n', rest).map_or(self.data.len(), |i| lo + PIECE + i + 1)
+                    memchr::memchr(b'\n', rest).map_or(self.data.len(), |i| lo + piece + i + 1)
                 }
                 None => self.data.len(),
             };
@@ -579,11 +579,15 @@ fn inputs(engine: &Engine, e: Entity, raw: &Raw) -> Result<Vec<(String, InputTyp
 }
 
 /// Parses households, persons and supporters on every core.
-fn read_all(files: &[(&Raw, Spec)]) -> Result<Vec<Rows>> {
+fn read_all(files: &[(&Raw, Spec)], piece: usize) -> Result<Vec<Rows>> {
     let tasks: Vec<(usize, usize, usize)> = files
         .iter()
         .enumerate()
-        .flat_map(|(f, (raw, _))| raw.pieces().into_iter().map(move |(lo, hi)| (f, lo, hi)))
+        .flat_map(|(f, (raw, _))| {
+            raw.pieces(piece)
+                .into_iter()
+                .map(move |(lo, hi)| (f, lo, hi))
+        })
         .collect();
     let parsed = par_map(tasks.len(), |t| {
         let (f, lo, hi) = tasks[t];
@@ -650,7 +654,7 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
         (&persons, spec(&persons, Entity::Person)?),
         (&supporters, spec(&supporters, Entity::Supporter)?),
     ];
-    let mut rows = read_all(&files)?.into_iter();
+    let mut rows = read_all(&files, PIECE)?.into_iter();
     let (hh, persons, supporters) = (
         rows.next().context("households")?,
         rows.next().context("persons")?,
@@ -917,6 +921,69 @@ mod tests {
             b"1e3",
         ] {
             assert_eq!(plain_fen(odd), None, "{}", String::from_utf8_lossy(odd));
+        }
+    }
+
+    /// A file read in pieces of every size reads as it does whole: the same households with
+    /// the same row counts and lines, the same values, the same errors at the same lines.
+    #[test]
+    fn any_cut_reads_like_the_whole_file() {
+        let text = "household_id,amount,kind\n\
+                    H1,1.00,a\nH1,2.50,b\nH2,3,a\n\nH3,x,c\r\nH3,4.05,a\nH3,5.00\nH4,6.00,b";
+        let raw = Raw {
+            name: "t.csv",
+            data: text.as_bytes().to_vec(),
+            columns: HashMap::from([
+                ("household_id".into(), 0),
+                ("amount".into(), 1),
+                ("kind".into(), 2),
+            ]),
+            width: 3,
+            body: 25,
+        };
+        let spec = || Spec {
+            key: 0,
+            region: None,
+            inputs: vec![
+                ("amount".into(), InputType::Money, 1),
+                ("kind".into(), InputType::Text, 2),
+            ],
+        };
+        let read = |piece: usize| {
+            let rows = read_all(&[(&raw, spec())], piece).unwrap().remove(0);
+            let texts = match &*rows.columns[1] {
+                Column::Text(t) => (0..t.len())
+                    .map(|i| t.get(i).to_string())
+                    .collect::<Vec<_>>(),
+                _ => panic!("kind is text"),
+            };
+            (
+                rows.runs,
+                rows.count,
+                rows.columns[0].clone(),
+                texts,
+                rows.errors,
+            )
+        };
+        let whole = read(1 << 20);
+        assert_eq!(
+            whole.0,
+            [
+                ("H1".to_string(), 2, 2),
+                ("H2".into(), 1, 4),
+                ("H3".into(), 2, 6),
+                ("H4".into(), 1, 9)
+            ]
+        );
+        assert_eq!(whole.1, 6);
+        assert_eq!(whole.4.len(), 2, "{:?}", whole.4);
+        assert!(whole.4[0].starts_with("t.csv:6: amount: "), "{:?}", whole.4);
+        assert_eq!(
+            whole.4[1],
+            "t.csv:8: expected 3 fields as in the header, found 2"
+        );
+        for piece in 1..text.len() {
+            assert_eq!(read(piece), whole, "pieces of {piece} bytes");
         }
     }
 
