@@ -137,35 +137,7 @@ fn cell_key(c: &Column, i: usize) -> u128 {
     }
 }
 
-/// A multiplicative hash for the memo's 128-bit keys (SipHash cost more than the lookup).
-#[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        // MurmurHash3's finaliser: every input bit reaches the low bits, which pick the bucket.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(*b as u64);
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn write_u128(&mut self, x: u128) {
-        self.write_u64(x as u64);
-        self.write_u64((x >> 64) as u64);
-    }
-}
-
-type KeyMap<V> = HashMap<(u128, u128), V, std::hash::BuildHasherDefault<KeyHasher>>;
+type KeyMap<V> = crate::hash::FastMap<(u128, u128), V>;
 
 /// A population's inputs by entity, in the order of `Engine::inputs`, and the household
 /// row of each person and supporter.
@@ -247,16 +219,6 @@ impl Population {
                 .map(|i| self.supporter_household[*i as usize] - lo)
                 .collect(),
         }
-    }
-
-    /// Splits the population into `parts` by contiguous household rows; each part's rows
-    /// are renumbered from 0. Returns the parts and each part's first household.
-    pub fn split(&self, parts: usize) -> Vec<(usize, Population)> {
-        let parts = parts.clamp(1, self.households.max(1));
-        self.plan(self.households.div_ceil(parts).max(1))
-            .iter()
-            .map(|p| (p.lo, self.part(p)))
-            .collect()
     }
 
     fn rows(&self, e: Entity) -> usize {

@@ -283,7 +283,11 @@ impl Compiler<'_> {
                         let mut b = b.borrow_mut();
                         let mut text = format!("{}: if({})", b.0, show(&args[0]));
                         // The same condition twice in one formula: told apart by number.
-                        let twins = b.1.iter().filter(|t| t.starts_with(&text)).count();
+                        let twin = format!("{text} #");
+                        let twins =
+                            b.1.iter()
+                                .filter(|t| **t == text || t.starts_with(&twin))
+                                .count();
                         if twins > 0 {
                             text = format!("{text} #{}", twins + 1);
                         }

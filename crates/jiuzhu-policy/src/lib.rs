@@ -6,6 +6,7 @@
 pub mod columnar;
 pub mod engine;
 pub mod expr;
+pub mod hash;
 pub mod pack;
 pub mod receipt;
 pub mod reform;

@@ -68,7 +68,8 @@ fn read_folder(dir: &Path) -> Result<Files> {
 
 /// `jiuzhu policy test PACK`: runs the pack's test cases; exit 1 when one fails.
 pub fn test(pack_arg: &str) -> Result<bool> {
-    let engine = load_engine(pack_arg)?;
+    let chain = load_chain(pack_arg)?;
+    let engine = engine_of(&chain, 0)?;
     let results = run_tests(&engine);
     let mut failed = 0;
     for r in &results {
@@ -90,7 +91,6 @@ pub fn test(pack_arg: &str) -> Result<bool> {
     );
     // Branch coverage: each outcome of each if() taken by a case of this pack or of a pack
     // it extends (whose cases test the formulas it brings, under its own values).
-    let chain = load_chain(pack_arg)?;
     let mut taken = jiuzhu_policy::testing::taken_outcomes(&engine, &results);
     for i in 1..chain.len() {
         let ancestor = engine_of(&chain, i)?;
@@ -200,7 +200,6 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<Ru
     let columns = evaluate_parts(engine, date, &loaded, &slots)?;
     let compute_s = started.elapsed().as_secs_f64() - load_s;
     let ids = &loaded.ids;
-    let offsets: Vec<usize> = loaded.parts.iter().map(|p| p.lo).collect();
     let tmp = out.with_extension("csv.tmp");
     let mut file = std::io::BufWriter::with_capacity(
         1 << 20,
@@ -230,10 +229,8 @@ pub fn run(pack_arg: &str, date: NaiveDate, dir: &Path, out: &Path) -> Result<Ru
         (bytes, starts)
     });
     for &r in &loaded.order {
-        let r = r as usize;
-        let k = offsets.partition_point(|lo| *lo <= r) - 1;
+        let (k, i) = loaded.locate(r as usize);
         let (bytes, starts) = &text[k];
-        let i = r - offsets[k];
         file.write_all(&bytes[starts[i]..starts[i + 1]])?;
     }
     file.flush()?;
@@ -340,10 +337,9 @@ pub fn simulate(
         .collect();
     let before = evaluate_parts(base, date, &loaded, &slots)?;
     let after = evaluate_parts(&reformed, date, &loaded, &slots)?;
-    let offsets: Vec<usize> = loaded.parts.iter().map(|p| p.lo).collect();
     let value = |cols: &Vec<Vec<std::sync::Arc<Column>>>, k: usize, r: usize| -> Value {
-        let part = offsets.partition_point(|lo| *lo <= r) - 1;
-        cols[part][k].get(r - offsets[part])
+        let (part, i) = loaded.locate(r);
+        cols[part][k].get(i)
     };
     let programs: Vec<String> = base.pack.programs.iter().map(|p| p.code.clone()).collect();
     let outcome = |cols: &Vec<Vec<std::sync::Arc<Column>>>, r: usize| Outcome {

@@ -5,7 +5,6 @@
 //! with every error listed as file:line: column: reason.
 
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use jiuzhu_policy::columnar::{Column, Part, Population, Texts};
+use jiuzhu_policy::hash::{FastMap, FastSet};
 use jiuzhu_policy::testing::parse_input;
 use jiuzhu_policy::{Engine, Entity, InputType, Value};
 
@@ -31,6 +31,14 @@ pub struct Loaded {
     pub lines: Vec<usize>,
     /// County (first six digits of region_code) of each household.
     pub counties: Vec<String>,
+}
+
+impl Loaded {
+    /// The part holding household row `r`, and the row's number within it.
+    pub fn locate(&self, r: usize) -> (usize, usize) {
+        let k = self.parts.partition_point(|p| p.lo <= r) - 1;
+        (k, r - self.parts[k].lo)
+    }
 }
 
 /// Households per part: their columns stay in the caches while they are evaluated.
@@ -69,40 +77,6 @@ pub fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
         })
         .collect()
 }
-
-/// A multiplicative hash of eight-byte words, for interning short texts and indexing
-/// household ids (SipHash cost more than the rest of a lookup).
-#[derive(Clone, Copy)]
-struct WordHash(u64);
-
-impl Default for WordHash {
-    fn default() -> WordHash {
-        WordHash(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for WordHash {
-    fn finish(&self) -> u64 {
-        // MurmurHash3's finaliser: every input bit reaches the low bits, which pick the bucket.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Eight bytes at a time (an id of 11 bytes is two steps, not eleven).
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHash>>;
 
 /// A CSV file read whole: its header's columns and where its body starts.
 struct Raw {
@@ -346,7 +320,7 @@ struct Spec {
 struct Piece {
     /// Lines the piece spans (to number the next piece's lines).
     lines: usize,
-    /// Some(line) when the piece's lines are numbered from the file's start.
+    /// Whether the piece's lines are numbered from the file's start (a file read whole).
     absolute: bool,
     /// Runs of rows of one household: (household_id, rows, line within the piece).
     runs: Vec<(String, u32, usize)>,
@@ -542,7 +516,7 @@ fn assemble(raw: &Raw, spec: &Spec, pieces: Vec<Piece>) -> (Rows, Vec<Vec<Column
         }
     }
     let rows = Rows {
-        count: runs.iter().map(|r| r.1 as usize).sum(),
+        count: rows,
         columns: Vec::new(),
         runs,
         regions,
@@ -661,15 +635,14 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
         rows.next().context("supporters")?,
     );
     drop(files);
-    let counties: std::collections::HashSet<&str, BuildHasherDefault<WordHash>> =
-        param_rows(&params)
-            .map(|(_, fields)| {
-                fields
-                    .get(params.col("county_code").unwrap_or(0))
-                    .copied()
-                    .unwrap_or("")
-            })
-            .collect();
+    let counties: FastSet<&str> = param_rows(&params)
+        .map(|(_, fields)| {
+            fields
+                .get(params.col("county_code").unwrap_or(0))
+                .copied()
+                .unwrap_or("")
+        })
+        .collect();
 
     let mut errors = hh.errors;
     let mut ids: Vec<&str> = Vec::with_capacity(hh.runs.len());
