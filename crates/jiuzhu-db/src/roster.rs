@@ -152,27 +152,52 @@ struct EvidenceInsert {
     amount: Option<i64>,
 }
 
-/// Registers one batch of households in one transaction. On SQLite this goes through the
-/// native bulk path (`sqlite_bulk`); on PostgreSQL through multi-row statements.
+/// Registers roster batches, each in one transaction. On SQLite this goes through one
+/// native connection for all of them (`sqlite_bulk`); on PostgreSQL through multi-row
+/// statements of the pool.
+pub struct Registrar<'a> {
+    db: &'a Db,
+    sqlite: Option<crate::sqlite_bulk::Writer>,
+}
+
+impl<'a> Registrar<'a> {
+    pub fn new(db: &'a Db) -> Result<Self> {
+        let sqlite = match &db.sqlite_path {
+            Some(path) => Some(crate::sqlite_bulk::Writer::open(path)?),
+            None => None,
+        };
+        Ok(Registrar { db, sqlite })
+    }
+
+    /// Registers one batch of households in one transaction.
+    pub async fn insert_batch(
+        &mut self,
+        batch: &[RosterHousehold],
+        opts: &BatchOptions,
+    ) -> Result<BatchOutcome> {
+        match &mut self.sqlite {
+            Some(writer) => {
+                let mut run = || writer.insert_batch(batch, opts);
+                // Blocking work: tell a multi-threaded runtime so it moves other tasks away.
+                match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+                    Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                        tokio::task::block_in_place(run)
+                    }
+                    _ => run(),
+                }
+            }
+            None => insert_batch_any(self.db, batch, opts).await,
+        }
+    }
+}
+
+/// Registers one batch of households in one transaction (see [`Registrar`]).
 pub async fn insert_batch(
     db: &Db,
     batch: &[RosterHousehold],
     opts: &BatchOptions,
 ) -> Result<BatchOutcome> {
-    match &db.sqlite_path {
-        Some(path) => {
-            let run = || {
-                let mut conn = crate::sqlite_bulk::open(path)?;
-                crate::sqlite_bulk::insert_batch(&mut conn, batch, opts)
-            };
-            // Blocking work: tell a multi-threaded runtime so it moves other tasks away.
-            match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-                Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
-                _ => run(),
-            }
-        }
-        None => insert_batch_any(db, batch, opts).await,
-    }
+    Registrar::new(db)?.insert_batch(batch, opts).await
 }
 
 async fn insert_batch_any(

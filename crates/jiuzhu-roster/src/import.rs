@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use jiuzhu_db::Db;
 use jiuzhu_db::audit::Actor;
-use jiuzhu_db::roster::{BatchOptions, RosterHousehold, insert_batch};
+use jiuzhu_db::roster::{BatchOptions, Registrar, RosterHousehold};
 use jiuzhu_domain::EvidenceSource;
 
 use crate::table::{self, Table, TableError};
@@ -133,8 +133,9 @@ pub async fn register(
     let total = households.len();
     let mut done = 0;
     let mut persons_done = 0;
+    let mut registrar = Registrar::new(db)?;
     for batch in households.chunks(opts.batch.max(1)) {
-        let out = insert_batch(db, batch, &batch_opts).await?;
+        let out = registrar.insert_batch(batch, &batch_opts).await?;
         report.households_added += out.households_added;
         report.households_existing += out.households_existing;
         report.persons_added += out.persons_added;

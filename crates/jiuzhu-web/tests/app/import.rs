@@ -519,3 +519,124 @@ both!(a_malformed_csv_row_names_file_and_line, |b| {
     assert!(err.contains("region_code"), "{err}");
     std::fs::remove_dir_all(dir).ok();
 });
+
+both!(a_second_roster_mixes_new_rows_with_registered_ones, |b| {
+    let db = fresh_db(b).await;
+    let village = jiuzhu_db::regions::villages_under(&db, PINGYANG)
+        .await
+        .unwrap()[0]
+        .0
+        .clone();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let hh_head = s(&["household_id", "region_code", "hukou", "deposits"]);
+    let p_head = s(&["id_number", "household_id", "declared_wage_monthly"]);
+    let hh = |code: &str| s(&[code, village.as_str(), "rural", "100.00"]);
+    let (a, b1, c, d, e) = (
+        id("19800101", 11),
+        id("19820202", 22),
+        id("19900303", 33),
+        id("19910404", 44),
+        id("19920505", 55),
+    );
+    let first = temp_dir("mixed-1");
+    write_csv(
+        &first,
+        &[
+            ("households", vec![hh_head.clone(), hh("H0000000001")]),
+            (
+                "persons",
+                vec![
+                    p_head.clone(),
+                    s(&[&a, "H0000000001", "1000.00"]),
+                    s(&[&b1, "H0000000001", "0.00"]),
+                ],
+            ),
+        ],
+    );
+    let one = import_dir(&db, &first, &opts(), &mut |_| {}).await.unwrap();
+    assert_eq!((one.households_added, one.persons_added), (1, 2));
+    // The second roster, in one batch: the registered household again with a new
+    // member, a new household, a person registered in the first household listed
+    // under the new one (refused), and a new person.
+    let second = temp_dir("mixed-2");
+    write_csv(
+        &second,
+        &[
+            (
+                "households",
+                vec![hh_head, hh("H0000000001"), hh("H0000000002")],
+            ),
+            (
+                "persons",
+                vec![
+                    p_head,
+                    s(&[&a, "H0000000001", "1000.00"]),
+                    s(&[&c, "H0000000001", "1500.00"]),
+                    s(&[&b1, "H0000000002", "0.00"]),
+                    s(&[&d, "H0000000002", "2000.00"]),
+                    s(&[&e, "H0000000002", "0.00"]),
+                ],
+            ),
+        ],
+    );
+    let mut o = opts();
+    o.batch = 10;
+    let two = import_dir(&db, &second, &o, &mut |_| {}).await.unwrap();
+    assert_eq!(
+        (
+            two.households_added,
+            two.households_existing,
+            two.persons_added,
+            two.persons_existing,
+            two.evidence_added,
+        ),
+        // household 2's deposits; c's and d's wages
+        (1, 1, 3, 1, 3),
+        "{:#?}",
+        two.errors
+    );
+    assert_eq!(two.errors.len(), 1, "{:#?}", two.errors);
+    assert_eq!(
+        (two.errors[0].line, two.errors[0].column.as_str()),
+        (4, "id_number")
+    );
+    assert!(two.errors[0].reason.contains("another household"));
+    let scope = Scope::everything();
+    let members = |code: &'static str| {
+        let db = &db;
+        let scope = &scope;
+        async move {
+            let id = households::id_by_code(db, scope, code)
+                .await
+                .unwrap()
+                .unwrap();
+            let rec = households::get(db, scope, id).await.unwrap().unwrap();
+            let mut ids: Vec<(String, Option<i64>)> = rec
+                .members
+                .iter()
+                .map(|m| {
+                    let wage = rec
+                        .evidence
+                        .iter()
+                        .find(|e| e.person_id == Some(m.person_id) && e.kind == "income.wage")
+                        .and_then(|e| e.amount_fen);
+                    (m.id_number.clone(), wage)
+                })
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut want1 = vec![
+        (a.clone(), Some(100_000)),
+        (b1.clone(), None),
+        (c.clone(), Some(150_000)),
+    ];
+    want1.sort();
+    assert_eq!(members("H0000000001").await, want1);
+    let mut want2 = vec![(d.clone(), Some(200_000)), (e.clone(), None)];
+    want2.sort();
+    assert_eq!(members("H0000000002").await, want2);
+    std::fs::remove_dir_all(first).ok();
+    std::fs::remove_dir_all(second).ok();
+});
