@@ -400,12 +400,17 @@ impl Writer {
         rows.clear();
         // Values are written end to end into one text, then bound as slices of it.
         let mut values = String::new();
-        let mut evidence: Vec<(Option<i64>, Option<i64>, &'static str, usize, Option<i64>)> =
-            Vec::with_capacity(people.len() * 4);
+        let mut evidence: Vec<EvidenceRow> = Vec::with_capacity(people.len() * 4);
         let mut add =
             |hh: Option<i64>, person: Option<i64>, (k, v): &(EvidenceKind, EvidenceValue)| {
                 write!(values, "{v}").expect("writing to a String");
-                evidence.push((hh, person, k.code(), values.len(), amount_fen(v)));
+                evidence.push(EvidenceRow {
+                    household_id: hh,
+                    person_id: person,
+                    kind: k.code(),
+                    value_end: values.len(),
+                    amount_fen: amount_fen(v),
+                });
             };
         for (h, (hid, new)) in batch.iter().zip(&hids) {
             if *new {
@@ -428,19 +433,19 @@ impl Writer {
         out.evidence_added = evidence.len();
         rows.clear();
         let mut start = 0;
-        for (hh, person, kind, end, amount) in &evidence {
+        for e in &evidence {
             rows.extend([
-                Val::from(*hh),
-                Val::from(*person),
-                Val::Text(kind),
-                Val::Text(&values[start..*end]),
-                Val::from(*amount),
+                Val::from(e.household_id),
+                Val::from(e.person_id),
+                Val::Text(e.kind),
+                Val::Text(&values[start..e.value_end]),
+                Val::from(e.amount_fen),
                 Val::Text(source),
                 Val::Text(&as_of),
                 Val::Text(&now),
                 Val::Text(by),
             ]);
-            start = *end;
+            start = e.value_end;
         }
         changed.clear();
         self.insert(Table::Evidence, &rows, &mut changed)?;
@@ -497,6 +502,16 @@ impl Writer {
         }
         Ok(out)
     }
+}
+
+/// An evidence row to write; its value is the text of `values` up to `value_end`,
+/// from where the previous row's ended.
+struct EvidenceRow {
+    household_id: Option<i64>,
+    person_id: Option<i64>,
+    kind: &'static str,
+    value_end: usize,
+    amount_fen: Option<i64>,
 }
 
 /// Appends `YYYY-MM-DD` (10 bytes) from the ID number's birth digits, which were

@@ -95,6 +95,36 @@ impl Row<'_> {
     }
 }
 
+/// `f` of every row of `table`, in order, computed on all cores.
+fn par_map_rows<T: Send>(table: &Table, f: impl Fn(&Row) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let per = table.rows.len().div_ceil(threads).max(4096);
+    let f = &f;
+    std::thread::scope(|s| {
+        let parts: Vec<_> = table
+            .rows
+            .chunks(per)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|(line, cells)| {
+                            f(&Row {
+                                table,
+                                line: *line,
+                                cells,
+                            })
+                        })
+                        .collect::<Vec<T>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 fn rows(table: &Table) -> impl Iterator<Item = Row<'_>> {
     table.rows.iter().map(move |(line, cells)| Row {
         table,
@@ -317,21 +347,14 @@ pub fn validate(
     let c_sex = persons.column("sex");
     let c_phone = persons.column("phone");
     let c_relation = persons.column("relation");
-    let mut id_lines: HashMap<String, usize> = HashMap::new();
-    for row in rows(persons) {
-        let result = (|| {
-            let id = row.id_number(c_id, "id_number")?;
-            if let Some(first) = id_lines.get(id.as_str()) {
-                return Err(row.err(
-                    "id_number",
-                    format!(
-                        "duplicate ID number {} (first on line {first})",
-                        id.masked()
-                    ),
-                ));
-            }
-            id_lines.insert(id.as_str().to_string(), row.line);
-            let code = household_code(&row, c_hh, "household_id")?;
+    // A row's own checks need nothing from other rows: they run on all cores. What
+    // depends on the rows before (duplicates, the household) follows in file order, and
+    // a row is refused for the first problem in the same order as if checked alone.
+    let checked = par_map_rows(persons, |row| {
+        let id = row.id_number(c_id, "id_number");
+        let rest = id.as_ref().ok().map(|id| -> Result<_, RowError> {
+            let id = id.clone();
+            let code = household_code(row, c_hh, "household_id")?;
             if let Some(raw) = row.get(c_birth).filter(|s| !s.is_empty()) {
                 let d = parse_date(raw).map_err(|e| row.err("birth_date", e.to_string()))?;
                 if d != id.birth_date() {
@@ -408,7 +431,6 @@ pub fn validate(
                 EvidenceKind::ExpenditurePensionPremium,
                 row.money(c_premium, "pension_premium_annual")?,
             );
-            ctx.attach(&code, &row, "household_id")?;
             Ok((
                 code,
                 relation,
@@ -421,6 +443,26 @@ pub fn validate(
                     evidence,
                 },
             ))
+        });
+        (id, rest)
+    });
+    let mut id_lines: HashMap<String, usize> = HashMap::with_capacity(persons.rows.len());
+    for (row, (id, rest)) in rows(persons).zip(checked) {
+        let result = (|| {
+            let id = id?;
+            if let Some(first) = id_lines.get(id.as_str()) {
+                return Err(row.err(
+                    "id_number",
+                    format!(
+                        "duplicate ID number {} (first on line {first})",
+                        id.masked()
+                    ),
+                ));
+            }
+            id_lines.insert(id.as_str().to_string(), row.line);
+            let (code, relation, person) = rest.expect("checked when the ID number parsed")?;
+            ctx.attach(&code, &row, "household_id")?;
+            Ok((code, relation, person))
         })();
         match result {
             Ok((code, relation, mut p)) => {
