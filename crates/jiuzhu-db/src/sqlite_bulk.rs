@@ -35,7 +35,8 @@ use crate::roster::{
 use crate::{Result, now_text};
 use jiuzhu_domain::{EvidenceKind, EvidenceValue};
 
-/// Rows per multi-row statement. Measured at M: 16 rows 5.3 s, 64 rows 4.9 s, 256 rows the same.
+/// Rows per multi-row statement (not tuned; the standalone experiments of bench/README.md
+/// used 150 to 300).
 const ROWS: usize = 64;
 
 /// A native connection that registers roster batches; one per import.
