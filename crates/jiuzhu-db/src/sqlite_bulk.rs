@@ -264,17 +264,16 @@ impl Writer {
             return Ok(BatchOutcome::default());
         }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        match self.write(batch, opts) {
-            Ok(out) => {
-                self.conn.execute_batch("COMMIT")?;
-                Ok(out)
-            }
-            Err(e) => {
-                // The batch leaves nothing behind; the error is what the caller sees.
-                let _ = self.conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
+        let done = self.write(batch, opts).and_then(|out| {
+            self.conn.execute_batch("COMMIT")?;
+            Ok(out)
+        });
+        if done.is_err() && !self.conn.is_autocommit() {
+            // The batch leaves nothing behind (nor an open transaction); the error is what
+            // the caller sees.
+            let _ = self.conn.execute_batch("ROLLBACK");
         }
+        done
     }
 
     fn write(&mut self, batch: &[RosterHousehold], opts: &BatchOptions) -> Result<BatchOutcome> {
