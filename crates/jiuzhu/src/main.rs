@@ -148,8 +148,9 @@ enum ImportWhat {
         /// declared, verified or home_visit.
         #[arg(long, default_value = "declared")]
         source: String,
-        /// Households per transaction.
-        #[arg(long, default_value_t = 2000)]
+        /// Households per transaction. Each commit writes every index page the batch
+        /// touched, so fewer, larger batches write less (bench/README.md).
+        #[arg(long, default_value_t = 20_000)]
         batch: usize,
     },
 }
