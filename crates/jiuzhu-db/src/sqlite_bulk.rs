@@ -41,7 +41,8 @@ const ROWS: usize = 64;
 
 /// A native connection that registers roster batches; one per import.
 pub(crate) struct Writer {
-    /// Prepared statements by (table, rows). Declared before `conn`: finalized first.
+    /// Prepared statements by (table, rows). Declared before `conn`: finalized first
+    /// (never move `conn` out of a `Writer`: closing it with statements open would fail).
     stmts: HashMap<(Table, usize), Raw>,
     conn: Connection,
     /// Buffers kept from batch to batch: allocating them anew cost 4 % of an import in
@@ -196,7 +197,10 @@ fn check(conn: &Connection, rc: c_int) -> Result<()> {
     let (code, msg) = unsafe {
         let db = conn.handle();
         (
-            ffi::sqlite3_extended_errcode(db),
+            match ffi::sqlite3_extended_errcode(db) {
+                ffi::SQLITE_OK => rc,
+                code => code,
+            },
             CStr::from_ptr(ffi::sqlite3_errmsg(db))
                 .to_string_lossy()
                 .into_owned(),
@@ -263,6 +267,10 @@ impl Writer {
         if batch.is_empty() {
             return Ok(BatchOutcome::default());
         }
+        if !self.conn.is_autocommit() {
+            // A rollback after an earlier failure did not succeed; try again.
+            self.conn.execute_batch("ROLLBACK")?;
+        }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         let done = self.write(batch, opts).and_then(|out| {
             self.conn.execute_batch("COMMIT")?;
@@ -284,6 +292,26 @@ impl Writer {
         let by = opts.actor.name.as_str();
         let mut changed = Vec::new();
         let mut rows = recycle(std::mem::take(&mut self.vals));
+        // A household or person twice in one batch would be taken for a registered one
+        // (validation refuses both; this writer does not rely on it).
+        let mut seen = std::collections::HashSet::with_capacity(batch.len());
+        for h in batch {
+            if !seen.insert(h.code.as_str()) {
+                return Err(crate::DbError::Invalid(format!(
+                    "household {} is twice in one batch",
+                    h.code
+                )));
+            }
+        }
+        let mut seen = std::collections::HashSet::with_capacity(batch.len() * 4);
+        for p in batch.iter().flat_map(|h| &h.members) {
+            if !seen.insert(p.id_number.as_str()) {
+                return Err(crate::DbError::Invalid(format!(
+                    "person {} is twice in one batch",
+                    p.id_number.masked()
+                )));
+            }
+        }
 
         // 1. Households, with the next free ids; then the ids of those registered already.
         let first = self.next_id("households")?;

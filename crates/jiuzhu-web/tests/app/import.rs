@@ -640,3 +640,59 @@ both!(a_second_roster_mixes_new_rows_with_registered_ones, |b| {
     std::fs::remove_dir_all(first).ok();
     std::fs::remove_dir_all(second).ok();
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_writer_refuses_a_batch_with_a_household_or_person_twice() {
+    use jiuzhu_db::roster::{BatchOptions, RosterHousehold, RosterPerson, insert_batch};
+    let db = fresh_db(jiuzhu_db::Backend::Sqlite).await;
+    let village = jiuzhu_db::regions::villages_under(&db, PINGYANG)
+        .await
+        .unwrap()[0]
+        .0
+        .clone();
+    let person = |n: u32| RosterPerson {
+        line: n as usize,
+        id_number: jiuzhu_domain::IdNumber::parse(&id("19800101", n)).unwrap(),
+        name: String::new(),
+        phone: String::new(),
+        relation: jiuzhu_domain::Relation::Head,
+        evidence: Vec::new(),
+    };
+    let household = |code: &str, members: Vec<RosterPerson>| RosterHousehold {
+        line: Some(2),
+        code: code.into(),
+        region_code: village.clone(),
+        hukou: jiuzhu_domain::Hukou::Rural,
+        address: String::new(),
+        evidence: Vec::new(),
+        members,
+        supporters: Vec::new(),
+    };
+    let opts = BatchOptions {
+        as_of: jiuzhu_domain::parse_date("2026-11-01").unwrap(),
+        source: EvidenceSource::Declared,
+        actor: Actor::system("test"),
+        label: "test".into(),
+    };
+    let twice_household = [
+        household("H0000000001", vec![person(1)]),
+        household("H0000000001", vec![person(2)]),
+    ];
+    let err = insert_batch(&db, &twice_household, &opts)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("household H0000000001 is twice"),
+        "{err}"
+    );
+    let twice_person = [
+        household("H0000000001", vec![person(1)]),
+        household("H0000000002", vec![person(3), person(1)]),
+    ];
+    let err = insert_batch(&db, &twice_person, &opts).await.unwrap_err();
+    assert!(err.to_string().contains("is twice in one batch"), "{err}");
+    // Nothing of either batch was written; a good batch still goes in.
+    let good = [household("H0000000001", vec![person(1)])];
+    let out = insert_batch(&db, &good, &opts).await.unwrap();
+    assert_eq!((out.households_added, out.persons_added), (1, 1));
+}
