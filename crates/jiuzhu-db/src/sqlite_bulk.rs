@@ -61,33 +61,29 @@ enum Table {
 }
 
 impl Table {
-    fn head(self) -> (&'static str, &'static str, usize) {
+    /// The statement's head and its number of columns.
+    fn head(self) -> (&'static str, usize) {
         match self {
             Table::Households => (
                 "INSERT OR IGNORE INTO households (id, code, region_code, hukou, address, created_at, updated_at)",
-                "(?,?,?,?,?,?,?)",
                 7,
             ),
             Table::Persons => (
                 "INSERT OR IGNORE INTO persons (id, id_number, name, sex, birth_date, phone, created_at, updated_at)",
-                "(?,?,?,?,?,?,?,?)",
                 8,
             ),
             Table::Members => (
                 "INSERT OR FAIL INTO members (household_id, person_id, relation, valid_from)",
-                "(?,?,?,?)",
                 4,
             ),
             Table::Evidence => (
                 "INSERT OR FAIL INTO evidence (household_id, person_id, kind, value, amount_fen, source,
                                                valid_from, recorded_at, recorded_by)",
-                "(?,?,?,?,?,?,?,?,?)",
                 9,
             ),
             Table::Supporters => (
                 "INSERT OR IGNORE INTO supporters (household_id, id_number, name, relation, annual_income_fen,
                                                    status, has_luxury, source, valid_from, recorded_at, recorded_by)",
-                "(?,?,?,?,?,?,?,?,?,?,?)",
                 11,
             ),
         }
@@ -232,14 +228,16 @@ impl Writer {
 
     /// Inserts `rows` (each `cols` values, laid end to end) into `table`, `ROWS` to a
     /// statement; returns how many rows each statement changed, in order.
-    fn insert(&mut self, table: Table, rows: &[Val<'_>], changed: &mut Vec<usize>) -> Result<()> {
-        let (head, one, cols) = table.head();
+    fn insert(&mut self, table: Table, rows: &[Val<'_>]) -> Result<Vec<usize>> {
+        let (head, cols) = table.head();
         debug_assert_eq!(rows.len() % cols, 0);
+        let mut changed = Vec::with_capacity(rows.len().div_ceil(ROWS * cols));
         for chunk in rows.chunks(ROWS * cols) {
             let n = chunk.len() / cols;
             let stmt = match self.stmts.entry((table, n)) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
+                    let one = format!("({})", vec!["?"; cols].join(","));
                     let sql = format!("{head} VALUES {}", vec![one; n].join(","));
                     e.insert(Raw::prepare(&self.conn, &sql)?)
                 }
@@ -247,7 +245,7 @@ impl Writer {
             stmt.run(&self.conn, chunk)?;
             changed.push(self.conn.changes() as usize);
         }
-        Ok(())
+        Ok(changed)
     }
 
     fn next_id(&self, table: &str) -> Result<i64> {
@@ -290,7 +288,6 @@ impl Writer {
         let as_of = opts.as_of.format("%Y-%m-%d").to_string();
         let source = opts.source.code();
         let by = opts.actor.name.as_str();
-        let mut changed = Vec::new();
         let mut rows = recycle(std::mem::take(&mut self.vals));
         // A household or person twice in one batch would be taken for a registered one
         // (validation refuses both; this writer does not rely on it).
@@ -326,7 +323,7 @@ impl Writer {
                 Val::Text(&now),
             ]);
         }
-        self.insert(Table::Households, &rows, &mut changed)?;
+        let changed = self.insert(Table::Households, &rows)?;
         let mut hids: Vec<(i64, bool)> =
             (0..batch.len()).map(|i| (first + i as i64, true)).collect();
         for (c, chunk) in hids.chunks_mut(ROWS).enumerate() {
@@ -381,8 +378,7 @@ impl Writer {
             ]);
             first_p += 1;
         }
-        changed.clear();
-        self.insert(Table::Persons, &rows, &mut changed)?;
+        let changed = self.insert(Table::Persons, &rows)?;
         let first_p = first_p - people.len() as i64;
         // For each person: its id, and whether a membership is to be added.
         let mut pids: Vec<Option<i64>> = (0..people.len())
@@ -424,9 +420,9 @@ impl Writer {
         }
 
         // 3. Memberships and evidence of what was added.
-        let mut members = Vec::with_capacity(people.len() * 4);
         rows.clear();
-        // Values are written end to end into one text, then bound as slices of it.
+        // Values are written end to end into one text (their `Display` is the stored form,
+        // `EvidenceValue::to_storage`), then bound as slices of it.
         let mut values = String::new();
         let mut evidence: Vec<EvidenceRow> = Vec::with_capacity(people.len() * 4);
         let mut add =
@@ -447,7 +443,7 @@ impl Writer {
         }
         for ((hi, p), pid) in people.iter().zip(&pids) {
             let Some(pid) = *pid else { continue };
-            members.extend([
+            rows.extend([
                 Val::Int(hids[*hi].0),
                 Val::Int(pid),
                 Val::Text(p.relation.code()),
@@ -456,8 +452,7 @@ impl Writer {
             out.persons_added += 1;
             p.evidence.iter().for_each(|e| add(None, Some(pid), e));
         }
-        changed.clear();
-        self.insert(Table::Members, &members, &mut changed)?;
+        self.insert(Table::Members, &rows)?;
         out.evidence_added = evidence.len();
         rows.clear();
         let mut start = 0;
@@ -475,8 +470,7 @@ impl Writer {
             ]);
             start = e.value_end;
         }
-        changed.clear();
-        self.insert(Table::Evidence, &rows, &mut changed)?;
+        self.insert(Table::Evidence, &rows)?;
 
         // 4. Supporters: one current obligation per household and supporter.
         rows.clear();
@@ -497,9 +491,7 @@ impl Writer {
                 ]);
             }
         }
-        changed.clear();
-        self.insert(Table::Supporters, &rows, &mut changed)?;
-        out.supporters_added = changed.iter().sum();
+        out.supporters_added = self.insert(Table::Supporters, &rows)?.iter().sum();
         self.vals = recycle(rows);
         self.text = births;
 
