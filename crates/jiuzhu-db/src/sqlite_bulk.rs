@@ -33,6 +33,7 @@ use crate::roster::{
     BatchOptions, BatchOutcome, Refusal, RosterHousehold, RosterPerson, batch_entry,
 };
 use crate::{Result, now_text};
+use jiuzhu_domain::hash::FastSet;
 use jiuzhu_domain::{EvidenceKind, EvidenceValue};
 
 /// Rows per multi-row statement (not tuned; the standalone experiments of bench/README.md
@@ -291,7 +292,8 @@ impl Writer {
         let mut rows = recycle(std::mem::take(&mut self.vals));
         // A household or person twice in one batch would be taken for a registered one
         // (validation refuses both; this writer does not rely on it).
-        let mut seen = std::collections::HashSet::with_capacity(batch.len());
+        let mut seen = FastSet::default();
+        seen.reserve(batch.len());
         for h in batch {
             if !seen.insert(h.code.as_str()) {
                 return Err(crate::DbError::Invalid(format!(
@@ -300,7 +302,8 @@ impl Writer {
                 )));
             }
         }
-        let mut seen = std::collections::HashSet::with_capacity(batch.len() * 4);
+        let mut seen = FastSet::default();
+        seen.reserve(batch.len() * 4);
         for p in batch.iter().flat_map(|h| &h.members) {
             if !seen.insert(p.id_number.as_str()) {
                 return Err(crate::DbError::Invalid(format!(

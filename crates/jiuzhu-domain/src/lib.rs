@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod dated;
+pub mod hash;
 pub mod id_number;
 pub mod mask;
 pub mod money;

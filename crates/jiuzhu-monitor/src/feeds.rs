@@ -330,17 +330,17 @@ pub fn check(table: &Table, ft: &FeedType) -> Result<(Vec<FeedRow>, Vec<RowError
         .iter()
         .position(|c| c.name == ft.id_column)
         .ok_or_else(|| format!("the type has no column {}", ft.id_column))?;
-    let mut rows = Vec::with_capacity(table.rows.len());
+    let mut rows = Vec::with_capacity(table.len());
     let mut rejected = Vec::new();
-    'rows: for (line, raw) in &table.rows {
+    'rows: for (line, raw) in table.rows() {
         let mut cells = Vec::with_capacity(index.len());
         for (c, &i) in ft.columns.iter().zip(&index) {
-            match c.ty.normalise(raw.get(i).map(String::as_str).unwrap_or("")) {
+            match c.ty.normalise(raw.get(i)) {
                 Ok(v) => cells.push(v),
                 Err(reason) => {
                     rejected.push(RowError {
                         file: table.file.clone(),
-                        line: *line,
+                        line,
                         column: c.name.clone(),
                         reason,
                     });
@@ -349,7 +349,7 @@ pub fn check(table: &Table, ft: &FeedType) -> Result<(Vec<FeedRow>, Vec<RowError
             }
         }
         rows.push(FeedRow {
-            line: *line,
+            line,
             id_number: cells[id_pos].clone(),
             cells,
         });
@@ -375,11 +375,7 @@ fn parquet_table(file: &str, bytes: Vec<u8>) -> Result<Table, String> {
     let reader = reader
         .build()
         .map_err(|e| format!("not a readable Parquet file: {e}"))?;
-    let mut table = Table {
-        file: file.to_string(),
-        columns,
-        rows: Vec::new(),
-    };
+    let mut table = Table::new(file, columns);
     let mut line = 1;
     for batch in reader {
         let batch = batch.map_err(|e| format!("reading Parquet: {e}"))?;
@@ -400,15 +396,8 @@ fn parquet_table(file: &str, bytes: Vec<u8>) -> Result<Table, String> {
             line += 1;
             let cells = texts
                 .iter()
-                .map(|a| {
-                    if a.is_valid(r) {
-                        a.value(r).to_string()
-                    } else {
-                        String::new()
-                    }
-                })
-                .collect();
-            table.rows.push((line, cells));
+                .map(|a| if a.is_valid(r) { a.value(r) } else { "" });
+            table.push_row(line, cells).map_err(|e| e.to_string())?;
         }
     }
     Ok(table)
@@ -436,53 +425,20 @@ mod tests {
 
     #[test]
     fn cells_are_normalised_or_refused_with_the_column() {
-        let t = Table {
-            file: "medical.csv".into(),
-            columns: vec![
-                "id_number".into(),
-                "settle_date".into(),
-                "total_cost".into(),
-                "out_of_pocket".into(),
-            ],
-            rows: vec![
-                (
-                    2,
-                    vec![
-                        "11010519491231002X".into(),
-                        "2026/10/03".into(),
-                        "100".into(),
-                        "20.5".into(),
-                    ],
-                ),
-                (
-                    3,
-                    vec![
-                        "110105194912310021".into(),
-                        "2026-10-03".into(),
-                        "1".into(),
-                        "1".into(),
-                    ],
-                ),
-                (
-                    4,
-                    vec![
-                        "11010519491231002X".into(),
-                        "2026-10-32".into(),
-                        "1".into(),
-                        "1".into(),
-                    ],
-                ),
-                (
-                    5,
-                    vec![
-                        "11010519491231002X".into(),
-                        "2026-10-01".into(),
-                        "1.234".into(),
-                        "1".into(),
-                    ],
-                ),
-            ],
-        };
+        let mut t = Table::new(
+            "medical.csv",
+            ["id_number", "settle_date", "total_cost", "out_of_pocket"]
+                .map(String::from)
+                .to_vec(),
+        );
+        for (line, cells) in [
+            (2, ["11010519491231002X", "2026/10/03", "100", "20.5"]),
+            (3, ["110105194912310021", "2026-10-03", "1", "1"]),
+            (4, ["11010519491231002X", "2026-10-32", "1", "1"]),
+            (5, ["11010519491231002X", "2026-10-01", "1.234", "1"]),
+        ] {
+            t.push_row(line, cells).unwrap();
+        }
         let (rows, bad) = check(&t, &medical()).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(

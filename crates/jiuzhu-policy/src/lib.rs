@@ -6,7 +6,8 @@
 pub mod columnar;
 pub mod engine;
 pub mod expr;
-pub mod hash;
+/// The fast hash, from the domain crate (the roster import uses it too).
+pub use jiuzhu_domain::hash;
 pub mod pack;
 pub mod receipt;
 pub mod reform;

@@ -1,6 +1,6 @@
 //! `jiuzhu import registry DIR`: read, validate, and register a roster in batches.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -8,9 +8,10 @@ use jiuzhu_db::Db;
 use jiuzhu_db::audit::Actor;
 use jiuzhu_db::roster::{BatchOptions, Registrar, RosterHousehold};
 use jiuzhu_domain::EvidenceSource;
+use jiuzhu_domain::hash::FastSet;
 
 use crate::table::{self, Table, TableError};
-use crate::validate::{Known, RowError, validate};
+use crate::validate::{Known, RowError, Summary, validate_in_batches};
 
 /// How to import.
 #[derive(Clone, Debug)]
@@ -42,7 +43,8 @@ pub struct ImportReport {
     pub supporters_added: usize,
     pub evidence_added: usize,
     pub errors: Vec<RowError>,
-    /// Time spent reading and validating the files, before anything is written.
+    /// Time from the start until every row was read and checked (the writing of the first
+    /// batches goes on meanwhile).
     pub read_seconds: f64,
 }
 
@@ -57,9 +59,13 @@ pub enum ImportError {
     NoRegions,
     #[error(transparent)]
     Db(#[from] jiuzhu_db::DbError),
+    #[error("the roster check could not run: {0}")]
+    Thread(String),
 }
 
-/// Reads the roster in `dir`, validates it, and registers the good rows.
+/// Reads the roster in `dir`, validates it, and registers the good rows. Validation runs on
+/// a thread of its own and hands over each batch as soon as its households are complete,
+/// so the writing of one batch goes on while the next is checked.
 pub async fn import_dir(
     db: &Db,
     dir: &Path,
@@ -77,65 +83,119 @@ pub async fn import_dir(
     }
     // Only the region codes the roster uses: a few thousand villages, not 620,000.
     let mut codes: Vec<String> = match households.column("region_code") {
-        Some(c) => households
-            .rows
-            .iter()
-            .map(|(_, r)| r[c].clone())
-            .filter(|c| c.len() == 12)
-            .collect(),
+        Some(c) => {
+            let used: FastSet<&str> = households
+                .rows()
+                .map(|(_, r)| r.get(c))
+                .filter(|c| c.len() == 12)
+                .collect();
+            used.into_iter().map(str::to_string).collect()
+        }
         None => Vec::new(),
     };
     codes.sort_unstable();
-    codes.dedup();
     let villages: HashMap<String, String> = jiuzhu_db::regions::names(db, &codes).await?;
     let referenced = referenced_elsewhere(&households, &persons, supporters.as_ref())?;
     let registered = jiuzhu_db::roster::household_ids(db, &referenced).await?;
-    let known = Known {
-        villages: &villages,
-        registered_households: &registered,
-        as_of: opts.as_of,
-    };
-    let validated = validate(&households, &persons, supporters.as_ref(), &known)?;
-    let mut report = ImportReport {
-        rows_read: validated.rows_read,
-        errors: validated.errors,
-        read_seconds: started.elapsed().as_secs_f64(),
-        ..ImportReport::default()
-    };
+    // At most: every household of the file, and every registered one the roster names.
+    let estimate = households.len() + registered.len();
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Handed>(1);
+    let (as_of, batch) = (opts.as_of, opts.batch);
+    let checker = std::thread::Builder::new()
+        .name("roster-check".into())
+        .spawn(move || {
+            let known = Known {
+                villages: &villages,
+                registered_households: &registered,
+                as_of,
+            };
+            let summary = validate_in_batches(
+                &households,
+                &persons,
+                supporters.as_ref(),
+                &known,
+                batch,
+                &mut |b| tx.blocking_send(Handed::Batch(b)).is_ok(),
+            );
+            let seconds = started.elapsed().as_secs_f64();
+            // Nobody may be listening any more (the writing failed): nothing to do then.
+            let _ = tx.blocking_send(Handed::Done(summary, seconds));
+        })
+        .map_err(|e| ImportError::Thread(e.to_string()))?;
+
+    let mut report = ImportReport::default();
     let label = dir.display().to_string();
-    register(
-        db,
-        &validated.households,
-        opts,
-        &label,
-        &mut report,
-        progress,
-    )
-    .await?;
-    Ok(report)
+    let mut writer = BatchWriter::new(db, opts, &label)?;
+    let mut finished = None;
+    while let Some(handed) = rx.recv().await {
+        match handed {
+            Handed::Batch(b) => {
+                writer.write(&b, &mut report).await?;
+                progress(Progress {
+                    households_done: writer.households_done,
+                    households_total: estimate.max(writer.households_done),
+                    persons_done: writer.persons_done,
+                });
+            }
+            Handed::Done(summary, seconds) => finished = Some((summary, seconds)),
+        }
+    }
+    match finished {
+        Some((summary, seconds)) => {
+            let _ = checker.join();
+            let summary = summary?;
+            report.rows_read = summary.rows_read;
+            report.errors.extend(summary.errors);
+            report
+                .errors
+                .sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
+            report.read_seconds = seconds;
+            Ok(report)
+        }
+        // The checking thread ended without its summary: it panicked.
+        None => match checker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => Err(ImportError::Thread("the roster check ended early".into())),
+        },
+    }
 }
 
-/// Registers validated households in batches; used by the import and by the demo.
-pub async fn register(
-    db: &Db,
-    households: &[RosterHousehold],
-    opts: &ImportOptions,
-    label: &str,
-    report: &mut ImportReport,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<(), jiuzhu_db::DbError> {
-    let batch_opts = BatchOptions {
-        as_of: opts.as_of,
-        source: opts.source,
-        actor: opts.actor.clone(),
-        label: label.to_string(),
-    };
-    let total = households.len();
-    let mut done = 0;
-    let mut persons_done = 0;
-    let mut registrar = Registrar::new(db)?;
-    for batch in households.chunks(opts.batch.max(1)) {
-        let out = registrar.insert_batch(batch, &batch_opts).await?;
+/// What the checking thread hands to the writer.
+enum Handed {
+    Batch(Vec<RosterHousehold>),
+    Done(Result<Summary, TableError>, f64),
+}
+
+/// Registers batches one after another on one registrar, counting what they did.
+struct BatchWriter<'a> {
+    registrar: Registrar<'a>,
+    opts: BatchOptions,
+    households_done: usize,
+    persons_done: usize,
+}
+
+impl<'a> BatchWriter<'a> {
+    fn new(db: &'a Db, opts: &ImportOptions, label: &str) -> Result<Self, jiuzhu_db::DbError> {
+        Ok(BatchWriter {
+            registrar: Registrar::new(db)?,
+            opts: BatchOptions {
+                as_of: opts.as_of,
+                source: opts.source,
+                actor: opts.actor.clone(),
+                label: label.to_string(),
+            },
+            households_done: 0,
+            persons_done: 0,
+        })
+    }
+
+    async fn write(
+        &mut self,
+        batch: &[RosterHousehold],
+        report: &mut ImportReport,
+    ) -> Result<(), jiuzhu_db::DbError> {
+        let out = self.registrar.insert_batch(batch, &self.opts).await?;
         report.households_added += out.households_added;
         report.households_existing += out.households_existing;
         report.persons_added += out.persons_added;
@@ -150,12 +210,29 @@ pub async fn register(
                 column: r.column.to_string(),
                 reason: r.reason,
             }));
-        done += batch.len();
-        persons_done += batch.iter().map(|h| h.members.len()).sum::<usize>();
+        self.households_done += batch.len();
+        self.persons_done += batch.iter().map(|h| h.members.len()).sum::<usize>();
+        Ok(())
+    }
+}
+
+/// Registers validated households in batches; used by the demo and by callers that hold
+/// a whole population.
+pub async fn register(
+    db: &Db,
+    households: &[RosterHousehold],
+    opts: &ImportOptions,
+    label: &str,
+    report: &mut ImportReport,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), jiuzhu_db::DbError> {
+    let mut writer = BatchWriter::new(db, opts, label)?;
+    for batch in households.chunks(opts.batch.max(1)) {
+        writer.write(batch, report).await?;
         progress(Progress {
-            households_done: done,
-            households_total: total,
-            persons_done,
+            households_done: writer.households_done,
+            households_total: households.len(),
+            persons_done: writer.persons_done,
         });
     }
     Ok(())
@@ -168,17 +245,18 @@ fn referenced_elsewhere(
     supporters: Option<&Table>,
 ) -> Result<Vec<String>, TableError> {
     let c = households.require("household_id")?;
-    let in_file: HashSet<&str> = households.rows.iter().map(|(_, r)| r[c].as_str()).collect();
-    let mut out: HashSet<String> = HashSet::new();
+    let in_file: FastSet<&str> = households.rows().map(|(_, r)| r.get(c)).collect();
+    let mut out: FastSet<&str> = FastSet::default();
     for t in std::iter::once(persons).chain(supporters) {
         let c = t.require("household_id")?;
-        for (_, r) in &t.rows {
-            if !in_file.contains(r[c].as_str()) && !r[c].is_empty() {
-                out.insert(r[c].clone());
+        for (_, r) in t.rows() {
+            let code = r.get(c);
+            if !code.is_empty() && !in_file.contains(code) {
+                out.insert(code);
             }
         }
     }
-    let mut out: Vec<String> = out.into_iter().collect();
+    let mut out: Vec<String> = out.into_iter().map(str::to_string).collect();
     out.sort();
     Ok(out)
 }

@@ -1,4 +1,8 @@
 //! A roster file as a table of text cells with line numbers, from CSV or XLSX.
+//!
+//! The cells live end to end in one text, each found by its span: a file without quotes
+//! is that text itself (its cells are slices of the file, nothing is copied), so reading
+//! 320,000 persons allocates a handful of buffers, not a `String` per cell.
 
 use std::path::{Path, PathBuf};
 
@@ -19,16 +23,61 @@ pub enum TableError {
     MissingColumn { file: String, column: &'static str },
 }
 
-/// Rows of text with the header's column names; `line` counts the header as line 1.
+/// Rows of text with the header's column names; a row's line counts the header as line 1.
+/// Every row has one cell per column.
 #[derive(Debug, Default)]
 pub struct Table {
     /// The file name shown in errors, e.g. `persons.csv`.
     pub file: String,
     pub columns: Vec<String>,
-    pub rows: Vec<(usize, Vec<String>)>,
+    /// The cells' text: the file itself, or the cells end to end.
+    text: String,
+    /// Each cell's `[start, end)` in `text`, row after row, `columns.len()` to a row.
+    spans: Vec<[u32; 2]>,
+    /// Each row's line.
+    lines: Vec<u32>,
 }
 
+/// The cells of one row.
+#[derive(Clone, Copy, Debug)]
+pub struct Cells<'t> {
+    text: &'t str,
+    spans: &'t [[u32; 2]],
+}
+
+impl<'t> Cells<'t> {
+    /// Cell `c` of the row (panics when the table has fewer columns).
+    pub fn get(&self, c: usize) -> &'t str {
+        let [s, e] = self.spans[c];
+        &self.text[s as usize..e as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'t str> + '_ {
+        (0..self.spans.len()).map(|c| self.get(c))
+    }
+}
+
+/// The largest text a table holds: spans are 32-bit.
+const MAX_TEXT: usize = u32::MAX as usize;
+
 impl Table {
+    /// An empty table with these columns (names as given).
+    pub fn new(file: impl Into<String>, columns: Vec<String>) -> Table {
+        Table {
+            file: file.into(),
+            columns,
+            ..Table::default()
+        }
+    }
+
     /// The index of a column, if the header has it.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)
@@ -42,65 +91,219 @@ impl Table {
         })
     }
 
+    /// The number of rows (the header not counted).
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Row `r`'s line in the file.
+    pub fn line(&self, r: usize) -> usize {
+        self.lines[r] as usize
+    }
+
+    /// Row `r`'s cells.
+    pub fn row(&self, r: usize) -> Cells<'_> {
+        let w = self.columns.len();
+        Cells {
+            text: &self.text,
+            spans: &self.spans[r * w..(r + 1) * w],
+        }
+    }
+
+    /// Cell `c` of row `r`.
+    pub fn cell(&self, r: usize, c: usize) -> &str {
+        self.row(r).get(c)
+    }
+
+    /// Every row with its line, in file order.
+    pub fn rows(&self) -> impl Iterator<Item = (usize, Cells<'_>)> + '_ {
+        (0..self.len()).map(|r| (self.line(r), self.row(r)))
+    }
+
+    /// Appends a row: its cells are copied as given, missing ones empty, extra ones dropped.
+    pub fn push_row<'c>(
+        &mut self,
+        line: usize,
+        cells: impl IntoIterator<Item = &'c str>,
+    ) -> Result<(), TableError> {
+        let w = self.columns.len();
+        let mut n = 0;
+        for c in cells.into_iter().take(w) {
+            let start = self.text.len();
+            self.text.push_str(c);
+            self.push_span(start, self.text.len())?;
+            n += 1;
+        }
+        for _ in n..w {
+            self.push_span(self.text.len(), self.text.len())?;
+        }
+        self.lines.push(u32::try_from(line).unwrap_or(u32::MAX));
+        Ok(())
+    }
+
+    fn push_span(&mut self, start: usize, end: usize) -> Result<(), TableError> {
+        if end > MAX_TEXT {
+            return Err(self.too_large());
+        }
+        self.spans.push([start as u32, end as u32]);
+        Ok(())
+    }
+
+    fn too_large(&self) -> TableError {
+        TableError::Unreadable {
+            file: self.file.clone(),
+            reason: "larger than 4 GiB of text; split the file".into(),
+        }
+    }
+
     /// Reads a CSV file (comma-separated, one header row): UTF-8 (with or without BOM), or
     /// GB18030/GBK as department and Excel exports often are, detected and transcoded.
+    /// Cells are trimmed; blank lines and rows of empty cells are skipped.
     pub fn from_csv(path: &Path) -> Result<Table, TableError> {
         let file = file_name(path);
         let bytes = std::fs::read(path).map_err(|e| TableError::Unreadable {
             file: file.clone(),
             reason: e.to_string(),
         })?;
-        let bytes = utf8(bytes);
+        let mut table = Table::new(file, Vec::new());
+        match utf8(bytes) {
+            Ok(text) if plain(text.as_bytes()) => table.read_plain(text)?,
+            Ok(text) => table.read_quoted(text.into_bytes())?,
+            // Neither UTF-8 nor GB18030: the csv reader reports the line.
+            Err(bytes) => table.read_quoted(bytes)?,
+        }
+        Ok(table)
+    }
+
+    /// A CSV text without quotes, whose every `\r` ends a line before `\n`: lines are split
+    /// at `\n` and cells at `,`, and the cells are spans of the text itself.
+    fn read_plain(&mut self, text: String) -> Result<(), TableError> {
+        if text.len() > MAX_TEXT {
+            return Err(self.too_large());
+        }
+        let bytes = text.as_bytes();
+        let mut pos = if bytes.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let mut line = 0;
+        let mut cells: Vec<[u32; 2]> = Vec::new();
+        while pos < bytes.len() {
+            line += 1;
+            let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+            let mut stop = end;
+            if stop > pos && bytes[stop - 1] == b'\r' {
+                stop -= 1;
+            }
+            let start = pos;
+            pos = end + 1;
+            if stop == start {
+                continue; // a blank line, as the csv reader skips it
+            }
+            cells.clear();
+            let mut s = start;
+            for comma in memchr::memchr_iter(b',', &bytes[start..stop])
+                .map(|i| start + i)
+                .chain([stop])
+            {
+                cells.push(trimmed(&text, s, comma));
+                s = comma + 1;
+            }
+            self.take_record(line, &text, &cells)?;
+        }
+        self.text = text;
+        Ok(())
+    }
+
+    /// A CSV file with quotes (or not text): read by the `csv` crate, cells copied end to
+    /// end into the table's text. Lines are counted here: the reader's own line numbers
+    /// run one short after a CRLF line end or a blank line.
+    fn read_quoted(&mut self, bytes: Vec<u8>) -> Result<(), TableError> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .from_reader(bytes);
-        let mut table = Table {
-            file: file.clone(),
-            ..Table::default()
-        };
+        let mut lines = LineCounter::default();
         let mut record = csv::StringRecord::new();
-        let mut first = true;
+        let mut text = String::new();
+        let mut cells: Vec<[u32; 2]> = Vec::new();
         loop {
             match reader.read_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
-                    let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                    let line = e
+                        .position()
+                        .map_or(0, |p| lines.line_at(bytes, p.byte() as usize));
                     let reason = match e.kind() {
                         csv::ErrorKind::Utf8 { .. } => {
                             "not UTF-8 text (save the file as UTF-8 CSV)".to_string()
                         }
                         _ => e.to_string(),
                     };
-                    return Err(TableError::Malformed { file, line, reason });
+                    return Err(TableError::Malformed {
+                        file: self.file.clone(),
+                        line,
+                        reason,
+                    });
                 }
             }
-            let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-            let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
-            if first {
-                table.columns = cells.iter().map(|c| c.to_lowercase()).collect();
-                first = false;
-                continue;
+            let line = record
+                .position()
+                .map_or(0, |p| lines.line_at(bytes, p.byte() as usize));
+            cells.clear();
+            for c in record.iter() {
+                let start = text.len();
+                text.push_str(c.trim());
+                if text.len() > MAX_TEXT {
+                    return Err(self.too_large());
+                }
+                cells.push([start as u32, text.len() as u32]);
             }
-            if cells.iter().all(|c| c.is_empty()) {
-                continue;
-            }
-            if cells.len() != table.columns.len() {
-                return Err(TableError::Malformed {
-                    file,
-                    line,
-                    reason: format!(
-                        "{} fields where the header has {}",
-                        cells.len(),
-                        table.columns.len()
-                    ),
-                });
-            }
-            table.rows.push((line, cells));
+            self.take_record(line, &text, &cells)?;
         }
-        Ok(table)
+        self.text = text;
+        Ok(())
+    }
+
+    /// Takes one CSV record, its cells spans of `text`: as the header when there is none
+    /// yet, else as a row unless every cell is empty.
+    fn take_record(
+        &mut self,
+        line: usize,
+        text: &str,
+        cells: &[[u32; 2]],
+    ) -> Result<(), TableError> {
+        if self.columns.is_empty() {
+            self.columns = cells
+                .iter()
+                .map(|&[s, e]| text[s as usize..e as usize].to_lowercase())
+                .collect();
+            return Ok(());
+        }
+        if cells.iter().all(|[s, e]| s == e) {
+            return Ok(());
+        }
+        if cells.len() != self.columns.len() {
+            return Err(TableError::Malformed {
+                file: self.file.clone(),
+                line,
+                reason: format!(
+                    "{} fields where the header has {}",
+                    cells.len(),
+                    self.columns.len()
+                ),
+            });
+        }
+        self.spans.extend_from_slice(cells);
+        self.lines.push(u32::try_from(line).unwrap_or(u32::MAX));
+        Ok(())
     }
 
     /// Reads one sheet of an XLSX workbook; row 1 is the header.
@@ -125,10 +328,7 @@ impl Table {
         let range = book
             .worksheet_range(&name)
             .map_err(|e| unreadable(e.to_string()))?;
-        let mut table = Table {
-            file: file.clone(),
-            ..Table::default()
-        };
+        let mut table = Table::new(file.clone(), Vec::new());
         let start_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
         for (i, row) in range.rows().enumerate() {
             let line = start_row + i + 1;
@@ -143,25 +343,74 @@ impl Table {
             if cells.iter().all(|c| c.is_empty()) {
                 continue;
             }
-            let mut cells = cells;
-            cells.resize(table.columns.len(), String::new());
-            table.rows.push((line, cells));
+            table.push_row(line, cells.iter().map(String::as_str))?;
         }
         Ok(table)
     }
 }
 
-/// The file's bytes as UTF-8: as they are when valid UTF-8, else decoded as GB18030 (a
-/// superset of GBK and GB2312). Bytes that fit neither stay and are reported as not UTF-8.
-fn utf8(bytes: Vec<u8>) -> Vec<u8> {
-    if std::str::from_utf8(&bytes).is_ok() {
-        return bytes;
+/// Whether a CSV text can be split at `\n` and `,` alone: it has no quote, and every `\r`
+/// comes before a `\n` (the csv reader ends a line at a lone `\r` too).
+fn plain(bytes: &[u8]) -> bool {
+    memchr::memchr(b'"', bytes).is_none()
+        && memchr::memchr_iter(b'\r', bytes).all(|i| bytes.get(i + 1) == Some(&b'\n'))
+}
+
+/// Counts lines up to a record as a file moves on: a line ends at `\n`, or at a `\r` not
+/// followed by one.
+#[derive(Default)]
+struct LineCounter {
+    /// The line of the byte at `at` (less one).
+    ends: usize,
+    at: usize,
+}
+
+impl LineCounter {
+    /// The line of the record the csv reader places at `pos`: the reader places it just
+    /// after the first byte of the previous line end, so line-end bytes are skipped first.
+    /// Positions only grow.
+    fn line_at(&mut self, bytes: &[u8], pos: usize) -> usize {
+        let start = pos
+            + bytes[pos.min(bytes.len())..]
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        let start = start.max(self.at).min(bytes.len());
+        for i in self.at..start {
+            match bytes[i] {
+                b'\n' => self.ends += 1,
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => self.ends += 1,
+                _ => {}
+            }
+        }
+        self.at = start;
+        self.ends + 1
     }
-    let (text, _, had_errors) = encoding_rs::GB18030.decode(&bytes);
-    if had_errors {
-        bytes
-    } else {
-        text.into_owned().into_bytes()
+}
+
+/// The span of `text[start..end]` without its leading and trailing white space.
+fn trimmed(text: &str, start: usize, end: usize) -> [u32; 2] {
+    let cell = &text[start..end];
+    let inner = cell.trim();
+    let lead = cell.len() - cell.trim_start().len();
+    let s = start + lead;
+    [s as u32, (s + inner.len()) as u32]
+}
+
+/// The file's bytes as UTF-8 text: as they are when valid UTF-8, else decoded as GB18030
+/// (a superset of GBK and GB2312). Bytes that fit neither are given back.
+fn utf8(bytes: Vec<u8>) -> Result<String, Vec<u8>> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            let (text, _, had_errors) = encoding_rs::GB18030.decode(&bytes);
+            if had_errors {
+                Err(bytes)
+            } else {
+                Ok(text.into_owned())
+            }
+        }
     }
 }
 
@@ -238,13 +487,92 @@ mod tests {
         );
         std::fs::write(dir.join("households.csv"), &gbk).unwrap();
         let t = Table::from_csv(&dir.join("households.csv")).unwrap();
-        assert_eq!(t.rows[0].1[2], "平阳县昆阳镇1号");
+        assert_eq!(t.cell(0, 2), "平阳县昆阳镇1号");
         std::fs::write(dir.join("households.csv"), format!("\u{feff}{text}")).unwrap();
         let t = Table::from_csv(&dir.join("households.csv")).unwrap();
         assert_eq!(
-            (t.columns[0].as_str(), t.rows[0].1[2].as_str()),
+            (t.columns[0].as_str(), t.cell(0, 2)),
             ("household_id", "平阳县昆阳镇1号")
         );
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    fn read(name: &str, bytes: &[u8]) -> Result<Table, TableError> {
+        let dir = std::env::temp_dir().join(format!("jiuzhu-table-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.csv"));
+        std::fs::write(&path, bytes).unwrap();
+        let t = Table::from_csv(&path);
+        std::fs::remove_dir_all(dir).ok();
+        t
+    }
+
+    fn all(t: &Table) -> Vec<(usize, Vec<&str>)> {
+        t.rows().map(|(l, c)| (l, c.iter().collect())).collect()
+    }
+
+    #[test]
+    fn plain_and_quoted_files_read_alike() {
+        // The same rows written plainly, with CRLF, a BOM, blank lines, padding and an
+        // empty row; then with quotes, which the csv reader takes.
+        let plain =
+            "\u{feff}ID , Name,amount\r\n\r\nA1,  张三 ,12.5\r\n,,\r\n  \r\nA2,,0\r\nA3,李四,7";
+        let quoted = "\u{feff}ID , Name,amount\r\n\r\n\"A1\",  张三 ,12.5\r\n,,\r\n  \r\nA2,\"\",0\r\nA3,李四,7";
+        for (name, text) in [("plain", plain), ("quoted", quoted)] {
+            let t = read(name, text.as_bytes()).unwrap();
+            assert_eq!(t.columns, ["id", "name", "amount"], "{name}");
+            assert_eq!(
+                all(&t),
+                [
+                    (3, vec!["A1", "张三", "12.5"]),
+                    (6, vec!["A2", "", "0"]),
+                    (7, vec!["A3", "李四", "7"]),
+                ],
+                "{name}"
+            );
+        }
+        // A quoted cell may hold the separator and a line end.
+        let t = read("inner", "a,b\n\"x,1\",\"two\nlines\"\nz,3\n".as_bytes()).unwrap();
+        assert_eq!(
+            all(&t),
+            [(2, vec!["x,1", "two\nlines"]), (4, vec!["z", "3"])]
+        );
+    }
+
+    #[test]
+    fn a_row_with_the_wrong_number_of_fields_names_its_line() {
+        for (name, text) in [
+            ("short", "a,b,c\n1,2,3\n\n4,5\n"),
+            ("long", "a,b,c\r\n1,2,3\r\n\r\n4,5,6,7\r\n"),
+            ("quoted-short", "a,b,c\n\"1\",2,3\n\n4,5\n"),
+        ] {
+            let err = read(name, text.as_bytes()).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{name}.csv:4: ")), "{err}");
+            assert!(err.contains("where the header has 3"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let t = read("cr", b"a,b\r1,2\r3,4\r").unwrap();
+        assert_eq!(all(&t), [(2, vec!["1", "2"]), (3, vec!["3", "4"])]);
+    }
+
+    #[test]
+    fn bytes_that_are_neither_utf8_nor_gb18030_are_refused_with_a_line() {
+        let err = read("bad", b"a,b\n1,2\n\xff\xfe\xff,3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bad.csv:3"), "{err}");
+        assert!(err.contains("not UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn rows_pushed_are_padded_or_cut_to_the_columns() {
+        let mut t = Table::new("x", vec!["a".into(), "b".into()]);
+        t.push_row(2, ["1"]).unwrap();
+        t.push_row(3, ["1", "2", "3"]).unwrap();
+        assert_eq!(all(&t), [(2, vec!["1", ""]), (3, vec!["1", "2"])]);
+        assert_eq!((t.len(), t.line(1), t.cell(1, 1)), (2, 3, "2"));
     }
 }

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use jiuzhu_db::roster::{RosterHousehold, RosterPerson, RosterSupporter};
+use jiuzhu_domain::hash::FastMap;
 use jiuzhu_domain::{
     EvidenceKind, EvidenceValue, HealthCategory, Hukou, IdNumber, Money, RegionCode, Relation, Sex,
     SupporterStatus, age_on, parse_date,
 };
 
-use crate::table::{Table, TableError};
+use crate::table::{Cells, Table, TableError};
 
 /// One refused row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,12 +45,15 @@ pub struct Known<'a> {
 struct Row<'t> {
     table: &'t Table,
     line: usize,
-    cells: &'t [String],
+    cells: Cells<'t>,
 }
 
-impl Row<'_> {
-    fn get(&self, col: Option<usize>) -> Option<&str> {
-        col.map(|i| self.cells[i].as_str())
+impl<'t> Row<'t> {
+    fn get(&self, col: Option<usize>) -> Option<&'t str> {
+        col.map(|i| self.cells.get(i))
+    }
+    fn cell(&self, col: usize) -> &'t str {
+        self.cells.get(col)
     }
     fn err(&self, column: &str, reason: impl Into<String>) -> RowError {
         RowError {
@@ -90,32 +94,30 @@ impl Row<'_> {
         }
     }
     fn id_number(&self, col: usize, name: &str) -> Result<IdNumber, RowError> {
-        let raw = &self.cells[col];
+        let raw = self.cell(col);
         IdNumber::parse(raw).map_err(|e| self.err(name, format!("{raw:?}: {e}")))
     }
 }
 
-/// `f` of every row of `table`, in order, computed on all cores.
-fn par_map_rows<T: Send>(table: &Table, f: impl Fn(&Row) -> T + Sync) -> Vec<T> {
+/// `f` of the rows `range` of `table`, in order, computed on all cores.
+fn par_map_rows<'t, T: Send>(
+    table: &'t Table,
+    range: std::ops::Range<usize>,
+    f: impl Fn(&Row<'t>) -> T + Sync,
+) -> Vec<T> {
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
-    let per = table.rows.len().div_ceil(threads).max(4096);
+    let per = range.len().div_ceil(threads).max(4096);
+    if range.len() <= per {
+        return range.map(|r| f(&row(table, r))).collect();
+    }
     let f = &f;
     std::thread::scope(|s| {
-        let parts: Vec<_> = table
-            .rows
-            .chunks(per)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|(line, cells)| {
-                            f(&Row {
-                                table,
-                                line: *line,
-                                cells,
-                            })
-                        })
-                        .collect::<Vec<T>>()
-                })
+        let parts: Vec<_> = range
+            .clone()
+            .step_by(per)
+            .map(|lo| {
+                let hi = range.end.min(lo + per);
+                s.spawn(move || (lo..hi).map(|r| f(&row(table, r))).collect::<Vec<T>>())
             })
             .collect();
         parts
@@ -125,16 +127,28 @@ fn par_map_rows<T: Send>(table: &Table, f: impl Fn(&Row) -> T + Sync) -> Vec<T> 
     })
 }
 
-fn rows(table: &Table) -> impl Iterator<Item = Row<'_>> {
-    table.rows.iter().map(move |(line, cells)| Row {
+fn row(table: &Table, r: usize) -> Row<'_> {
+    Row {
         table,
-        line: *line,
-        cells,
-    })
+        line: table.line(r),
+        cells: table.row(r),
+    }
 }
 
-fn household_code(row: &Row, col: usize, name: &str) -> Result<String, RowError> {
-    let code = row.cells[col].as_str();
+fn rows(table: &Table) -> impl Iterator<Item = Row<'_>> {
+    (0..table.len()).map(move |r| row(table, r))
+}
+
+/// An ID number as a map key: its 18 bytes, upper case (as [`IdNumber`] holds them).
+fn id_key(id: &IdNumber) -> [u8; 18] {
+    id.as_str()
+        .as_bytes()
+        .try_into()
+        .expect("a parsed ID number has 18 ASCII characters")
+}
+
+fn household_code<'t>(row: &Row<'t>, col: usize, name: &str) -> Result<&'t str, RowError> {
+    let code = row.cell(col);
     if code.is_empty() {
         return Err(row.err(name, "empty household number"));
     }
@@ -148,7 +162,7 @@ fn household_code(row: &Row, col: usize, name: &str) -> Result<String, RowError>
             format!("household number {code:?} must be up to 32 letters, digits, '-' or '_'"),
         ));
     }
-    Ok(code.to_string())
+    Ok(code)
 }
 
 /// The schooling level of a student by age (in school at 6, college from 18).
@@ -173,18 +187,36 @@ fn money_evidence(
 }
 
 /// Where persons and supporters find their household: in the file, or registered already.
-struct Attach<'a> {
-    by_code: &'a mut HashMap<String, RosterHousehold>,
-    order: &'a mut Vec<String>,
-    rejected: &'a HashMap<String, usize>,
+/// Households are held until their last row has been read, then handed over.
+struct Scan<'a, 't> {
+    /// The households of the file that passed, then the registered ones the roster adds
+    /// to; `None` once handed over.
+    households: Vec<Option<RosterHousehold>>,
+    /// Household number → its place in `households`.
+    by_code: FastMap<&'t str, usize>,
+    /// Household number → line, of the households file's refused rows.
+    rejected: FastMap<&'t str, usize>,
     known: &'a Known<'a>,
-    file: &'a str,
+    households_file: &'t str,
+    errors: Vec<RowError>,
+    persons: &'t Table,
+    pc: PersonColumns,
+    /// The first person row not yet read.
+    persons_read: usize,
+    id_lines: FastMap<[u8; 18], usize>,
+    supporters: Option<(&'t Table, SupporterColumns)>,
+    supporters_read: usize,
+    seen: FastMap<(&'t str, [u8; 18]), usize>,
 }
 
-impl Attach<'_> {
-    fn attach(&mut self, code: &str, row: &Row, column: &str) -> Result<(), RowError> {
-        if self.by_code.contains_key(code) {
-            return Ok(());
+/// Rows whose own checks run together on all cores, as a scan moves on.
+const STEP: usize = 16 << 10;
+
+impl<'t> Scan<'_, 't> {
+    /// The household `code` (in the file, or registered and added now) as its place.
+    fn attach(&mut self, code: &'t str, row: &Row, column: &str) -> Result<usize, RowError> {
+        if let Some(&i) = self.by_code.get(code) {
+            return Ok(i);
         }
         if let Some(line) = self.rejected.get(code) {
             return Err(row.err(
@@ -194,31 +226,439 @@ impl Attach<'_> {
         }
         match self.known.registered_households.get(code) {
             Some((_, region)) => {
-                self.by_code.insert(
-                    code.to_string(),
-                    RosterHousehold {
-                        line: None,
-                        code: code.to_string(),
-                        region_code: region.clone(),
-                        hukou: Hukou::Rural,
-                        address: String::new(),
-                        evidence: Vec::new(),
-                        members: Vec::new(),
-                        supporters: Vec::new(),
-                    },
-                );
-                self.order.push(code.to_string());
-                Ok(())
+                let i = self.households.len();
+                self.households.push(Some(RosterHousehold {
+                    line: None,
+                    code: code.to_string(),
+                    region_code: region.clone(),
+                    hukou: Hukou::Rural,
+                    address: String::new(),
+                    evidence: Vec::new(),
+                    members: Vec::new(),
+                    supporters: Vec::new(),
+                }));
+                self.by_code.insert(code, i);
+                Ok(i)
             }
             None => Err(row.err(
                 column,
                 format!(
                     "household {code} is not in {} nor in the database",
-                    self.file
+                    self.households_file
                 ),
             )),
         }
     }
+
+    fn household(&mut self, at: usize) -> &mut RosterHousehold {
+        self.households[at]
+            .as_mut()
+            .expect("a household is handed over only after its last row")
+    }
+
+    /// Reads the person rows before `end` (and up to a step beyond).
+    fn persons_to(&mut self, end: usize) {
+        while self.persons_read < end {
+            let lo = self.persons_read;
+            let hi = (lo + STEP).min(self.persons.len());
+            let (pc, known) = (&self.pc, self.known);
+            let checked = par_map_rows(self.persons, lo..hi, |row| check_person(row, pc, known));
+            for (r, (id, rest)) in (lo..hi).zip(checked) {
+                let row = row(self.persons, r);
+                let result = (|| {
+                    let key = id?;
+                    if let Some(first) = self.id_lines.get(&key) {
+                        let masked = jiuzhu_domain::mask_id_str(
+                            std::str::from_utf8(&key).expect("an ID number is ASCII"),
+                        );
+                        return Err(row.err(
+                            "id_number",
+                            format!("duplicate ID number {masked} (first on line {first})"),
+                        ));
+                    }
+                    self.id_lines.insert(key, row.line);
+                    let (code, relation, person) =
+                        rest.expect("checked when the ID number parsed")?;
+                    let at = self.attach(code, &row, "household_id")?;
+                    Ok((at, relation, person))
+                })();
+                match result {
+                    Ok((at, relation, mut p)) => {
+                        let h = self.household(at);
+                        p.relation =
+                            relation.unwrap_or(if h.members.is_empty() && h.line.is_some() {
+                                Relation::Head
+                            } else {
+                                Relation::Other
+                            });
+                        h.members.push(p);
+                    }
+                    Err(e) => self.errors.push(e),
+                }
+            }
+            self.persons_read = hi;
+        }
+    }
+
+    /// Reads the supporter rows before `end` (and up to a step beyond).
+    fn supporters_to(&mut self, end: usize) {
+        let Some((table, sc)) = self.supporters else {
+            return;
+        };
+        while self.supporters_read < end {
+            let lo = self.supporters_read;
+            let hi = (lo + STEP).min(table.len());
+            let checked = par_map_rows(table, lo..hi, |row| check_supporter(row, &sc));
+            for (r, result) in (lo..hi).zip(checked) {
+                let row = row(table, r);
+                let result = result.and_then(|(code, id, rest)| {
+                    if let Some(first) = self.seen.get(&(code, id)) {
+                        return Err(row.err(
+                            "supporter_id",
+                            format!(
+                                "duplicate supporter of household {code} (first on line {first})"
+                            ),
+                        ));
+                    }
+                    self.seen.insert((code, id), row.line);
+                    let s = rest?;
+                    let at = self.attach(code, &row, "household_id")?;
+                    Ok((at, s))
+                });
+                match result {
+                    Ok((at, s)) => self.household(at).supporters.push(s),
+                    Err(e) => self.errors.push(e),
+                }
+            }
+            self.supporters_read = hi;
+        }
+    }
+
+    /// Hands over the households at `places`, all of whose rows have been read: a new
+    /// household needs at least one member.
+    fn take(&mut self, places: std::ops::Range<usize>) -> Vec<RosterHousehold> {
+        let mut out = Vec::with_capacity(places.len());
+        for i in places {
+            let h = self.households[i].take().expect("handed over once");
+            if h.line.is_some() && h.members.is_empty() {
+                self.errors.push(RowError {
+                    file: self.households_file.to_string(),
+                    line: h.line.unwrap_or(0),
+                    column: "household_id".into(),
+                    reason: format!(
+                        "household {} has no members in {}",
+                        h.code, self.persons.file
+                    ),
+                });
+                let file = self.supporters.map(|(t, _)| t.file.as_str()).unwrap_or("");
+                for s in &h.supporters {
+                    self.errors.push(RowError {
+                        file: file.to_string(),
+                        line: s.line,
+                        column: "household_id".into(),
+                        reason: format!("household {} was refused (it has no members)", h.code),
+                    });
+                }
+                continue;
+            }
+            out.push(h);
+        }
+        out
+    }
+}
+
+/// Column positions of the households file.
+struct HouseholdColumns {
+    code: usize,
+    region: usize,
+    hukou: Option<usize>,
+    land: Option<usize>,
+    deposits: Option<usize>,
+    vehicle: Option<usize>,
+    houses: Option<usize>,
+    address: Option<usize>,
+}
+
+impl HouseholdColumns {
+    fn of(t: &Table) -> Result<Self, TableError> {
+        Ok(HouseholdColumns {
+            code: t.require("household_id")?,
+            region: t.require("region_code")?,
+            hukou: t.column("hukou"),
+            land: t.column("has_land"),
+            deposits: t.column("deposits"),
+            vehicle: t.column("vehicle_value"),
+            houses: t.column("house_count"),
+            address: t.column("address"),
+        })
+    }
+}
+
+/// Column positions of the persons file.
+struct PersonColumns {
+    id: usize,
+    household: usize,
+    birth: Option<usize>,
+    health: Option<usize>,
+    student: Option<usize>,
+    wage: Option<usize>,
+    pension: Option<usize>,
+    medical: Option<usize>,
+    tuition: Option<usize>,
+    premium: Option<usize>,
+    name: Option<usize>,
+    sex: Option<usize>,
+    phone: Option<usize>,
+    relation: Option<usize>,
+}
+
+impl PersonColumns {
+    fn of(t: &Table) -> Result<Self, TableError> {
+        Ok(PersonColumns {
+            id: t.require("id_number")?,
+            household: t.require("household_id")?,
+            birth: t.column("birth_date"),
+            health: t.column("health"),
+            student: t.column("student"),
+            wage: t.column("declared_wage_monthly"),
+            pension: t.column("pension_monthly"),
+            medical: t.column("medical_oop_annual"),
+            tuition: t.column("tuition_annual"),
+            premium: t.column("pension_premium_annual"),
+            name: t.column("name"),
+            sex: t.column("sex"),
+            phone: t.column("phone"),
+            relation: t.column("relation"),
+        })
+    }
+}
+
+/// Column positions of the supporters file.
+#[derive(Clone, Copy)]
+struct SupporterColumns {
+    household: usize,
+    id: usize,
+    income: Option<usize>,
+    status: Option<usize>,
+    luxury: Option<usize>,
+    name: Option<usize>,
+    relation: Option<usize>,
+}
+
+impl SupporterColumns {
+    fn of(t: &Table) -> Result<Self, TableError> {
+        Ok(SupporterColumns {
+            household: t.require("household_id")?,
+            id: t.require("supporter_id")?,
+            income: t.column("annual_income"),
+            status: t.column("status"),
+            luxury: t.column("has_luxury"),
+            name: t.column("name"),
+            relation: t.column("relation"),
+        })
+    }
+}
+
+/// A household row's own checks.
+fn check_household(
+    row: &Row,
+    c: &HouseholdColumns,
+    known: &Known,
+    code: &str,
+) -> Result<RosterHousehold, RowError> {
+    let raw_region = row.cell(c.region);
+    let region = RegionCode::parse(raw_region)
+        .map_err(|e| row.err("region_code", format!("{raw_region:?}: {e}")))?;
+    if region.as_str().len() != 12 {
+        return Err(row.err(
+            "region_code",
+            format!("{raw_region} is not a village code (12 digits)"),
+        ));
+    }
+    let Some(village) = known.villages.get(region.as_str()) else {
+        return Err(row.err("region_code", format!("unknown region {raw_region}")));
+    };
+    let hukou = match row.get(c.hukou) {
+        None | Some("") => {
+            if village.contains("居委会") || village.contains("社区") {
+                Hukou::Urban
+            } else {
+                Hukou::Rural
+            }
+        }
+        Some("城镇") => Hukou::Urban,
+        Some("农村") => Hukou::Rural,
+        Some(raw) => Hukou::parse(raw).map_err(|e| row.err("hukou", e.to_string()))?,
+    };
+    let mut evidence = Vec::new();
+    money_evidence(
+        &mut evidence,
+        EvidenceKind::PropertyDeposits,
+        row.money(c.deposits, "deposits")?,
+    );
+    money_evidence(
+        &mut evidence,
+        EvidenceKind::PropertyVehicle,
+        row.money(c.vehicle, "vehicle_value")?,
+    );
+    if let Some(n) = row.count(c.houses, "house_count")?.filter(|n| *n > 0) {
+        evidence.push((EvidenceKind::PropertyHouses, EvidenceValue::Count(n)));
+    }
+    if row.flag(c.land, "has_land")? == Some(true) {
+        evidence.push((EvidenceKind::PropertyLand, EvidenceValue::Flag(true)));
+    }
+    Ok(RosterHousehold {
+        line: Some(row.line),
+        code: code.to_string(),
+        region_code: region.as_str().to_string(),
+        hukou,
+        address: row.get(c.address).unwrap_or("").to_string(),
+        evidence,
+        members: Vec::new(),
+        supporters: Vec::new(),
+    })
+}
+
+/// A person row's ID number (as a key), and the rest of its own checks when the ID number
+/// parsed.
+type CheckedPerson<'t> = (
+    Result<[u8; 18], RowError>,
+    Option<Result<(&'t str, Option<Relation>, RosterPerson), RowError>>,
+);
+
+/// A person row's own checks.
+fn check_person<'t>(row: &Row<'t>, c: &PersonColumns, known: &Known) -> CheckedPerson<'t> {
+    let id = match row.id_number(c.id, "id_number") {
+        Ok(id) => id,
+        Err(e) => return (Err(e), None),
+    };
+    let key = id_key(&id);
+    let rest = (|| {
+        let code = household_code(row, c.household, "household_id")?;
+        if let Some(raw) = row.get(c.birth).filter(|s| !s.is_empty()) {
+            let d = parse_date(raw).map_err(|e| row.err("birth_date", e.to_string()))?;
+            if d != id.birth_date() {
+                return Err(row.err(
+                    "birth_date",
+                    format!(
+                        "{raw} differs from the ID number's birth date {}",
+                        id.birth_date()
+                    ),
+                ));
+            }
+        }
+        if let Some(raw) = row.get(c.sex).filter(|s| !s.is_empty()) {
+            let sex = match raw {
+                "M" | "m" | "男" | "1" => Sex::Male,
+                "F" | "f" | "女" | "2" => Sex::Female,
+                _ => return Err(row.err("sex", format!("expected M/F or 男/女, got {raw:?}"))),
+            };
+            if sex != id.sex() {
+                return Err(row.err("sex", "differs from the sex encoded in the ID number"));
+            }
+        }
+        let relation = match row.get(c.relation).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(raw) => Some(
+                Relation::ALL
+                    .iter()
+                    .copied()
+                    .find(|r| r.code() == raw || r.label_zh() == raw)
+                    .ok_or_else(|| row.err("relation", format!("unknown relation {raw:?}")))?,
+            ),
+        };
+        let mut evidence = Vec::new();
+        if let Some(raw) = row.get(c.health).filter(|s| !s.is_empty()) {
+            let health = raw
+                .parse::<u8>()
+                .ok()
+                .and_then(HealthCategory::from_code)
+                .ok_or_else(|| row.err("health", format!("health must be 1-6, got {raw:?}")))?;
+            evidence.push((
+                EvidenceKind::Health,
+                EvidenceValue::Code(health.code().to_string()),
+            ));
+        }
+        if row.flag(c.student, "student")? == Some(true) {
+            let level = schooling_by_age(age_on(id.birth_date(), known.as_of));
+            evidence.push((
+                EvidenceKind::Schooling,
+                EvidenceValue::Code(level.to_string()),
+            ));
+        }
+        for (kind, col, name) in [
+            (EvidenceKind::IncomeWage, c.wage, "declared_wage_monthly"),
+            (EvidenceKind::IncomePension, c.pension, "pension_monthly"),
+            (
+                EvidenceKind::ExpenditureMedical,
+                c.medical,
+                "medical_oop_annual",
+            ),
+            (
+                EvidenceKind::ExpenditureTuition,
+                c.tuition,
+                "tuition_annual",
+            ),
+            (
+                EvidenceKind::ExpenditurePensionPremium,
+                c.premium,
+                "pension_premium_annual",
+            ),
+        ] {
+            money_evidence(&mut evidence, kind, row.money(col, name)?);
+        }
+        Ok((
+            code,
+            relation,
+            RosterPerson {
+                line: row.line,
+                id_number: id,
+                name: row.get(c.name).unwrap_or("").to_string(),
+                phone: row.get(c.phone).unwrap_or("").to_string(),
+                relation: Relation::Other,
+                evidence,
+            },
+        ))
+    })();
+    (Ok(key), Some(rest))
+}
+
+/// A supporter row's household number, ID number (as a key), and the rest of its own
+/// checks, which count only if it is not a duplicate.
+type CheckedSupporter<'t> =
+    Result<(&'t str, [u8; 18], Result<RosterSupporter, RowError>), RowError>;
+
+/// A supporter row's own checks.
+fn check_supporter<'t>(row: &Row<'t>, c: &SupporterColumns) -> CheckedSupporter<'t> {
+    let code = household_code(row, c.household, "household_id")?;
+    let id = row.id_number(c.id, "supporter_id")?;
+    let key = id_key(&id);
+    let rest = (|| {
+        let status = match row.get(c.status).filter(|s| !s.is_empty()) {
+            None => SupporterStatus::Normal,
+            Some(raw) => {
+                SupporterStatus::parse(raw).map_err(|e| row.err("status", e.to_string()))?
+            }
+        };
+        Ok(RosterSupporter {
+            line: row.line,
+            id_number: id,
+            name: row.get(c.name).unwrap_or("").to_string(),
+            relation: row.get(c.relation).unwrap_or("").to_string(),
+            annual_income: row.money(c.income, "annual_income")?.unwrap_or(Money::ZERO),
+            status,
+            has_luxury: row.flag(c.luxury, "has_luxury")?.unwrap_or(false),
+        })
+    })();
+    Ok((code, key, rest))
+}
+
+/// What validation found besides the households: the refused rows and the rows read.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Refused rows, by file and line.
+    pub errors: Vec<RowError>,
+    pub rows_read: [usize; 3],
 }
 
 /// The outcome of validation: households to register, and refused rows.
@@ -228,337 +668,345 @@ pub struct Validated {
     pub rows_read: [usize; 3],
 }
 
-/// Validates the three tables (supporters optional) against what the database knows.
+/// Validates the three tables (supporters optional) against what the database knows, all
+/// at once.
 pub fn validate(
     households: &Table,
     persons: &Table,
     supporters: Option<&Table>,
     known: &Known,
 ) -> Result<Validated, TableError> {
+    let mut all = Vec::new();
+    let summary = validate_in_batches(
+        households,
+        persons,
+        supporters,
+        known,
+        usize::MAX,
+        &mut |b| {
+            all.extend(b);
+            true
+        },
+    )?;
+    Ok(Validated {
+        households: all,
+        errors: summary.errors,
+        rows_read: summary.rows_read,
+    })
+}
+
+/// Validates the three tables (supporters optional) against what the database knows, and
+/// hands the households to `emit` in batches of up to `batch`, each as soon as every row
+/// about its households has been read: the households of the households file in its order,
+/// then the registered households the roster adds members or supporters to. A row is
+/// refused for the same first problem whatever the batch size. `emit` answers `false` to
+/// stop (nothing more is read). A missing column is an error before any batch.
+pub fn validate_in_batches(
+    households: &Table,
+    persons: &Table,
+    supporters: Option<&Table>,
+    known: &Known,
+    batch: usize,
+    emit: &mut dyn FnMut(Vec<RosterHousehold>) -> bool,
+) -> Result<Summary, TableError> {
+    let batch = batch.max(1);
+    let hc = HouseholdColumns::of(households)?;
+    let pc = PersonColumns::of(persons)?;
+    let sc = supporters.map(SupporterColumns::of).transpose()?;
+    let rows_read = [
+        households.len(),
+        persons.len(),
+        supporters.map_or(0, Table::len),
+    ];
     let mut errors = Vec::new();
-    // households.csv
-    let c_code = households.require("household_id")?;
-    let c_region = households.require("region_code")?;
-    let c_hukou = households.column("hukou");
-    let c_land = households.column("has_land");
-    let c_deposits = households.column("deposits");
-    let c_vehicle = households.column("vehicle_value");
-    let c_houses = households.column("house_count");
-    let c_address = households.column("address");
-    let mut by_code: HashMap<String, RosterHousehold> = HashMap::new();
-    let mut order: Vec<String> = Vec::new();
-    let mut hh_lines: HashMap<String, usize> = HashMap::new();
-    let mut rejected_hh: HashMap<String, usize> = HashMap::new();
-    for row in rows(households) {
-        let result = (|| {
-            let code = household_code(&row, c_code, "household_id")?;
-            if let Some(first) = hh_lines.get(&code) {
+
+    // households.csv. A row's own checks need nothing from other rows: they run on all
+    // cores. What depends on the rows before (duplicates, the household) follows in file
+    // order, and a row is refused for the first problem in the same order as if checked
+    // alone.
+    let checked = par_map_rows(households, 0..households.len(), |row| {
+        household_code(row, hc.code, "household_id")
+            .map(|code| (code, check_household(row, &hc, known, code)))
+    });
+    let mut out: Vec<Option<RosterHousehold>> = Vec::with_capacity(households.len());
+    let mut by_code: FastMap<&str, usize> = FastMap::default();
+    by_code.reserve(households.len());
+    let mut hh_lines: FastMap<&str, usize> = FastMap::default();
+    hh_lines.reserve(households.len());
+    let mut rejected: FastMap<&str, usize> = FastMap::default();
+    for (row, result) in rows(households).zip(checked) {
+        let result = result.and_then(|(code, rest)| {
+            if let Some(first) = hh_lines.get(code) {
                 return Err(row.err(
                     "household_id",
                     format!("duplicate household number {code} (first on line {first})"),
                 ));
             }
-            hh_lines.insert(code.clone(), row.line);
-            let raw_region = &row.cells[c_region];
-            let region = RegionCode::parse(raw_region)
-                .map_err(|e| row.err("region_code", format!("{raw_region:?}: {e}")))?;
-            if region.as_str().len() != 12 {
-                return Err(row.err(
-                    "region_code",
-                    format!("{raw_region} is not a village code (12 digits)"),
-                ));
-            }
-            let Some(village) = known.villages.get(region.as_str()) else {
-                return Err(row.err("region_code", format!("unknown region {raw_region}")));
-            };
-            let hukou = match row.get(c_hukou) {
-                None | Some("") => {
-                    if village.contains("居委会") || village.contains("社区") {
-                        Hukou::Urban
-                    } else {
-                        Hukou::Rural
-                    }
-                }
-                Some("城镇") => Hukou::Urban,
-                Some("农村") => Hukou::Rural,
-                Some(raw) => Hukou::parse(raw).map_err(|e| row.err("hukou", e.to_string()))?,
-            };
-            let mut evidence = Vec::new();
-            money_evidence(
-                &mut evidence,
-                EvidenceKind::PropertyDeposits,
-                row.money(c_deposits, "deposits")?,
-            );
-            money_evidence(
-                &mut evidence,
-                EvidenceKind::PropertyVehicle,
-                row.money(c_vehicle, "vehicle_value")?,
-            );
-            if let Some(n) = row.count(c_houses, "house_count")?.filter(|n| *n > 0) {
-                evidence.push((EvidenceKind::PropertyHouses, EvidenceValue::Count(n)));
-            }
-            if row.flag(c_land, "has_land")? == Some(true) {
-                evidence.push((EvidenceKind::PropertyLand, EvidenceValue::Flag(true)));
-            }
-            Ok(RosterHousehold {
-                line: Some(row.line),
-                code,
-                region_code: region.as_str().to_string(),
-                hukou,
-                address: row.get(c_address).unwrap_or("").to_string(),
-                evidence,
-                members: Vec::new(),
-                supporters: Vec::new(),
-            })
-        })();
+            hh_lines.insert(code, row.line);
+            rest
+        });
         match result {
             Ok(h) => {
-                order.push(h.code.clone());
-                by_code.insert(h.code.clone(), h);
+                by_code.insert(row.cell(hc.code), out.len());
+                out.push(Some(h));
             }
             Err(e) => {
-                if let Some(code) = row.cells.get(c_code).filter(|c| !c.is_empty()) {
-                    rejected_hh.entry(code.clone()).or_insert(row.line);
+                let code = row.cell(hc.code);
+                if !code.is_empty() {
+                    rejected.entry(code).or_insert(row.line);
                 }
                 errors.push(e);
             }
         }
     }
+    drop(hh_lines);
 
-    let mut ctx = Attach {
-        by_code: &mut by_code,
-        order: &mut order,
-        rejected: &rejected_hh,
-        known,
-        file: &households.file,
+    // Where the last person and the last supporter of each household are: a household is
+    // complete once the scans have passed both.
+    let in_file = out.len();
+    let mut last = vec![[0u32; 2]; in_file];
+    let mut mark = |k: usize, table: &Table, col: usize| {
+        for r in 0..table.len() {
+            if let Some(&i) = by_code.get(table.cell(r, col)) {
+                last[i][k] = r as u32 + 1;
+            }
+        }
     };
-    // persons.csv
-    let c_id = persons.require("id_number")?;
-    let c_hh = persons.require("household_id")?;
-    let c_birth = persons.column("birth_date");
-    let c_health = persons.column("health");
-    let c_student = persons.column("student");
-    let c_wage = persons.column("declared_wage_monthly");
-    let c_pension = persons.column("pension_monthly");
-    let c_medical = persons.column("medical_oop_annual");
-    let c_tuition = persons.column("tuition_annual");
-    let c_premium = persons.column("pension_premium_annual");
-    let c_name = persons.column("name");
-    let c_sex = persons.column("sex");
-    let c_phone = persons.column("phone");
-    let c_relation = persons.column("relation");
-    // A row's own checks need nothing from other rows: they run on all cores. What
-    // depends on the rows before (duplicates, the household) follows in file order, and
-    // a row is refused for the first problem in the same order as if checked alone.
-    let checked = par_map_rows(persons, |row| {
-        let id = row.id_number(c_id, "id_number");
-        let rest = id.as_ref().ok().map(|id| -> Result<_, RowError> {
-            let id = id.clone();
-            let code = household_code(row, c_hh, "household_id")?;
-            if let Some(raw) = row.get(c_birth).filter(|s| !s.is_empty()) {
-                let d = parse_date(raw).map_err(|e| row.err("birth_date", e.to_string()))?;
-                if d != id.birth_date() {
-                    return Err(row.err(
-                        "birth_date",
-                        format!(
-                            "{raw} differs from the ID number's birth date {}",
-                            id.birth_date()
-                        ),
-                    ));
-                }
-            }
-            if let Some(raw) = row.get(c_sex).filter(|s| !s.is_empty()) {
-                let sex = match raw {
-                    "M" | "m" | "男" | "1" => Sex::Male,
-                    "F" | "f" | "女" | "2" => Sex::Female,
-                    _ => return Err(row.err("sex", format!("expected M/F or 男/女, got {raw:?}"))),
-                };
-                if sex != id.sex() {
-                    return Err(row.err("sex", "differs from the sex encoded in the ID number"));
-                }
-            }
-            let relation = match row.get(c_relation).filter(|s| !s.is_empty()) {
-                None => None,
-                Some(raw) => Some(
-                    Relation::ALL
-                        .iter()
-                        .copied()
-                        .find(|r| r.code() == raw || r.label_zh() == raw)
-                        .ok_or_else(|| row.err("relation", format!("unknown relation {raw:?}")))?,
-                ),
-            };
-            let mut evidence = Vec::new();
-            if let Some(raw) = row.get(c_health).filter(|s| !s.is_empty()) {
-                let health = raw
-                    .parse::<u8>()
-                    .ok()
-                    .and_then(HealthCategory::from_code)
-                    .ok_or_else(|| row.err("health", format!("health must be 1-6, got {raw:?}")))?;
-                evidence.push((
-                    EvidenceKind::Health,
-                    EvidenceValue::Code(health.code().to_string()),
-                ));
-            }
-            if row.flag(c_student, "student")? == Some(true) {
-                let level = schooling_by_age(age_on(id.birth_date(), known.as_of));
-                evidence.push((
-                    EvidenceKind::Schooling,
-                    EvidenceValue::Code(level.to_string()),
-                ));
-            }
-            money_evidence(
-                &mut evidence,
-                EvidenceKind::IncomeWage,
-                row.money(c_wage, "declared_wage_monthly")?,
-            );
-            money_evidence(
-                &mut evidence,
-                EvidenceKind::IncomePension,
-                row.money(c_pension, "pension_monthly")?,
-            );
-            money_evidence(
-                &mut evidence,
-                EvidenceKind::ExpenditureMedical,
-                row.money(c_medical, "medical_oop_annual")?,
-            );
-            money_evidence(
-                &mut evidence,
-                EvidenceKind::ExpenditureTuition,
-                row.money(c_tuition, "tuition_annual")?,
-            );
-            money_evidence(
-                &mut evidence,
-                EvidenceKind::ExpenditurePensionPremium,
-                row.money(c_premium, "pension_premium_annual")?,
-            );
-            Ok((
-                code,
-                relation,
-                RosterPerson {
-                    line: row.line,
-                    id_number: id,
-                    name: row.get(c_name).unwrap_or("").to_string(),
-                    phone: row.get(c_phone).unwrap_or("").to_string(),
-                    relation: Relation::Other,
-                    evidence,
-                },
-            ))
-        });
-        (id, rest)
-    });
-    let mut id_lines: HashMap<String, usize> = HashMap::with_capacity(persons.rows.len());
-    for (row, (id, rest)) in rows(persons).zip(checked) {
-        let result = (|| {
-            let id = id?;
-            if let Some(first) = id_lines.get(id.as_str()) {
-                return Err(row.err(
-                    "id_number",
-                    format!(
-                        "duplicate ID number {} (first on line {first})",
-                        id.masked()
-                    ),
-                ));
-            }
-            id_lines.insert(id.as_str().to_string(), row.line);
-            let (code, relation, person) = rest.expect("checked when the ID number parsed")?;
-            ctx.attach(&code, &row, "household_id")?;
-            Ok((code, relation, person))
-        })();
-        match result {
-            Ok((code, relation, mut p)) => {
-                let h = ctx.by_code.get_mut(&code).expect("attached");
-                p.relation = relation.unwrap_or(if h.members.is_empty() && h.line.is_some() {
-                    Relation::Head
-                } else {
-                    Relation::Other
-                });
-                h.members.push(p);
-            }
-            Err(e) => errors.push(e),
-        }
+    mark(0, persons, pc.household);
+    if let (Some(t), Some(c)) = (supporters, &sc) {
+        mark(1, t, c.household);
     }
 
-    // supporters.csv
-    let mut supporters_read = 0;
-    if let Some(st) = supporters {
-        supporters_read = st.rows.len();
-        let c_hh = st.require("household_id")?;
-        let c_sid = st.require("supporter_id")?;
-        let c_income = st.column("annual_income");
-        let c_status = st.column("status");
-        let c_lux = st.column("has_luxury");
-        let c_name = st.column("name");
-        let c_rel = st.column("relation");
-        let mut seen: HashMap<(String, String), usize> = HashMap::new();
-        for row in rows(st) {
-            let result = (|| {
-                let code = household_code(&row, c_hh, "household_id")?;
-                let id = row.id_number(c_sid, "supporter_id")?;
-                if let Some(first) = seen.get(&(code.clone(), id.as_str().to_string())) {
-                    return Err(row.err(
-                        "supporter_id",
-                        format!("duplicate supporter of household {code} (first on line {first})"),
-                    ));
-                }
-                seen.insert((code.clone(), id.as_str().to_string()), row.line);
-                let status = match row.get(c_status).filter(|s| !s.is_empty()) {
-                    None => SupporterStatus::Normal,
-                    Some(raw) => {
-                        SupporterStatus::parse(raw).map_err(|e| row.err("status", e.to_string()))?
-                    }
-                };
-                let s = RosterSupporter {
-                    line: row.line,
-                    id_number: id,
-                    name: row.get(c_name).unwrap_or("").to_string(),
-                    relation: row.get(c_rel).unwrap_or("").to_string(),
-                    annual_income: row.money(c_income, "annual_income")?.unwrap_or(Money::ZERO),
-                    status,
-                    has_luxury: row.flag(c_lux, "has_luxury")?.unwrap_or(false),
-                };
-                ctx.attach(&code, &row, "household_id")?;
-                Ok((code, s))
-            })();
-            match result {
-                Ok((code, s)) => ctx
-                    .by_code
-                    .get_mut(&code)
-                    .expect("attached")
-                    .supporters
-                    .push(s),
-                Err(e) => errors.push(e),
-            }
-        }
-    }
-
-    let _ = ctx;
-    // A new household needs at least one member.
-    let mut out = Vec::with_capacity(order.len());
-    for code in &order {
-        let h = by_code.remove(code).expect("listed");
-        if h.line.is_some() && h.members.is_empty() {
-            errors.push(RowError {
-                file: households.file.clone(),
-                line: h.line.unwrap_or(0),
-                column: "household_id".into(),
-                reason: format!("household {code} has no members in {}", persons.file),
-            });
-            for s in &h.supporters {
-                errors.push(RowError {
-                    file: supporters.map(|t| t.file.clone()).unwrap_or_default(),
-                    line: s.line,
-                    column: "household_id".into(),
-                    reason: format!("household {code} was refused (it has no members)"),
-                });
-            }
-            continue;
-        }
-        out.push(h);
-    }
-    errors.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
-    Ok(Validated {
+    let mut scan = Scan {
         households: out,
+        by_code,
+        rejected,
+        known,
+        households_file: &households.file,
         errors,
-        rows_read: [households.rows.len(), persons.rows.len(), supporters_read],
-    })
+        persons,
+        pc,
+        persons_read: 0,
+        id_lines: FastMap::default(),
+        supporters: supporters.zip(sc),
+        supporters_read: 0,
+        seen: FastMap::default(),
+    };
+    scan.id_lines.reserve(persons.len());
+    scan.seen.reserve(rows_read[2]);
+    let mut stopped = false;
+    for lo in (0..in_file).step_by(batch) {
+        let hi = in_file.min(lo.saturating_add(batch));
+        let [p, s] = last[lo..hi]
+            .iter()
+            .fold([0, 0], |[p, s], l| [p.max(l[0]), s.max(l[1])]);
+        scan.persons_to(p as usize);
+        scan.supporters_to(s as usize);
+        let b = scan.take(lo..hi);
+        if !b.is_empty() && !emit(b) {
+            stopped = true;
+            break;
+        }
+    }
+    if !stopped {
+        scan.persons_to(persons.len());
+        scan.supporters_to(rows_read[2]);
+        // Registered households the roster adds to, in the order they were first named.
+        let added = scan.take(in_file..scan.households.len());
+        let mut added = added.into_iter().peekable();
+        while added.peek().is_some() {
+            let b: Vec<RosterHousehold> = added.by_ref().take(batch).collect();
+            if !emit(b) {
+                break;
+            }
+        }
+    }
+    let mut errors = scan.errors;
+    errors.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
+    Ok(Summary { errors, rows_read })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VILLAGE: &str = "330326100201";
+
+    fn id(seq: u32) -> String {
+        let first = format!("33032619800101{seq:03}");
+        let check = jiuzhu_domain::id_number::check_character(&first).unwrap();
+        format!("{first}{check}")
+    }
+
+    fn table(file: &str, columns: &[&str], rows: &[Vec<String>]) -> Table {
+        let mut t = Table::new(file, columns.iter().map(|c| c.to_string()).collect());
+        for (i, r) in rows.iter().enumerate() {
+            t.push_row(i + 2, r.iter().map(String::as_str)).unwrap();
+        }
+        t
+    }
+
+    fn row(cells: &[&str]) -> Vec<String> {
+        cells.iter().map(|c| c.to_string()).collect()
+    }
+
+    /// A roster whose persons and supporters are not in household order: members of the
+    /// first household come last, and rows name refused, unknown and registered households.
+    fn roster() -> (Table, Table, Table) {
+        let households = table(
+            "households.csv",
+            &["household_id", "region_code", "deposits"],
+            &[
+                row(&["H1", VILLAGE, "100"]),
+                row(&["H2", "330326100299", "0"]),
+                row(&["H3", VILLAGE, "0"]),
+                row(&["H4", VILLAGE, "1.5"]),
+                row(&["H5", VILLAGE, "x"]),
+                row(&["H6", VILLAGE, ""]),
+            ],
+        );
+        let persons = table(
+            "persons.csv",
+            &[
+                "id_number",
+                "household_id",
+                "health",
+                "declared_wage_monthly",
+            ],
+            &[
+                row(&[&id(1), "H4", "1", "100"]),
+                row(&[&id(2), "H1", "2", ""]),
+                row(&[&id(2), "H6", "1", ""]),
+                row(&[&id(3), "H2", "1", ""]),
+                row(&[&id(4), "H9", "1", ""]),
+                row(&[&id(5), "R1", "1", ""]),
+                row(&[&id(6), "H6", "7", ""]),
+                row(&[&id(7), "H4", "1", "-1"]),
+                row(&[&id(8), "H6", "1", ""]),
+                row(&[&id(9), "H1", "3", "2000"]),
+            ],
+        );
+        let supporters = table(
+            "supporters.csv",
+            &["household_id", "supporter_id", "annual_income"],
+            &[
+                row(&["H6", &id(20), "100"]),
+                row(&["H1", &id(21), "5000"]),
+                row(&["H3", &id(22), "0"]),
+                row(&["R2", &id(23), "0"]),
+                row(&["H1", &id(21), "1"]),
+                row(&["H4", &id(24), "bad"]),
+            ],
+        );
+        (households, persons, supporters)
+    }
+
+    type Shape = Vec<(String, Vec<(String, &'static str)>, Vec<String>)>;
+
+    fn shape(households: &[RosterHousehold]) -> Shape {
+        let mut out: Shape = households
+            .iter()
+            .map(|h| {
+                (
+                    h.code.clone(),
+                    h.members
+                        .iter()
+                        .map(|p| (p.id_number.as_str().to_string(), p.relation.code()))
+                        .collect(),
+                    h.supporters
+                        .iter()
+                        .map(|s| s.id_number.as_str().to_string())
+                        .collect(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn batches_of_any_size_hold_the_same_households_and_refuse_the_same_rows() {
+        let villages: HashMap<String, String> =
+            [(VILLAGE.to_string(), "凤巢村".to_string())].into();
+        let registered: HashMap<String, (i64, String)> = [
+            ("R1".to_string(), (7, VILLAGE.to_string())),
+            ("R2".to_string(), (8, VILLAGE.to_string())),
+        ]
+        .into();
+        let known = Known {
+            villages: &villages,
+            registered_households: &registered,
+            as_of: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        };
+        let (h, p, s) = roster();
+        let whole = validate(&h, &p, Some(&s), &known).unwrap();
+        let where_: Vec<(&str, usize, &str)> = whole
+            .errors
+            .iter()
+            .map(|e| (e.file.as_str(), e.line, e.column.as_str()))
+            .collect();
+        assert_eq!(
+            where_,
+            [
+                ("households.csv", 3, "region_code"),
+                ("households.csv", 4, "household_id"),
+                ("households.csv", 6, "deposits"),
+                ("persons.csv", 4, "id_number"),
+                ("persons.csv", 5, "household_id"),
+                ("persons.csv", 6, "household_id"),
+                ("persons.csv", 8, "health"),
+                ("persons.csv", 9, "declared_wage_monthly"),
+                ("supporters.csv", 4, "household_id"),
+                ("supporters.csv", 6, "supporter_id"),
+                ("supporters.csv", 7, "annual_income"),
+            ],
+            "{:#?}",
+            whole.errors
+        );
+        assert!(whole.errors[1].reason.contains("no members"));
+        assert!(
+            whole.errors[3]
+                .reason
+                .contains("duplicate ID number 330326")
+        );
+        assert!(whole.errors[8].reason.contains("it has no members"));
+        let expected = shape(&whole.households);
+        assert_eq!(
+            expected,
+            [
+                (
+                    "H1".to_string(),
+                    vec![(id(2), "head"), (id(9), "other")],
+                    vec![id(21)]
+                ),
+                ("H4".to_string(), vec![(id(1), "head")], vec![]),
+                ("H6".to_string(), vec![(id(8), "head")], vec![id(20)]),
+                ("R1".to_string(), vec![(id(5), "other")], vec![]),
+                ("R2".to_string(), vec![], vec![id(23)]),
+            ]
+        );
+        for batch in [1, 2, 3, 4, 100] {
+            let mut batches = Vec::new();
+            let summary = validate_in_batches(&h, &p, Some(&s), &known, batch, &mut |b| {
+                batches.push(b);
+                true
+            })
+            .unwrap();
+            assert_eq!(summary.errors, whole.errors, "batch {batch}");
+            assert!(batches.iter().all(|b| !b.is_empty() && b.len() <= batch));
+            let all: Vec<RosterHousehold> = batches.into_iter().flatten().collect();
+            assert_eq!(shape(&all), expected, "batch {batch}");
+            // The file's households come in file order, then the registered ones.
+            let order: Vec<&str> = all.iter().map(|h| h.code.as_str()).collect();
+            assert_eq!(order, ["H1", "H4", "H6", "R1", "R2"], "batch {batch}");
+        }
+        // A receiver that stops after the first batch gets nothing more.
+        let mut got = 0;
+        validate_in_batches(&h, &p, Some(&s), &known, 1, &mut |_| {
+            got += 1;
+            false
+        })
+        .unwrap();
+        assert_eq!(got, 1);
+    }
 }

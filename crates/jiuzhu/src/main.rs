@@ -706,7 +706,7 @@ fn print_report(r: &ImportReport, secs: f64) {
         0.0
     };
     println!(
-        "{} rows refused; {secs:.2} s ({:.2} s reading and checking), {rate:.0} persons/s",
+        "{} rows refused; {secs:.2} s (every row read and checked after {:.2} s, beside the writing), {rate:.0} persons/s",
         r.errors.len(),
         r.read_seconds
     );
