@@ -108,7 +108,7 @@ fn par_map_rows<'t, T: Send>(
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let per = range.len().div_ceil(threads).max(4096);
     if range.len() <= per {
-        return range.map(|r| f(&row(table, r))).collect();
+        return range.map(|r| f(&row_at(table, r))).collect();
     }
     let f = &f;
     std::thread::scope(|s| {
@@ -117,7 +117,7 @@ fn par_map_rows<'t, T: Send>(
             .step_by(per)
             .map(|lo| {
                 let hi = range.end.min(lo + per);
-                s.spawn(move || (lo..hi).map(|r| f(&row(table, r))).collect::<Vec<T>>())
+                s.spawn(move || (lo..hi).map(|r| f(&row_at(table, r))).collect::<Vec<T>>())
             })
             .collect();
         parts
@@ -127,7 +127,8 @@ fn par_map_rows<'t, T: Send>(
     })
 }
 
-fn row(table: &Table, r: usize) -> Row<'_> {
+/// Row `r` of `table`.
+fn row_at(table: &Table, r: usize) -> Row<'_> {
     Row {
         table,
         line: table.line(r),
@@ -136,7 +137,7 @@ fn row(table: &Table, r: usize) -> Row<'_> {
 }
 
 fn rows(table: &Table) -> impl Iterator<Item = Row<'_>> {
-    (0..table.len()).map(move |r| row(table, r))
+    (0..table.len()).map(move |r| row_at(table, r))
 }
 
 /// An ID number as a map key: its 18 bytes, upper case (as [`IdNumber`] holds them).
@@ -264,7 +265,7 @@ impl<'t> Scan<'_, 't> {
             let (pc, known) = (&self.pc, self.known);
             let checked = par_map_rows(self.persons, lo..hi, |row| check_person(row, pc, known));
             for (r, (id, rest)) in (lo..hi).zip(checked) {
-                let row = row(self.persons, r);
+                let row = row_at(self.persons, r);
                 let result = (|| {
                     let key = id?;
                     if let Some(first) = self.id_lines.get(&key) {
@@ -310,7 +311,7 @@ impl<'t> Scan<'_, 't> {
             let hi = (lo + STEP).min(table.len());
             let checked = par_map_rows(table, lo..hi, |row| check_supporter(row, &sc));
             for (r, result) in (lo..hi).zip(checked) {
-                let row = row(table, r);
+                let row = row_at(table, r);
                 let result = result.and_then(|(code, id, rest)| {
                     if let Some(first) = self.seen.get(&(code, id)) {
                         return Err(row.err(
@@ -846,8 +847,8 @@ mod tests {
         t
     }
 
-    fn row(cells: &[&str]) -> Vec<String> {
-        cells.iter().map(|c| c.to_string()).collect()
+    fn cells(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(|c| c.to_string()).collect()
     }
 
     /// A roster whose persons and supporters are not in household order: members of the
@@ -857,12 +858,12 @@ mod tests {
             "households.csv",
             &["household_id", "region_code", "deposits"],
             &[
-                row(&["H1", VILLAGE, "100"]),
-                row(&["H2", "330326100299", "0"]),
-                row(&["H3", VILLAGE, "0"]),
-                row(&["H4", VILLAGE, "1.5"]),
-                row(&["H5", VILLAGE, "x"]),
-                row(&["H6", VILLAGE, ""]),
+                cells(&["H1", VILLAGE, "100"]),
+                cells(&["H2", "330326100299", "0"]),
+                cells(&["H3", VILLAGE, "0"]),
+                cells(&["H4", VILLAGE, "1.5"]),
+                cells(&["H5", VILLAGE, "x"]),
+                cells(&["H6", VILLAGE, ""]),
             ],
         );
         let persons = table(
@@ -874,28 +875,28 @@ mod tests {
                 "declared_wage_monthly",
             ],
             &[
-                row(&[&id(1), "H4", "1", "100"]),
-                row(&[&id(2), "H1", "2", ""]),
-                row(&[&id(2), "H6", "1", ""]),
-                row(&[&id(3), "H2", "1", ""]),
-                row(&[&id(4), "H9", "1", ""]),
-                row(&[&id(5), "R1", "1", ""]),
-                row(&[&id(6), "H6", "7", ""]),
-                row(&[&id(7), "H4", "1", "-1"]),
-                row(&[&id(8), "H6", "1", ""]),
-                row(&[&id(9), "H1", "3", "2000"]),
+                cells(&[&id(1), "H4", "1", "100"]),
+                cells(&[&id(2), "H1", "2", ""]),
+                cells(&[&id(2), "H6", "1", ""]),
+                cells(&[&id(3), "H2", "1", ""]),
+                cells(&[&id(4), "H9", "1", ""]),
+                cells(&[&id(5), "R1", "1", ""]),
+                cells(&[&id(6), "H6", "7", ""]),
+                cells(&[&id(7), "H4", "1", "-1"]),
+                cells(&[&id(8), "H6", "1", ""]),
+                cells(&[&id(9), "H1", "3", "2000"]),
             ],
         );
         let supporters = table(
             "supporters.csv",
             &["household_id", "supporter_id", "annual_income"],
             &[
-                row(&["H6", &id(20), "100"]),
-                row(&["H1", &id(21), "5000"]),
-                row(&["H3", &id(22), "0"]),
-                row(&["R2", &id(23), "0"]),
-                row(&["H1", &id(21), "1"]),
-                row(&["H4", &id(24), "bad"]),
+                cells(&["H6", &id(20), "100"]),
+                cells(&["H1", &id(21), "5000"]),
+                cells(&["H3", &id(22), "0"]),
+                cells(&["R2", &id(23), "0"]),
+                cells(&["H1", &id(21), "1"]),
+                cells(&["H4", &id(24), "bad"]),
             ],
         );
         (households, persons, supporters)
