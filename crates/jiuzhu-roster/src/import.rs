@@ -131,7 +131,14 @@ pub async fn import_dir(
     while let Some(handed) = rx.recv().await {
         match handed {
             Handed::Batch(b) => {
-                writer.write(&b, &mut report).await?;
+                if let Err(e) = writer.write(&b, &mut report).await {
+                    // The checking thread stops at its next hand-over, which now fails.
+                    drop(rx);
+                    if let Err(panic) = checker.join() {
+                        std::panic::resume_unwind(panic);
+                    }
+                    return Err(e.into());
+                }
                 progress(Progress {
                     households_done: writer.households_done,
                     households_total: estimate.max(writer.households_done),
@@ -143,7 +150,9 @@ pub async fn import_dir(
     }
     match finished {
         Some((summary, seconds)) => {
-            let _ = checker.join();
+            if let Err(panic) = checker.join() {
+                std::panic::resume_unwind(panic);
+            }
             let summary = summary?;
             report.rows_read = summary.rows_read;
             report.errors.extend(summary.errors);

@@ -208,14 +208,32 @@ struct Scan<'a, 't> {
     supporters: Option<(&'t Table, SupporterColumns)>,
     supporters_read: usize,
     seen: FastMap<(&'t str, [u8; 18]), usize>,
+    /// Rows read at a time.
+    step: usize,
+    /// Registered households first named by a supporter row, in that order: they follow
+    /// those first named by a person row, as when the persons file was read first.
+    named_by_supporters: Vec<usize>,
 }
 
 /// Rows whose own checks run together on all cores, as a scan moves on.
 const STEP: usize = 16 << 10;
 
+/// Which file names a household.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Naming {
+    Person,
+    Supporter,
+}
+
 impl<'t> Scan<'_, 't> {
     /// The household `code` (in the file, or registered and added now) as its place.
-    fn attach(&mut self, code: &'t str, row: &Row, column: &str) -> Result<usize, RowError> {
+    fn attach(
+        &mut self,
+        code: &'t str,
+        row: &Row,
+        column: &str,
+        by: Naming,
+    ) -> Result<usize, RowError> {
         if let Some(&i) = self.by_code.get(code) {
             return Ok(i);
         }
@@ -239,6 +257,9 @@ impl<'t> Scan<'_, 't> {
                     supporters: Vec::new(),
                 }));
                 self.by_code.insert(code, i);
+                if by == Naming::Supporter {
+                    self.named_by_supporters.push(i);
+                }
                 Ok(i)
             }
             None => Err(row.err(
@@ -261,7 +282,7 @@ impl<'t> Scan<'_, 't> {
     fn persons_to(&mut self, end: usize) {
         while self.persons_read < end {
             let lo = self.persons_read;
-            let hi = (lo + STEP).min(self.persons.len());
+            let hi = (lo + self.step).min(self.persons.len());
             let (pc, known) = (&self.pc, self.known);
             let checked = par_map_rows(self.persons, lo..hi, |row| check_person(row, pc, known));
             for (r, (id, rest)) in (lo..hi).zip(checked) {
@@ -280,7 +301,7 @@ impl<'t> Scan<'_, 't> {
                     self.id_lines.insert(key, row.line);
                     let (code, relation, person) =
                         rest.expect("checked when the ID number parsed")?;
-                    let at = self.attach(code, &row, "household_id")?;
+                    let at = self.attach(code, &row, "household_id", Naming::Person)?;
                     Ok((at, relation, person))
                 })();
                 match result {
@@ -308,7 +329,7 @@ impl<'t> Scan<'_, 't> {
         };
         while self.supporters_read < end {
             let lo = self.supporters_read;
-            let hi = (lo + STEP).min(table.len());
+            let hi = (lo + self.step).min(table.len());
             let checked = par_map_rows(table, lo..hi, |row| check_supporter(row, &sc));
             for (r, result) in (lo..hi).zip(checked) {
                 let row = row_at(table, r);
@@ -323,7 +344,7 @@ impl<'t> Scan<'_, 't> {
                     }
                     self.seen.insert((code, id), row.line);
                     let s = rest?;
-                    let at = self.attach(code, &row, "household_id")?;
+                    let at = self.attach(code, &row, "household_id", Naming::Supporter)?;
                     Ok((at, s))
                 });
                 match result {
@@ -710,6 +731,19 @@ pub fn validate_in_batches(
     batch: usize,
     emit: &mut dyn FnMut(Vec<RosterHousehold>) -> bool,
 ) -> Result<Summary, TableError> {
+    validate_stepped(households, persons, supporters, known, batch, STEP, emit)
+}
+
+/// [`validate_in_batches`], reading `step` rows at a time.
+fn validate_stepped(
+    households: &Table,
+    persons: &Table,
+    supporters: Option<&Table>,
+    known: &Known,
+    batch: usize,
+    step: usize,
+    emit: &mut dyn FnMut(Vec<RosterHousehold>) -> bool,
+) -> Result<Summary, TableError> {
     let batch = batch.max(1);
     let hc = HouseholdColumns::of(households)?;
     let pc = PersonColumns::of(persons)?;
@@ -792,6 +826,8 @@ pub fn validate_in_batches(
         supporters: supporters.zip(sc),
         supporters_read: 0,
         seen: FastMap::default(),
+        step: step.max(1),
+        named_by_supporters: Vec::new(),
     };
     scan.id_lines.reserve(persons.len());
     scan.seen.reserve(rows_read[2]);
@@ -812,8 +848,20 @@ pub fn validate_in_batches(
     if !stopped {
         scan.persons_to(persons.len());
         scan.supporters_to(rows_read[2]);
-        // Registered households the roster adds to, in the order they were first named.
-        let added = scan.take(in_file..scan.households.len());
+        // Registered households the roster adds to, in the order they were first named:
+        // by a person row, then by a supporter row.
+        let by_supporters = std::mem::take(&mut scan.named_by_supporters);
+        let (mut added, mut later) = (Vec::new(), Vec::new());
+        let mut next = by_supporters.iter().peekable();
+        for i in in_file..scan.households.len() {
+            if next.peek() == Some(&&i) {
+                next.next();
+                later.extend(scan.take(i..i + 1));
+            } else {
+                added.extend(scan.take(i..i + 1));
+            }
+        }
+        added.append(&mut later);
         let mut added = added.into_iter().peekable();
         while added.peek().is_some() {
             let b: Vec<RosterHousehold> = added.by_ref().take(batch).collect();
@@ -851,8 +899,9 @@ mod tests {
         texts.iter().map(|c| c.to_string()).collect()
     }
 
-    /// A roster whose persons and supporters are not in household order: members of the
-    /// first household come last, and rows name refused, unknown and registered households.
+    /// A roster whose persons and supporters are not in household order (a member of H4
+    /// comes last), whose rows name refused, unknown and registered households, and where a
+    /// supporter names a registered household (R2) before a person names another (R1).
     fn roster() -> (Table, Table, Table) {
         let households = table(
             "households.csv",
@@ -884,17 +933,17 @@ mod tests {
                 cells(&[&id(6), "H6", "7", ""]),
                 cells(&[&id(7), "H4", "1", "-1"]),
                 cells(&[&id(8), "H6", "1", ""]),
-                cells(&[&id(9), "H1", "3", "2000"]),
+                cells(&[&id(9), "H4", "3", "2000"]),
             ],
         );
         let supporters = table(
             "supporters.csv",
             &["household_id", "supporter_id", "annual_income"],
             &[
+                cells(&["R2", &id(23), "0"]),
                 cells(&["H6", &id(20), "100"]),
                 cells(&["H1", &id(21), "5000"]),
                 cells(&["H3", &id(22), "0"]),
-                cells(&["R2", &id(23), "0"]),
                 cells(&["H1", &id(21), "1"]),
                 cells(&["H4", &id(24), "bad"]),
             ],
@@ -957,7 +1006,7 @@ mod tests {
                 ("persons.csv", 6, "household_id"),
                 ("persons.csv", 8, "health"),
                 ("persons.csv", 9, "declared_wage_monthly"),
-                ("supporters.csv", 4, "household_id"),
+                ("supporters.csv", 5, "household_id"),
                 ("supporters.csv", 6, "supporter_id"),
                 ("supporters.csv", 7, "annual_income"),
             ],
@@ -975,39 +1024,61 @@ mod tests {
         assert_eq!(
             expected,
             [
+                ("H1".to_string(), vec![(id(2), "head")], vec![id(21)]),
                 (
-                    "H1".to_string(),
-                    vec![(id(2), "head"), (id(9), "other")],
-                    vec![id(21)]
+                    "H4".to_string(),
+                    vec![(id(1), "head"), (id(9), "other")],
+                    vec![]
                 ),
-                ("H4".to_string(), vec![(id(1), "head")], vec![]),
                 ("H6".to_string(), vec![(id(8), "head")], vec![id(20)]),
                 ("R1".to_string(), vec![(id(5), "other")], vec![]),
                 ("R2".to_string(), vec![], vec![id(23)]),
             ]
         );
-        for batch in [1, 2, 3, 4, 100] {
-            let mut batches = Vec::new();
-            let summary = validate_in_batches(&h, &p, Some(&s), &known, batch, &mut |b| {
-                batches.push(b);
-                true
-            })
-            .unwrap();
-            assert_eq!(summary.errors, whole.errors, "batch {batch}");
-            assert!(batches.iter().all(|b| !b.is_empty() && b.len() <= batch));
-            let all: Vec<RosterHousehold> = batches.into_iter().flatten().collect();
-            assert_eq!(shape(&all), expected, "batch {batch}");
-            // The file's households come in file order, then the registered ones.
-            let order: Vec<&str> = all.iter().map(|h| h.code.as_str()).collect();
-            assert_eq!(order, ["H1", "H4", "H6", "R1", "R2"], "batch {batch}");
+        // Every batch size, and steps small enough that a batch is handed over before
+        // the files are read to the end.
+        for step in [1, 2, 3, STEP] {
+            for batch in [1, 2, 3, 4, 100] {
+                let mut batches = Vec::new();
+                let summary = validate_stepped(&h, &p, Some(&s), &known, batch, step, &mut |b| {
+                    batches.push(b);
+                    true
+                })
+                .unwrap();
+                let case = format!("step {step}, batch {batch}");
+                assert_eq!(summary.errors, whole.errors, "{case}");
+                assert!(batches.iter().all(|b| !b.is_empty() && b.len() <= batch));
+                let all: Vec<RosterHousehold> = batches.into_iter().flatten().collect();
+                assert_eq!(shape(&all), expected, "{case}");
+                // The file's households in file order, then the registered ones: those a
+                // person names before those only a supporter names.
+                let order: Vec<&str> = all.iter().map(|h| h.code.as_str()).collect();
+                assert_eq!(order, ["H1", "H4", "H6", "R1", "R2"], "{case}");
+            }
         }
-        // A receiver that stops after the first batch gets nothing more.
-        let mut got = 0;
-        validate_in_batches(&h, &p, Some(&s), &known, 1, &mut |_| {
-            got += 1;
+        // With a row a step and a household a batch, H1 is handed over as soon as its
+        // rows are read: the persons file up to line 3, the supporters file up to line 6
+        // (H1's duplicate supporter). A receiver that stops there gets nothing more, and
+        // no later row has been read.
+        let mut got = Vec::new();
+        let summary = validate_stepped(&h, &p, Some(&s), &known, 1, 1, &mut |b| {
+            got.push(b[0].code.clone());
             false
         })
         .unwrap();
-        assert_eq!(got, 1);
+        assert_eq!(got, ["H1"]);
+        let read: Vec<(&str, usize)> = summary
+            .errors
+            .iter()
+            .map(|e| (e.file.as_str(), e.line))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                ("households.csv", 3),
+                ("households.csv", 6),
+                ("supporters.csv", 6)
+            ]
+        );
     }
 }

@@ -495,6 +495,48 @@ both!(a_failed_batch_leaves_no_part_of_a_household, |b| {
     std::fs::remove_dir_all(dir).ok();
 });
 
+both!(
+    a_missing_column_stops_the_import_before_anything_is_written,
+    |b| {
+        let db = fresh_db(b).await;
+        let village = jiuzhu_db::regions::villages_under(&db, PINGYANG)
+            .await
+            .unwrap()[0]
+            .0
+            .clone();
+        let dir = temp_dir("missing-column");
+        write_csv(&dir, &roster(&village));
+        // Good households and persons, and a supporters file without its ID column.
+        std::fs::write(
+            dir.join("supporters.csv"),
+            "household_id,annual_income\nH0000000001,100\n",
+        )
+        .unwrap();
+        let err = import_dir(&db, &dir, &opts(), &mut |_| {})
+            .await
+            .expect_err("the import does not run")
+            .to_string();
+        assert!(
+            err.contains("supporters.csv") && err.contains("supporter_id"),
+            "{err}"
+        );
+        for table in ["households", "persons", "members", "evidence", "supporters"] {
+            let n: i64 = jiuzhu_db::sqlx::Row::try_get(
+                &jiuzhu_db::sqlx::query(jiuzhu_db::sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM {table}"
+                )))
+                .fetch_one(db.pool())
+                .await
+                .unwrap(),
+                0,
+            )
+            .unwrap();
+            assert_eq!(n, 0, "{table} has rows of an import that did not run");
+        }
+        std::fs::remove_dir_all(dir).ok();
+    }
+);
+
 both!(a_malformed_csv_row_names_file_and_line, |b| {
     let db = fresh_db(b).await;
     let dir = temp_dir("malformed");
