@@ -17,7 +17,7 @@
 // 2 = bad usage. Usually run through scripts/browser-test.sh.
 
 import { chromium } from 'playwright-core';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -529,6 +529,31 @@ async function main() {
     check(title.includes('审批决定书'), `document title ${JSON.stringify(title)}`);
     const body = await page.innerText('body');
     check(/SHA-256/.test(body), 'the decision does not cite its receipt');
+  });
+
+  await step('the approver uploads a roster at /import; the report counts it and names the refused row', async () => {
+    // Signed in as the county approver since the last step.
+    const first17 = '33032619750505033';
+    const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * weights[i], 0);
+    const idNumber = first17 + '10X98765432'[sum % 11];
+    const dir = mkdtempSync(join(process.env.TMPDIR || tmpdir() || '/tmp', 'jiuzhu-e2e-roster-'));
+    try {
+      writeFileSync(join(dir, 'households.csv'),
+        'household_id,region_code,hukou\nE2E0000001,330326100013,urban\nE2E0000002,330326999999,rural\n');
+      writeFileSync(join(dir, 'persons.csv'), `id_number,household_id,name\n${idNumber},E2E0000001,测试甲\n`);
+      await visit('/import');
+      await page.setInputFiles('input[name=households]', join(dir, 'households.csv'));
+      await page.setInputFiles('input[name=persons]', join(dir, 'persons.csv'));
+      await clickAndLoad('form#roster-import button[type=submit]');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const added = (await page.innerText('#households-added')).trim();
+    check(added === '1', `#households-added is ${JSON.stringify(added)}, want 1`);
+    const refused = await texts('#refused-rows li');
+    check(refused.length === 1 && refused[0].startsWith('households.csv:3: region_code:'),
+      `refused rows ${JSON.stringify(refused)}`);
   });
 
   await closeBrowser();

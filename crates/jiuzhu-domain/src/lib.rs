@@ -13,7 +13,7 @@ pub mod workflow;
 
 pub use dated::{DateError, Dated, age_on, parse_date, value_on};
 pub use id_number::{IdNumber, IdNumberError, Sex};
-pub use mask::{mask_id_str, mask_name, mask_phone};
+pub use mask::{mask_id_str, mask_ids_in, mask_name, mask_phone};
 pub use money::{Money, MoneyError};
 pub use region::{RegionCode, RegionCodeError, RegionLevel};
 pub use registry::{

@@ -42,6 +42,34 @@ fn keep_ends(chars: &[char], head: usize, tail: usize) -> String {
         .collect()
 }
 
+/// Masks every identity number inside a text (18 characters, 17 digits and a digit or `X`;
+/// or 15 digits), as an error message that quotes a refused cell, and leaves the rest.
+pub fn mask_ids_in(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let b = run.as_bytes();
+        let id18 = b.len() == 18 && b[..17].iter().all(u8::is_ascii_digit);
+        let id15 = b.len() == 15 && b.iter().all(u8::is_ascii_digit);
+        if id18 || id15 {
+            out.push_str(&mask_id_str(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() || c == 'X' || c == 'x' {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +102,17 @@ mod tests {
         assert_eq!(mask_name("李四"), "李*");
         assert_eq!(mask_name("王"), "王");
         assert_eq!(mask_name(""), "");
+    }
+
+    #[test]
+    fn identity_numbers_inside_a_text_are_masked() {
+        assert_eq!(
+            mask_ids_in("\"33032619800101001X\": wrong check character (expected 5); line 12"),
+            "\"330326********001X\": wrong check character (expected 5); line 12"
+        );
+        assert_eq!(
+            mask_ids_in("old 330326800101001 and 12345678901234567890 and H0000000001"),
+            "old 330326******001 and 12345678901234567890 and H0000000001"
+        );
     }
 }

@@ -22,6 +22,9 @@ pub struct ImportOptions {
     pub actor: Actor,
     /// Households per transaction.
     pub batch: usize,
+    /// The region (a code prefix) the importer may register in: households elsewhere are
+    /// refused, and registered households elsewhere are not found. Empty: everywhere.
+    pub scope: String,
 }
 
 /// Progress of the registration phase, for a progress bar.
@@ -70,7 +73,7 @@ pub async fn import_dir(
     db: &Db,
     dir: &Path,
     opts: &ImportOptions,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ImportReport, ImportError> {
     let started = std::time::Instant::now();
     let households = table::find(dir, "households")?
@@ -96,12 +99,13 @@ pub async fn import_dir(
     codes.sort_unstable();
     let villages: HashMap<String, String> = jiuzhu_db::regions::names(db, &codes).await?;
     let referenced = referenced_elsewhere(&households, &persons, supporters.as_ref())?;
-    let registered = jiuzhu_db::roster::household_ids(db, &referenced).await?;
+    let mut registered = jiuzhu_db::roster::household_ids(db, &referenced).await?;
+    registered.retain(|_, (_, region)| region.starts_with(&opts.scope));
     // At most: every household of the file, and every registered one the roster names.
     let estimate = households.len() + registered.len();
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Handed>(1);
-    let (as_of, batch) = (opts.as_of, opts.batch);
+    let (as_of, batch, scope) = (opts.as_of, opts.batch, opts.scope.clone());
     let checker = std::thread::Builder::new()
         .name("roster-check".into())
         .spawn(move || {
@@ -109,6 +113,7 @@ pub async fn import_dir(
                 villages: &villages,
                 registered_households: &registered,
                 as_of,
+                scope: &scope,
             };
             let summary = validate_in_batches(
                 &households,
@@ -233,7 +238,7 @@ pub async fn register(
     opts: &ImportOptions,
     label: &str,
     report: &mut ImportReport,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(), jiuzhu_db::DbError> {
     let mut writer = BatchWriter::new(db, opts, label)?;
     for batch in households.chunks(opts.batch.max(1)) {

@@ -40,6 +40,9 @@ pub struct Known<'a> {
     pub registered_households: &'a HashMap<String, (i64, String)>,
     /// The evidence date, for schooling levels by age.
     pub as_of: NaiveDate,
+    /// The region code prefix households must be in (empty: anywhere); the registered
+    /// households above are those in it.
+    pub scope: &'a str,
 }
 
 struct Row<'t> {
@@ -264,10 +267,17 @@ impl<'t> Scan<'_, 't> {
             }
             None => Err(row.err(
                 column,
-                format!(
-                    "household {code} is not in {} nor in the database",
-                    self.households_file
-                ),
+                if self.known.scope.is_empty() {
+                    format!(
+                        "household {code} is not in {} nor in the database",
+                        self.households_file
+                    )
+                } else {
+                    format!(
+                        "household {code} is not in {} nor registered in your region",
+                        self.households_file
+                    )
+                },
             )),
         }
     }
@@ -495,6 +505,12 @@ fn check_household(
         return Err(row.err(
             "region_code",
             format!("{raw_region} is not a village code (12 digits)"),
+        ));
+    }
+    if !region.as_str().starts_with(known.scope) {
+        return Err(row.err(
+            "region_code",
+            format!("{raw_region} is outside your region {}", known.scope),
         ));
     }
     let Some(village) = known.villages.get(region.as_str()) else {
@@ -987,6 +1003,7 @@ mod tests {
             villages: &villages,
             registered_households: &registered,
             as_of: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            scope: "",
         };
         let (h, p, s) = roster();
         let whole = validate(&h, &p, Some(&s), &known).unwrap();

@@ -27,6 +27,8 @@ pub fn field(pairs: &[(String, String)], name: &str) -> String {
 pub struct Upload {
     pub fields: Vec<(String, String)>,
     pub files: Vec<(String, String, Vec<u8>)>,
+    /// The form field of each file, in the order of `files`.
+    pub file_fields: Vec<String>,
 }
 
 impl Upload {
@@ -39,6 +41,7 @@ pub async fn read_upload(mut m: Multipart) -> Result<Upload, WebError> {
     let mut up = Upload {
         fields: Vec::new(),
         files: Vec::new(),
+        file_fields: Vec::new(),
     };
     let bad =
         |e: axum::extract::multipart::MultipartError| WebError::Invalid(format!("upload: {e}"));
@@ -52,6 +55,7 @@ pub async fn read_upload(mut m: Multipart) -> Result<Upload, WebError> {
             let bytes = part.bytes().await.map_err(bad)?;
             if !file_name.is_empty() && !bytes.is_empty() {
                 up.files.push((file_name, mime, bytes.to_vec()));
+                up.file_fields.push(name);
             }
         } else {
             up.fields.push((name, part.text().await.map_err(bad)?));

@@ -13,6 +13,7 @@ pub mod error;
 pub mod forms;
 pub mod grants;
 pub mod i18n;
+pub mod import_pages;
 pub mod monitor_api;
 pub mod monitor_pages;
 pub mod pages;
@@ -85,6 +86,7 @@ pub fn router(db: Db, config: Config) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(monitor_pages::routes())
+        .merge(import_pages::routes())
         .merge(case_pages::routes())
         .merge(case_api::routes())
         .merge(monitor_api::routes())

@@ -124,6 +124,7 @@ pub struct Nav {
     pub can_audit: bool,
     pub can_alerts: bool,
     pub can_feeds: bool,
+    pub can_import: bool,
     pub can_cases: bool,
 }
 
@@ -145,6 +146,7 @@ pub(crate) async fn nav(state: &AppState, u: &SignedIn) -> Nav {
         can_audit: u.role.can_read_audit(),
         can_alerts: u.role.can_read_alerts(),
         can_feeds: u.role.can_import_feeds() || u.role.can_read_alerts(),
+        can_import: u.role.can_import(),
         can_cases: u.role.can_write_registry()
             || matches!(u.role, Role::DepartmentHandler | Role::Auditor),
     }

@@ -429,6 +429,7 @@ async fn run(cli: Cli) -> Result<()> {
                 source,
                 actor: Actor::system("cli:import"),
                 batch,
+                scope: String::new(),
             };
             let started = Instant::now();
             let bar = bar(0, "registering households");
@@ -838,6 +839,7 @@ async fn add_demo(db: &Db, households: usize, seed: u64) -> Result<()> {
         source: EvidenceSource::Declared,
         actor: Actor::system("cli:demo"),
         batch: 2000,
+        scope: String::new(),
     };
     let bar = bar(households as u64, "demo households");
     let mut report = ImportReport::default();

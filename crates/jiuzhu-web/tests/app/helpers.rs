@@ -155,6 +155,7 @@ impl TestApp {
             source: EvidenceSource::Declared,
             actor: Actor::system("test"),
             batch: 50,
+            scope: String::new(),
         };
         let mut report = Default::default();
         jiuzhu_roster::import::register(&db, &population, &opts, "test", &mut report, &mut |_| {})

@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use axum::http::StatusCode;
 use jiuzhu_db::audit::Actor;
 use jiuzhu_db::households::{self, Scope};
-use jiuzhu_domain::EvidenceSource;
+use jiuzhu_domain::{EvidenceSource, Role};
 use jiuzhu_roster::{ImportOptions, import_dir};
 
 use crate::*;
@@ -29,6 +30,7 @@ fn opts() -> ImportOptions {
         source: EvidenceSource::Declared,
         actor: Actor::system("test"),
         batch: 2,
+        scope: String::new(),
     }
 }
 
@@ -738,3 +740,92 @@ async fn the_sqlite_writer_refuses_a_batch_with_a_household_or_person_twice() {
     let out = insert_batch(&db, &good, &opts).await.unwrap();
     assert_eq!((out.households_added, out.persons_added), (1, 1));
 }
+
+both!(
+    a_county_approver_imports_a_roster_of_the_county_from_the_browser,
+    |b| {
+        let mut app = TestApp::new(b).await;
+        let inside = jiuzhu_db::regions::villages_under(&app.db, PINGYANG)
+            .await
+            .unwrap()[0]
+            .0
+            .clone();
+        let outside = jiuzhu_db::regions::villages_under(&app.db, "330302")
+            .await
+            .unwrap()[0]
+            .0
+            .clone();
+        let mut tables = roster(&inside);
+        // A household of another county (鹿城区), with a member of its own.
+        let width = |t: &Vec<Vec<String>>| t[0].len();
+        let (hw, pw) = (width(&tables[0].1), width(&tables[1].1));
+        let mut h = vec![String::new(); hw];
+        h[0] = "H0000000077".into();
+        h[1] = outside.clone();
+        tables[0].1.push(h);
+        let mut p = vec![String::new(); pw];
+        p[0] = id("19600606", 66);
+        p[1] = "H0000000077".into();
+        tables[1].1.push(p);
+        let dir = temp_dir("web");
+        write_xlsx(&dir, &tables);
+        let book = std::fs::read(dir.join("roster.xlsx")).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+
+        // Front-line roles may not run bulk imports.
+        app.sign_in(Role::WindowClerk).await;
+        assert_eq!(app.get("/import").await.status, StatusCode::FORBIDDEN);
+        app.sign_in(Role::CountyApprover).await;
+        let page = app.get("/import").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text().contains("roster-import"));
+        let fields = [("as_of", "2026-11-01"), ("source", "declared")];
+        let r = app
+            .post_multipart("/import", &fields, Some(("roster", "名册.xlsx", &book)))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let t = r.text();
+        assert!(t.contains(r#"id="households-added">2<"#), "{t}");
+        assert!(t.contains(r#"id="persons-added">3<"#), "{t}");
+        // The roster's own eight refusals, and the household outside the county with its
+        // member.
+        assert!(t.contains(r#"id="refused-count">10<"#), "{t}");
+        assert!(
+            t.contains("roster.xlsx[households]:") && t.contains("is outside your region 330326"),
+            "{t}"
+        );
+        // Identity numbers quoted in refusals are masked.
+        let wrong = wrong_check(&id("19500404", 44));
+        assert!(!t.contains(&wrong), "an identity number shown in full");
+        assert!(t.contains(&jiuzhu_domain::mask_id_str(&wrong)), "{t}");
+        let scope = Scope::everything();
+        assert!(
+            households::id_by_code(&app.db, &scope, "H0000000001")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            households::id_by_code(&app.db, &scope, "H0000000077")
+                .await
+                .unwrap()
+                .is_none(),
+            "a household outside the importer's county was registered"
+        );
+        // The batches are audited as the approver's.
+        let filter = jiuzhu_db::audit::Filter {
+            action: Some("import.batch".into()),
+            ..Default::default()
+        };
+        let (rows, _) = jiuzhu_db::audit::search(&app.db, &filter).await.unwrap();
+        assert!(
+            rows.iter()
+                .any(|a| a.actor == username(Role::CountyApprover)),
+            "no import.batch audit row by the approver"
+        );
+        // A form without files says what is missing.
+        let r = app.post_multipart("/import", &fields, None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().contains("households: choose a CSV or XLSX file"));
+    }
+);
