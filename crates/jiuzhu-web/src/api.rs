@@ -90,6 +90,7 @@ async fn openapi_json() -> Response {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::monitor_api::MonitorDoc::openapi());
     doc.merge(crate::case_api::CaseDoc::openapi());
+    doc.merge(crate::import_pages::RosterDoc::openapi());
     Json(doc).into_response()
 }
 

@@ -827,5 +827,67 @@ both!(
         let r = app.post_multipart("/import", &fields, None).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.text().contains("households: choose a CSV or XLSX file"));
+
+        // The same workbook through the API changes nothing, and reports the same refusals.
+        let csrf = app.csrf.clone().unwrap_or_default();
+        let r = app
+            .request(
+                "POST",
+                "/api/v1/rosters?as_of=2026-11-01",
+                Some("application/octet-stream"),
+                book.clone(),
+                &[("x-csrf-token", csrf.as_str())],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let j = r.json();
+        assert_eq!(
+            (
+                j["households_added"].as_u64(),
+                j["households_existing"].as_u64(),
+                j["persons_added"].as_u64()
+            ),
+            (Some(0), Some(2), Some(0)),
+            "{j}"
+        );
+        let refused = j["refused"].as_array().unwrap();
+        assert_eq!(refused.len(), 10, "{j}");
+        assert_eq!(refused[0]["file"], "roster.xlsx[households]");
+        assert!(
+            !r.text().contains(&wrong),
+            "an identity number shown in full"
+        );
+        // Not a workbook: refused as such.
+        let r = app
+            .request(
+                "POST",
+                "/api/v1/rosters?as_of=2026-11-01",
+                Some("application/octet-stream"),
+                b"household_id,region_code\n".to_vec(),
+                &[("x-csrf-token", csrf.as_str())],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(
+            r.json()["message"]
+                .as_str()
+                .unwrap()
+                .contains("roster.xlsx")
+        );
+        // The API is in the OpenAPI document, and front-line roles may not use it.
+        let doc = app.get("/api/openapi.json").await.json();
+        assert!(doc["paths"]["/api/v1/rosters"]["post"].is_object());
+        app.sign_in(Role::WindowClerk).await;
+        let csrf = app.csrf.clone().unwrap_or_default();
+        let r = app
+            .request(
+                "POST",
+                "/api/v1/rosters?as_of=2026-11-01",
+                Some("application/octet-stream"),
+                book,
+                &[("x-csrf-token", csrf.as_str())],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 );
