@@ -23,6 +23,10 @@ pub fn field(pairs: &[(String, String)], name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The largest upload of a roster or a department feed: a county's roster of 100,000
+/// households is about 35 MB of CSV (axum's default limit is 2 MB).
+pub const UPLOAD_LIMIT: usize = 256 << 20;
+
 /// The text fields and the non-empty files `(name, mime, bytes)` of a multipart form.
 pub struct Upload {
     pub fields: Vec<(String, String)>,

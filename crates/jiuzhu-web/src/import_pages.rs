@@ -33,6 +33,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/import", get(import_page).post(import_submit))
         .route("/api/v1/rosters", post(api_import))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::forms::UPLOAD_LIMIT,
+        ))
 }
 
 /// Why an upload could not be imported at all (nothing was written).

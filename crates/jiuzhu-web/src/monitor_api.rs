@@ -29,7 +29,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/feeds/types", get(feed_types))
         .route(
             "/api/v1/feeds/{feed}/snapshots",
-            get(list_snapshots).post(push_snapshot),
+            get(list_snapshots)
+                .post(push_snapshot)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::forms::UPLOAD_LIMIT,
+                )),
         )
         .route("/api/v1/households/{id}/verifications", post(verify))
         .route("/api/v1/verifications/{id}", get(get_report))

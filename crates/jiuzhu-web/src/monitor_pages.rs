@@ -34,7 +34,12 @@ pub fn routes() -> Router<AppState> {
         .route("/rules", get(rules_page))
         .route("/rules/run", post(rules_run))
         .route("/feeds", get(feeds_page))
-        .route("/feeds/import", post(feeds_import))
+        .route(
+            "/feeds/import",
+            post(feeds_import).layer(axum::extract::DefaultBodyLimit::max(
+                crate::forms::UPLOAD_LIMIT,
+            )),
+        )
         .route("/feeds/types", post(feeds_declare))
         .route("/feeds/snapshots/{id}", get(snapshot_page))
         .route("/households/{id}/verification", get(verification_page))

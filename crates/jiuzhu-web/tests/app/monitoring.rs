@@ -651,3 +651,34 @@ both!(a_feed_that_fails_half_way_leaves_no_snapshot, |b| {
     .unwrap();
     assert_eq!(n, 0, "no row of the failed snapshot stayed");
 });
+
+both!(a_feed_larger_than_two_megabytes_is_taken, |b| {
+    let mut app = TestApp::new(b).await;
+    let (_, person) = household_under(&app, PINGYANG, None).await;
+    let token = api_token(&app, Role::DepartmentHandler).await;
+    // Over the web server's default body limit of 2 MB.
+    let csv: String = std::iter::once(format!("id_number,admit_date\n{person},2026-09-01\n"))
+        .chain((0..150_000).map(|_| "not-an-id,2026-09-01\n".to_string()))
+        .collect();
+    assert!(csv.len() > 3 << 20);
+    let r = app
+        .request(
+            "POST",
+            "/api/v1/feeds/prison/snapshots?as_of=2026-10-31&file_name=prison-2026-10.csv",
+            Some("text/csv"),
+            csv.into_bytes(),
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        &r.text()[..200.min(r.body.len())]
+    );
+    let j = r.json();
+    assert_eq!(
+        (j["rows"].as_i64(), j["refused"].as_i64()),
+        (Some(1), Some(150_000))
+    );
+});
