@@ -42,8 +42,9 @@ fn keep_ends(chars: &[char], head: usize, tail: usize) -> String {
         .collect()
 }
 
-/// Masks every identity number inside a text (18 characters, 17 digits and a digit or `X`;
-/// or 15 digits), as an error message that quotes a refused cell, and leaves the rest.
+/// Masks every identity number (18 characters, 17 digits and a digit or `X`; or 15
+/// digits) and every mobile number (11 digits from 1) inside a text, as an error message
+/// that quotes a refused cell, and leaves the rest.
 pub fn mask_ids_in(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
@@ -51,8 +52,11 @@ pub fn mask_ids_in(text: &str) -> String {
         let b = run.as_bytes();
         let id18 = b.len() == 18 && b[..17].iter().all(u8::is_ascii_digit);
         let id15 = b.len() == 15 && b.iter().all(u8::is_ascii_digit);
+        let mobile = b.len() == 11 && b[0] == b'1' && b.iter().all(u8::is_ascii_digit);
         if id18 || id15 {
             out.push_str(&mask_id_str(run));
+        } else if mobile {
+            out.push_str(&mask_phone(run));
         } else {
             out.push_str(run);
         }
@@ -113,6 +117,10 @@ mod tests {
         assert_eq!(
             mask_ids_in("old 330326800101001 and 12345678901234567890 and H0000000001"),
             "old 330326******001 and 12345678901234567890 and H0000000001"
+        );
+        assert_eq!(
+            mask_ids_in("sex: expected M/F, got \"13812345678\" (not 23812345678)"),
+            "sex: expected M/F, got \"138****5678\" (not 23812345678)"
         );
     }
 }

@@ -25,6 +25,8 @@ pub struct ImportOptions {
     /// The region (a code prefix) the importer may register in: households elsewhere are
     /// refused, and registered households elsewhere are not found. Empty: everywhere.
     pub scope: String,
+    /// What the audit log names the import after; the folder when `None`.
+    pub label: Option<String>,
 }
 
 /// Progress of the registration phase, for a progress bar.
@@ -101,6 +103,23 @@ pub async fn import_dir(
     let referenced = referenced_elsewhere(&households, &persons, supporters.as_ref())?;
     let mut registered = jiuzhu_db::roster::household_ids(db, &referenced).await?;
     registered.retain(|_, (_, region)| region.starts_with(&opts.scope));
+    // An importer limited to a region may not use a household number registered outside
+    // it: the writer would add the file's members and supporters to that household.
+    let mut foreign: FastSet<String> = FastSet::default();
+    if !opts.scope.is_empty() {
+        let c = households.require("household_id")?;
+        let mut listed: Vec<String> = households
+            .rows()
+            .map(|(_, r)| r.get(c).to_string())
+            .collect();
+        listed.sort_unstable();
+        listed.dedup();
+        for (code, (_, region)) in jiuzhu_db::roster::household_ids(db, &listed).await? {
+            if !region.starts_with(&opts.scope) {
+                foreign.insert(code);
+            }
+        }
+    }
     // At most: every household of the file, and every registered one the roster names.
     let estimate = households.len() + registered.len();
 
@@ -114,6 +133,7 @@ pub async fn import_dir(
                 registered_households: &registered,
                 as_of,
                 scope: &scope,
+                foreign: &foreign,
             };
             let summary = validate_in_batches(
                 &households,
@@ -130,7 +150,10 @@ pub async fn import_dir(
         .map_err(|e| ImportError::Thread(e.to_string()))?;
 
     let mut report = ImportReport::default();
-    let label = dir.display().to_string();
+    let label = opts
+        .label
+        .clone()
+        .unwrap_or_else(|| dir.display().to_string());
     let mut writer = BatchWriter::new(db, opts, &label)?;
     let mut finished = None;
     while let Some(handed) = rx.recv().await {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use jiuzhu_db::roster::{RosterHousehold, RosterPerson, RosterSupporter};
-use jiuzhu_domain::hash::FastMap;
+use jiuzhu_domain::hash::{FastMap, FastSet};
 use jiuzhu_domain::{
     EvidenceKind, EvidenceValue, HealthCategory, Hukou, IdNumber, Money, RegionCode, Relation, Sex,
     SupporterStatus, age_on, parse_date,
@@ -43,6 +43,8 @@ pub struct Known<'a> {
     /// The region code prefix households must be in (empty: anywhere); the registered
     /// households above are those in it.
     pub scope: &'a str,
+    /// Household numbers registered outside `scope`, which the roster may not use.
+    pub foreign: &'a FastSet<String>,
 }
 
 struct Row<'t> {
@@ -98,7 +100,11 @@ impl<'t> Row<'t> {
     }
     fn id_number(&self, col: usize, name: &str) -> Result<IdNumber, RowError> {
         let raw = self.cell(col);
-        IdNumber::parse(raw).map_err(|e| self.err(name, format!("{raw:?}: {e}")))
+        // The cell is quoted masked, as identity numbers are everywhere else.
+        IdNumber::parse(raw).map_err(|e| {
+            let shown = jiuzhu_domain::mask_id_str(raw);
+            self.err(name, format!("{shown:?}: {e}"))
+        })
     }
 }
 
@@ -498,6 +504,12 @@ fn check_household(
     known: &Known,
     code: &str,
 ) -> Result<RosterHousehold, RowError> {
+    if known.foreign.contains(code) {
+        return Err(row.err(
+            "household_id",
+            format!("household number {code} is already in use outside your region"),
+        ));
+    }
     let raw_region = row.cell(c.region);
     let region = RegionCode::parse(raw_region)
         .map_err(|e| row.err("region_code", format!("{raw_region:?}: {e}")))?;
@@ -1004,6 +1016,7 @@ mod tests {
             registered_households: &registered,
             as_of: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
             scope: "",
+            foreign: &FastSet::default(),
         };
         let (h, p, s) = roster();
         let whole = validate(&h, &p, Some(&s), &known).unwrap();

@@ -46,7 +46,8 @@ enum Refused {
 }
 
 /// Imports the uploaded files (`(stem, file name, bytes)`, the stem one of households,
-/// persons, supporters or roster) into the importer's region.
+/// persons, supporters or roster) into the importer's region. The import runs as a task of
+/// its own: a client that goes away does not stop it half-way nor leave its files behind.
 async fn run_import(
     state: &AppState,
     u: &SignedIn,
@@ -62,13 +63,40 @@ async fn run_import(
         source
     })
     .map_err(|e| Refused::Upload(format!("source: {e}")))?;
-    // The uploaded files become a roster folder of their own, removed afterwards.
+    let names: Vec<&str> = files.iter().map(|(_, n, _)| n.as_str()).collect();
+    let opts = ImportOptions {
+        as_of,
+        source,
+        actor: u.actor(),
+        batch: 20_000,
+        scope: u.scope_region.to_string(),
+        label: Some(format!("upload: {}", names.join(", "))),
+    };
+    let db = state.db.clone();
+    tokio::spawn(async move { import_files(&db, files, &opts).await })
+        .await
+        .map_err(|e| Refused::Upload(format!("the import stopped: {e}")))?
+}
+
+async fn import_files(
+    db: &jiuzhu_db::Db,
+    files: Vec<(String, String, Vec<u8>)>,
+    opts: &ImportOptions,
+) -> Result<ImportReport, Refused> {
+    // The uploaded files become a roster folder of their own, readable by this user
+    // only, removed afterwards.
     let dir = std::env::temp_dir().join(format!(
         "jiuzhu-roster-{}-{}",
         std::process::id(),
         crate::auth::new_token()
     ));
-    std::fs::create_dir_all(&dir).map_err(|e| Refused::Upload(e.to_string()))?;
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| Refused::Upload(e.to_string()))?;
+    }
     let result = async {
         for (stem, file_name, bytes) in &files {
             let ext = std::path::Path::new(file_name)
@@ -93,14 +121,7 @@ async fn run_import(
             std::fs::write(dir.join(format!("{stem}.{ext}")), bytes)
                 .map_err(|e| Refused::Upload(format!("{stem}: {e}")))?;
         }
-        let opts = ImportOptions {
-            as_of,
-            source,
-            actor: u.actor(),
-            batch: 20_000,
-            scope: u.scope_region.to_string(),
-        };
-        jiuzhu_roster::import_dir(&state.db, &dir, &opts, &mut |_| {})
+        jiuzhu_roster::import_dir(db, &dir, opts, &mut |_| {})
             .await
             .map_err(|e| match e {
                 ImportError::Db(e) => Refused::Db(e),
@@ -164,9 +185,10 @@ async fn import_submit(
     PageUser(u): PageUser,
     m: Multipart,
 ) -> PageResult {
+    // The role first: nobody else's upload is read into memory.
+    u.require(u.role.can_import())?;
     let up = read_upload(m).await?;
     u.check_csrf(&up.field("csrf"))?;
-    u.require(u.role.can_import())?;
     let (as_of, source) = (up.field("as_of"), up.field("source"));
     let files = up
         .file_fields

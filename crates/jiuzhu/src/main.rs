@@ -430,6 +430,7 @@ async fn run(cli: Cli) -> Result<()> {
                 actor: Actor::system("cli:import"),
                 batch,
                 scope: String::new(),
+                label: None,
             };
             let started = Instant::now();
             let bar = bar(0, "registering households");
@@ -840,6 +841,7 @@ async fn add_demo(db: &Db, households: usize, seed: u64) -> Result<()> {
         actor: Actor::system("cli:demo"),
         batch: 2000,
         scope: String::new(),
+        label: None,
     };
     let bar = bar(households as u64, "demo households");
     let mut report = ImportReport::default();

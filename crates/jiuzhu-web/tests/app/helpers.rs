@@ -156,6 +156,7 @@ impl TestApp {
             actor: Actor::system("test"),
             batch: 50,
             scope: String::new(),
+            label: None,
         };
         let mut report = Default::default();
         jiuzhu_roster::import::register(&db, &population, &opts, "test", &mut report, &mut |_| {})

@@ -31,6 +31,7 @@ fn opts() -> ImportOptions {
         actor: Actor::system("test"),
         batch: 2,
         scope: String::new(),
+        label: None,
     }
 }
 
@@ -767,6 +768,26 @@ both!(
         p[0] = id("19600606", 66);
         p[1] = "H0000000077".into();
         tables[1].1.push(p);
+        // A household number registered in another county, listed with a village of
+        // Pingyang: using it would add the roster's member to that county's household.
+        let foreign: String = jiuzhu_db::sqlx::Row::try_get(
+            &jiuzhu_db::sqlx::query(
+                "SELECT code FROM households WHERE region_code NOT LIKE '330326%' ORDER BY id LIMIT 1",
+            )
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap(),
+            0,
+        )
+        .unwrap();
+        let mut h = vec![String::new(); hw];
+        h[0] = foreign.clone();
+        h[1] = inside.clone();
+        tables[0].1.push(h);
+        let mut p = vec![String::new(); pw];
+        p[0] = id("19610707", 77);
+        p[1] = foreign.clone();
+        tables[1].1.push(p);
         let dir = temp_dir("web");
         write_xlsx(&dir, &tables);
         let book = std::fs::read(dir.join("roster.xlsx")).unwrap();
@@ -787,9 +808,30 @@ both!(
         let t = r.text();
         assert!(t.contains(r#"id="households-added">2<"#), "{t}");
         assert!(t.contains(r#"id="persons-added">3<"#), "{t}");
-        // The roster's own eight refusals, and the household outside the county with its
-        // member.
-        assert!(t.contains(r#"id="refused-count">10<"#), "{t}");
+        // The roster's own eight refusals, the household outside the county and the one
+        // whose number is registered there, each with its member.
+        assert!(t.contains(r#"id="refused-count">12<"#), "{t}");
+        assert!(
+            t.contains(&format!(
+                "household number {foreign} is already in use outside your region"
+            )),
+            "{t}"
+        );
+        let joined: i64 = jiuzhu_db::sqlx::Row::try_get(
+            &jiuzhu_db::sqlx::query(jiuzhu_db::sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM persons WHERE id_number = '{}'",
+                id("19610707", 77)
+            )))
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            joined, 0,
+            "a member was added to another county's household"
+        );
         assert!(
             t.contains("roster.xlsx[households]:") && t.contains("is outside your region 330326"),
             "{t}"
@@ -866,7 +908,7 @@ both!(
             "{j}"
         );
         let refused = j["refused"].as_array().unwrap();
-        assert_eq!(refused.len(), 10, "{j}");
+        assert_eq!(refused.len(), 12, "{j}");
         assert_eq!(refused[0]["file"], "roster.xlsx[households]");
         assert!(
             !r.text().contains(&wrong),
