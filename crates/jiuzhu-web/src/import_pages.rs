@@ -6,7 +6,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Bytes;
 use axum::extract::{Multipart, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -273,14 +272,14 @@ async fn api_import(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Query(p): Query<RosterParams>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<Json<ReportOut>, WebError> {
+    // The role first: nobody else's upload is read into memory.
     u.require(u.role.can_import())?;
-    let files = vec![(
-        "roster".to_string(),
-        "roster.xlsx".to_string(),
-        body.to_vec(),
-    )];
+    let body = axum::body::to_bytes(body, crate::forms::UPLOAD_LIMIT)
+        .await
+        .map_err(|e| WebError::Invalid(format!("the roster could not be read: {e}")))?;
+    let files = vec![("roster".to_string(), "roster.xlsx".to_string(), body.into())];
     match run_import(&state, &u, files, &p.as_of, &p.source).await {
         Ok(report) => Ok(Json(report.into())),
         Err(Refused::Db(e)) => Err(e.into()),
