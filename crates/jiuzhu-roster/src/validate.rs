@@ -711,40 +711,6 @@ pub struct Summary {
     pub rows_read: [usize; 3],
 }
 
-/// The outcome of validation: households to register, and refused rows.
-pub struct Validated {
-    pub households: Vec<RosterHousehold>,
-    pub errors: Vec<RowError>,
-    pub rows_read: [usize; 3],
-}
-
-/// Validates the three tables (supporters optional) against what the database knows, all
-/// at once.
-pub fn validate(
-    households: &Table,
-    persons: &Table,
-    supporters: Option<&Table>,
-    known: &Known,
-) -> Result<Validated, TableError> {
-    let mut all = Vec::new();
-    let summary = validate_in_batches(
-        households,
-        persons,
-        supporters,
-        known,
-        usize::MAX,
-        &mut |b| {
-            all.extend(b);
-            true
-        },
-    )?;
-    Ok(Validated {
-        households: all,
-        errors: summary.errors,
-        rows_read: summary.rows_read,
-    })
-}
-
 /// Validates the three tables (supporters optional) against what the database knows, and
 /// hands the households to `emit` in batches of up to `batch`, each as soon as every row
 /// about its households has been read: the households of the households file in its order,
@@ -878,18 +844,14 @@ fn validate_stepped(
         scan.supporters_to(rows_read[2]);
         // Registered households the roster adds to, in the order they were first named:
         // by a person row, then by a supporter row.
-        let by_supporters = std::mem::take(&mut scan.named_by_supporters);
-        let (mut added, mut later) = (Vec::new(), Vec::new());
-        let mut next = by_supporters.iter().peekable();
-        for i in in_file..scan.households.len() {
-            if next.peek() == Some(&&i) {
-                next.next();
-                later.extend(scan.take(i..i + 1));
-            } else {
-                added.extend(scan.take(i..i + 1));
-            }
-        }
-        added.append(&mut later);
+        // (`named_by_supporters` grows in place order.)
+        let (later, first): (Vec<usize>, Vec<usize>) = (in_file..scan.households.len())
+            .partition(|i| scan.named_by_supporters.binary_search(i).is_ok());
+        let added: Vec<RosterHousehold> = first
+            .into_iter()
+            .chain(later)
+            .flat_map(|i| scan.take(i..i + 1))
+            .collect();
         let mut added = added.into_iter().peekable();
         while added.peek().is_some() {
             let b: Vec<RosterHousehold> = added.by_ref().take(batch).collect();
@@ -1019,7 +981,13 @@ mod tests {
             foreign: &FastSet::default(),
         };
         let (h, p, s) = roster();
-        let whole = validate(&h, &p, Some(&s), &known).unwrap();
+        // All at once: one batch.
+        let mut households = Vec::new();
+        let whole = validate_in_batches(&h, &p, Some(&s), &known, usize::MAX, &mut |b| {
+            households.extend(b);
+            true
+        })
+        .unwrap();
         let where_: Vec<(&str, usize, &str)> = whole
             .errors
             .iter()
@@ -1050,7 +1018,7 @@ mod tests {
                 .contains("duplicate ID number 330326")
         );
         assert!(whole.errors[8].reason.contains("it has no members"));
-        let expected = shape(&whole.households);
+        let expected = shape(&households);
         assert_eq!(
             expected,
             [

@@ -277,6 +277,20 @@ fn roster(village: &str) -> Vec<(&'static str, Vec<Vec<String>>)> {
     ]
 }
 
+/// The number of rows of `table`.
+async fn rows(db: &jiuzhu_db::Db, table: &str) -> i64 {
+    jiuzhu_db::sqlx::Row::try_get(
+        &jiuzhu_db::sqlx::query(jiuzhu_db::sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM {table}"
+        )))
+        .fetch_one(db.pool())
+        .await
+        .unwrap(),
+        0,
+    )
+    .unwrap()
+}
+
 fn write_csv(dir: &Path, tables: &[(&str, Vec<Vec<String>>)]) {
     for (name, rows) in tables {
         let text: String = rows.iter().map(|r| r.join(",") + "\n").collect();
@@ -483,17 +497,11 @@ both!(a_failed_batch_leaves_no_part_of_a_household, |b| {
         .expect_err("the import fails");
     assert!(err.to_string().contains("sabotage"), "{err}");
     for table in ["households", "persons", "members", "evidence"] {
-        let n: i64 = jiuzhu_db::sqlx::Row::try_get(
-            &jiuzhu_db::sqlx::query(jiuzhu_db::sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) FROM {table}"
-            )))
-            .fetch_one(db.pool())
-            .await
-            .unwrap(),
+        assert_eq!(
+            rows(&db, table).await,
             0,
-        )
-        .unwrap();
-        assert_eq!(n, 0, "{table} kept rows of a failed batch");
+            "{table} kept rows of a failed batch"
+        );
     }
     std::fs::remove_dir_all(dir).ok();
 });
@@ -524,17 +532,11 @@ both!(
             "{err}"
         );
         for table in ["households", "persons", "members", "evidence", "supporters"] {
-            let n: i64 = jiuzhu_db::sqlx::Row::try_get(
-                &jiuzhu_db::sqlx::query(jiuzhu_db::sqlx::AssertSqlSafe(format!(
-                    "SELECT COUNT(*) FROM {table}"
-                )))
-                .fetch_one(db.pool())
-                .await
-                .unwrap(),
+            assert_eq!(
+                rows(&db, table).await,
                 0,
-            )
-            .unwrap();
-            assert_eq!(n, 0, "{table} has rows of an import that did not run");
+                "{table} has rows of an import that did not run"
+            );
         }
         std::fs::remove_dir_all(dir).ok();
     }
