@@ -82,7 +82,8 @@ const SUMMARY_SELECT: &str = "SELECT h.id, h.code, h.region_code, h.hukou, h.add
     COALESCE(hp.name, '') AS head_name, COALESCE(hp.id_number, '') AS head_id_number,
     COALESCE(hp.phone, '') AS head_phone
   FROM households h
-  LEFT JOIN members hm ON hm.household_id = h.id AND hm.relation = 'head' AND hm.valid_to IS NULL
+  LEFT JOIN members hm ON hm.id = (SELECT MIN(m1.id) FROM members m1 WHERE m1.household_id = h.id
+                                    AND m1.relation = 'head' AND m1.valid_to IS NULL)
   LEFT JOIN persons hp ON hp.id = hm.person_id";
 
 fn summary_from(r: &sqlx::any::AnyRow) -> Result<HouseholdSummary> {
@@ -99,12 +100,8 @@ fn summary_from(r: &sqlx::any::AnyRow) -> Result<HouseholdSummary> {
     })
 }
 
-/// Households in `scope` matching `q`, ordered by household number, and the total count.
-pub async fn search(
-    db: &Db,
-    scope: &Scope,
-    q: &SearchQuery,
-) -> Result<(Vec<HouseholdSummary>, i64)> {
+/// The WHERE clause of a search and its binds ($1, $2, ... in order).
+fn search_conditions(scope: &Scope, q: &SearchQuery) -> (String, Vec<String>) {
     let (lo, hi) = scope.range();
     let mut binds: Vec<String> = vec![lo, hi];
     let mut conds = vec!["h.region_code >= $1 AND h.region_code < $2".to_string()];
@@ -142,7 +139,17 @@ pub async fn search(
             binds.len()
         ));
     }
-    let where_ = conds.join(" AND ");
+    (conds.join(" AND "), binds)
+}
+
+/// Households in `scope` matching `q`, ordered by household number, and the total count.
+/// At most 500 a page; [`search_after`] walks a whole result.
+pub async fn search(
+    db: &Db,
+    scope: &Scope,
+    q: &SearchQuery,
+) -> Result<(Vec<HouseholdSummary>, i64)> {
+    let (where_, binds) = search_conditions(scope, q);
     let mut count = sqlx::query(AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM households h WHERE {where_}"
     )));
@@ -160,6 +167,32 @@ pub async fn search(
     }
     let rows = list.fetch_all(db.pool()).await?;
     Ok((rows.iter().map(summary_from).collect::<Result<_>>()?, total))
+}
+
+/// The next `limit` households of a search after household number `after` (from the
+/// first when `None`), in household-number order: an export reads a whole result this
+/// way, a page at a time, without counting or skipping rows (`q.limit`/`q.offset` unused).
+pub async fn search_after(
+    db: &Db,
+    scope: &Scope,
+    q: &SearchQuery,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<HouseholdSummary>> {
+    let (mut where_, mut binds) = search_conditions(scope, q);
+    if let Some(after) = after {
+        binds.push(after.to_string());
+        where_.push_str(&format!(" AND h.code > ${}", binds.len()));
+    }
+    let mut list = sqlx::query(AssertSqlSafe(format!(
+        "{SUMMARY_SELECT} WHERE {where_} ORDER BY h.code LIMIT {}",
+        limit.max(1)
+    )));
+    for b in &binds {
+        list = list.bind(b.clone());
+    }
+    let rows = list.fetch_all(db.pool()).await?;
+    rows.iter().map(summary_from).collect()
 }
 
 /// A household's own fields.

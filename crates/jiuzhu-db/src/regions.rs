@@ -27,13 +27,15 @@ pub struct RegionCount {
 }
 
 fn parent_of(code: &str) -> Option<&str> {
-    match code.len() {
-        4 => Some(&code[..2]),
-        6 => Some(&code[..4]),
-        9 => Some(&code[..6]),
-        12 => Some(&code[..9]),
-        _ => None,
-    }
+    let parent_len = match code.len() {
+        4 => 2,
+        6 => 4,
+        9 => 6,
+        12 => 9,
+        _ => return None,
+    };
+    // `get`, not a slice: a code that is not ASCII has no parent rather than a panic.
+    code.get(..parent_len)
 }
 
 fn level_of(code: &str) -> i64 {

@@ -13,7 +13,9 @@ use crate::{Db, DbError, Result};
 #[derive(Clone, Debug)]
 pub struct NewAuthorisation {
     pub signer_name: String,
-    pub signer_id_number: String,
+    /// The signer, a current member of the household, by person id: forms carry ids,
+    /// never ID numbers.
+    pub signer_person_id: i64,
     /// What may be queried, e.g. "members and supporters: income, property".
     pub scope: String,
     pub signed_on: String,
@@ -65,14 +67,15 @@ pub async fn record_authorisation(
             a.signed_on
         )));
     }
-    if !rec
+    let Some(signer) = rec
         .current_members()
-        .any(|m| m.id_number.eq_ignore_ascii_case(&a.signer_id_number))
-    {
+        .find(|m| m.person_id == a.signer_person_id)
+    else {
         return Err(DbError::Invalid(
-            "signer_id_number: the signer must be a current member of the household".into(),
+            "signer: the signer must be a current member of the household".into(),
         ));
-    }
+    };
+    let signer_id_number = signer.id_number.clone();
     if a.scan.is_empty() {
         return Err(DbError::Invalid(
             "scan: attach the scan of the signed form".into(),
@@ -87,7 +90,7 @@ pub async fn record_authorisation(
     )
     .bind(household_id)
     .bind(a.signer_name.trim())
-    .bind(a.signer_id_number.trim().to_uppercase())
+    .bind(&signer_id_number)
     .bind(a.scope.trim())
     .bind(&a.signed_on)
     .bind(&a.scan_name)

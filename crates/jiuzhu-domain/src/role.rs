@@ -56,6 +56,12 @@ impl Role {
         )
     }
 
+    /// Sees full names of persons in lists and pages; the others see them masked
+    /// (张三丰 → 张**): the roles that may reveal sensitive data, as the role table says.
+    pub fn sees_full_names(self) -> bool {
+        self.can_reveal_sensitive()
+    }
+
     /// May create, disable and re-role user accounts: the city administrator only.
     pub fn can_admin_users(self) -> bool {
         matches!(self, Role::CityAdmin)

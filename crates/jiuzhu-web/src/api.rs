@@ -264,9 +264,10 @@ async fn get_household(
     Query(p): Query<AsOfParams>,
 ) -> Result<Json<HouseholdView>, WebError> {
     u.require(u.role.can_read_registry())?;
-    let rec = households::get(&state.db, &u.scope, id)
+    let mut rec = households::get(&state.db, &u.scope, id)
         .await?
         .ok_or(WebError::NotFound)?;
+    crate::views::names_for_viewer(&mut rec, u.role.sees_full_names());
     let as_of = p
         .as_of
         .as_deref()
@@ -573,14 +574,15 @@ async fn audit_verify(
     }))
 }
 
-/// A household list as an XLSX ledger, masked.
-pub fn households_xlsx(
-    rows: &[HouseholdRow],
-    lang: Lang,
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    let heads = [
+/// A household list as an XLSX ledger (台账), masked, written a row at a time into a
+/// constant-memory worksheet (rows go to a temporary file, so a city's list fits).
+pub struct HouseholdSheet {
+    book: rust_xlsxwriter::Workbook,
+    rows: u32,
+}
+
+impl HouseholdSheet {
+    const HEADS: [&'static str; 8] = [
         "household_code",
         "head",
         "id_number",
@@ -590,12 +592,22 @@ pub fn households_xlsx(
         "hukou",
         "address",
     ];
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, h) in heads.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, lang.t(h), &bold)?;
+    const WIDTHS: [f64; 8] = [14.0, 10.0, 20.0, 14.0, 6.0, 24.0, 8.0, 36.0];
+
+    pub fn new(lang: Lang) -> Result<HouseholdSheet, rust_xlsxwriter::XlsxError> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet_with_constant_memory()?;
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        for (c, (h, w)) in Self::HEADS.iter().zip(Self::WIDTHS).enumerate() {
+            sheet.set_column_width(c as u16, w)?;
+            sheet.write_string_with_format(0, c as u16, lang.t(h), &bold)?;
+        }
+        Ok(HouseholdSheet { book, rows: 0 })
     }
-    for (i, r) in rows.iter().enumerate() {
-        let row = i as u32 + 1;
+
+    pub fn push(&mut self, r: &HouseholdRow) -> Result<(), rust_xlsxwriter::XlsxError> {
+        let row = self.rows + 1;
+        let sheet = self.book.worksheet_from_index(0)?;
         sheet.write_string(row, 0, &r.code)?;
         sheet.write_string(row, 1, &r.head_name)?;
         sheet.write_string(row, 2, &r.head_id_number)?;
@@ -604,7 +616,16 @@ pub fn households_xlsx(
         sheet.write_string(row, 5, &r.region_name)?;
         sheet.write_string(row, 6, &r.hukou)?;
         sheet.write_string(row, 7, &r.address)?;
+        self.rows = row;
+        Ok(())
     }
-    sheet.autofit();
-    book.save_to_buffer()
+
+    /// The number of households written so far.
+    pub fn rows(&self) -> u32 {
+        self.rows
+    }
+
+    pub fn finish(mut self) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        self.book.save_to_buffer()
+    }
 }

@@ -350,6 +350,8 @@ struct IntakeTemplate {
     title: String,
     nav: Option<Nav>,
     csrf: String,
+    /// The ID number typed by the clerk, echoed in the lookup box; empty when the applicant
+    /// came from an alert (the page never shows an ID number the clerk did not type).
     id_number: String,
     found: Option<Found>,
     message: String,
@@ -362,20 +364,29 @@ pub struct Found {
     pub region_code: String,
     pub region_name: String,
     pub elsewhere: bool,
+    /// The applicant as the form carries it: a person id, never the ID number.
+    pub applicant_person_id: i64,
     pub applicant_name: String,
     pub members: Vec<(String, String)>,
     pub proposals: Vec<Proposal>,
     pub auths: Vec<(i64, String)>,
 }
 
+/// The applicant of an intake: an ID number as typed, and whether the page may echo it
+/// (not when it was looked up for the clerk, as from an alert).
+struct Applicant<'a> {
+    id_number: &'a str,
+    typed: bool,
+}
+
 async fn render_intake(
     state: &AppState,
     u: &SignedIn,
-    id_number: &str,
+    who: Applicant<'_>,
     message: String,
 ) -> PageResult {
     u.require(u.role.can_write_registry())?;
-    let id_number = id_number.trim().to_uppercase();
+    let id_number = who.id_number.trim().to_uppercase();
     let mut found = None;
     let mut message = message;
     if !id_number.is_empty() {
@@ -430,11 +441,7 @@ async fn render_intake(
                     .into_iter()
                     .map(|a| (a.id, format!("#{} {} {}", a.id, a.signer_name, a.signed_on)))
                     .collect();
-                let applicant = rec
-                    .current_members()
-                    .find(|m| m.id_number == id_number)
-                    .map(|m| m.name.clone())
-                    .unwrap_or_default();
+                let applicant = rec.current_members().find(|m| m.id_number == id_number);
                 let region_name = jiuzhu_db::regions::get(&state.db, &h.region_code)
                     .await?
                     .map(|r| r.name)
@@ -445,7 +452,8 @@ async fn render_intake(
                     region_code: h.region_code.clone(),
                     region_name,
                     elsewhere: !u.scope.contains(&h.region_code),
-                    applicant_name: applicant,
+                    applicant_person_id: applicant.map_or(0, |m| m.person_id),
+                    applicant_name: applicant.map(|m| m.name.clone()).unwrap_or_default(),
                     members: rec
                         .current_members()
                         .map(|m| (m.name.clone(), mask_id_str(&m.id_number)))
@@ -461,7 +469,7 @@ async fn render_intake(
         title: u.lang.t("intake").into(),
         nav: Some(nav(state, u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
-        id_number,
+        id_number: if who.typed { id_number } else { String::new() },
         found,
         message,
     };
@@ -500,10 +508,17 @@ async fn intake_page(
             },
         )
         .await?;
-        let id = head.id_number.clone();
-        return render_intake(&state, &u, &id, String::new()).await;
+        let who = Applicant {
+            id_number: &head.id_number,
+            typed: false,
+        };
+        return render_intake(&state, &u, who, String::new()).await;
     }
-    render_intake(&state, &u, &q.id_number, String::new()).await
+    let who = Applicant {
+        id_number: &q.id_number,
+        typed: true,
+    };
+    render_intake(&state, &u, who, String::new()).await
 }
 
 /// The sudden expense of a temporary-assistance application, in fen: required when
@@ -559,25 +574,38 @@ async fn intake_submit(
     let pairs = form_pairs(&body);
     u.check_csrf(&field(&pairs, "csrf"))?;
     u.require(u.role.can_write_registry())?;
-    let id_number = field(&pairs, "id_number").to_uppercase();
     let household_id: i64 = field(&pairs, "household_id")
         .parse()
         .map_err(|_| WebError::Invalid("household_id".into()))?;
     let rec = households::get(&state.db, &Scope::everything(), household_id)
         .await?
         .ok_or(WebError::NotFound)?;
+    // The form names the applicant by person id; an API-like post may give the ID number.
+    let by_person: Option<i64> = field(&pairs, "applicant").parse().ok();
+    let id_number = match by_person {
+        Some(pid) => rec
+            .current_members()
+            .find(|m| m.person_id == pid)
+            .map(|m| m.id_number.clone())
+            .unwrap_or_default(),
+        None => field(&pairs, "id_number").to_uppercase(),
+    };
+    let who = || Applicant {
+        id_number: &id_number,
+        typed: by_person.is_none(),
+    };
     if !rec.current_members().any(|m| m.id_number == id_number) {
         return render_intake(
             &state,
             &u,
-            &id_number,
+            who(),
             "id_number: the applicant is not a member of this household".into(),
         )
         .await;
     }
     let channel = field(&pairs, "channel");
     if !["window", "online", "proxy", "discovery", "alert"].contains(&channel.as_str()) {
-        return render_intake(&state, &u, &id_number, format!("channel: {channel:?}")).await;
+        return render_intake(&state, &u, who(), format!("channel: {channel:?}")).await;
     }
     let (proxy_name, proxy_id) = (
         field(&pairs, "proxy_name"),
@@ -589,7 +617,7 @@ async fn intake_submit(
         return render_intake(
             &state,
             &u,
-            &id_number,
+            who(),
             "proxy: a proxy application needs the proxy's name and a valid ID number".into(),
         )
         .await;
@@ -605,7 +633,7 @@ async fn intake_submit(
     let auth: Option<i64> = field(&pairs, "authorisation").parse().ok();
     let expense = match expense_of(&field(&pairs, "expense"), &programs) {
         Ok(e) => e,
-        Err(m) => return render_intake(&state, &u, &id_number, m).await,
+        Err(m) => return render_intake(&state, &u, who(), m).await,
     };
     let cal = calendar(&state).await;
     let items = match new_items(
@@ -617,7 +645,7 @@ async fn intake_submit(
         today,
     ) {
         Ok(items) => items,
-        Err(m) => return render_intake(&state, &u, &id_number, m).await,
+        Err(m) => return render_intake(&state, &u, who(), m).await,
     };
     let app = NewApplication {
         household_id,
@@ -645,7 +673,7 @@ async fn intake_submit(
     match cases::create_application(&state.db, &u.actor(), &app, &items).await {
         Ok((id, _)) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
         Err(jiuzhu_db::DbError::Invalid(m)) | Err(jiuzhu_db::DbError::Conflict(m)) => {
-            let mut r = render_intake(&state, &u, &id_number, m).await?;
+            let mut r = render_intake(&state, &u, who(), m).await?;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
@@ -690,7 +718,7 @@ async fn application_page(
         nav: Some(nav(&state, &u).await),
         applicant: format!(
             "{} {}",
-            a.applicant_name,
+            crate::views::name_for(&a.applicant_name, u.role.sees_full_names()),
             mask_id_str(&a.applicant_id_number)
         ),
         notice: serde_json::from_str(&a.notice).unwrap_or_default(),
@@ -1618,7 +1646,7 @@ async fn document_page(
         number: format!("{}-{}", app.code, item.id),
         applicant: format!(
             "{}（{}）",
-            app.applicant_name,
+            crate::views::name_for(&app.applicant_name, u.role.sees_full_names()),
             mask_id_str(&app.applicant_id_number)
         ),
         household_code: item.household_code.clone(),
@@ -1702,7 +1730,7 @@ async fn notice_xlsx(State(state): State<AppState>, PageUser(u): PageUser) -> Pa
         let row = (r + 1) as u32;
         for (c, v) in [
             app.code,
-            app.applicant_name,
+            crate::views::name_for(&app.applicant_name, u.role.sees_full_names()),
             mask_id_str(&app.applicant_id_number),
             village,
             program_label(&i.program, Lang::Zh),

@@ -12,7 +12,7 @@ use axum::{Form, Router};
 use jiuzhu_db::audit::{self, Entry};
 use jiuzhu_db::monitoring::{self, AlertFilter, Step};
 use jiuzhu_db::{feeds as dbfeeds, households, verification};
-use jiuzhu_domain::mask_id_str;
+use jiuzhu_domain::{mask_id_str, mask_ids_in};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -826,7 +826,8 @@ struct VerificationTemplate {
     csrf: String,
     household_id: i64,
     household_code: String,
-    members: Vec<(String, String)>,
+    /// (person id, name and masked ID number) of each current member.
+    members: Vec<(i64, String)>,
     auths: Vec<AuthView>,
     reports: Vec<verification::Report>,
     can_verify: bool,
@@ -841,9 +842,10 @@ async fn render_verification(
     message: String,
 ) -> PageResult {
     u.require(u.role.can_read_registry())?;
-    let rec = households::get(&state.db, &u.scope, id)
+    let mut rec = households::get(&state.db, &u.scope, id)
         .await?
         .ok_or(WebError::NotFound)?;
+    crate::views::names_for_viewer(&mut rec, u.role.sees_full_names());
     let auths = verification::authorisations(&state.db, &u.scope, id).await?;
     let t = VerificationTemplate {
         lang: u.lang,
@@ -856,7 +858,7 @@ async fn render_verification(
             .current_members()
             .map(|m| {
                 (
-                    m.id_number.clone(),
+                    m.person_id,
                     format!("{} {}", m.name, mask_id_str(&m.id_number)),
                 )
             })
@@ -865,7 +867,7 @@ async fn render_verification(
             .into_iter()
             .map(|a| AuthView {
                 id: a.id,
-                signer_name: a.signer_name,
+                signer_name: crate::views::name_for(&a.signer_name, u.role.sees_full_names()),
                 signer_id_number: mask_id_str(&a.signer_id_number),
                 scope: a.scope,
                 signed_on: a.signed_on,
@@ -920,7 +922,7 @@ async fn authorisation_submit(
     let (scan_name, scan_type, scan) = up.files.into_iter().next().unwrap_or_default();
     let a = verification::NewAuthorisation {
         signer_name: field(&up.fields, "signer_name"),
-        signer_id_number: field(&up.fields, "signer_id_number"),
+        signer_person_id: field(&up.fields, "signer").trim().parse().unwrap_or(0),
         scope: field(&up.fields, "scope"),
         signed_on: field(&up.fields, "signed_on"),
         scan_name,
@@ -1030,37 +1032,24 @@ async fn render_report(state: &AppState, u: &SignedIn, id: i64, message: String)
         .persons
         .iter()
         .map(|p| PersonView {
-            name: p.name.clone(),
+            name: crate::views::name_for(&p.name, u.role.sees_full_names()),
             id_number: mask_id_str(&p.id_number),
             role: p.role.clone(),
             sources: p
                 .sources
                 .iter()
-                .map(|s| {
-                    // The ID column is shown masked like everywhere else.
-                    let id_col = s.columns.iter().position(|c| c == "id_number");
-                    SourceView {
-                        label: s.label.clone(),
-                        columns: s.columns.clone(),
-                        rows: s
-                            .rows
-                            .iter()
-                            .map(|(d, cells)| {
-                                let cells = cells
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, c)| {
-                                        if Some(i) == id_col {
-                                            mask_id_str(c)
-                                        } else {
-                                            c.clone()
-                                        }
-                                    })
-                                    .collect();
-                                (d.clone(), cells)
-                            })
-                            .collect(),
-                    }
+                .map(|s| SourceView {
+                    label: s.label.clone(),
+                    columns: s.columns.clone(),
+                    // Every ID and mobile number in a department's row is shown masked,
+                    // whatever its column is called.
+                    rows: s
+                        .rows
+                        .iter()
+                        .map(|(d, cells)| {
+                            (d.clone(), cells.iter().map(|c| mask_ids_in(c)).collect())
+                        })
+                        .collect(),
                 })
                 .collect(),
         })
@@ -1073,7 +1062,16 @@ async fn render_report(state: &AppState, u: &SignedIn, id: i64, message: String)
         household_code: r.household_code.clone(),
         feeds_queried: r.feeds_queried.join(", "),
         persons,
-        contradictions: r.contradictions.iter().cloned().enumerate().collect(),
+        contradictions: r
+            .contradictions
+            .iter()
+            .cloned()
+            .map(|mut c| {
+                c.name = crate::views::name_for(&c.name, u.role.sees_full_names());
+                c
+            })
+            .enumerate()
+            .collect(),
         can_accept: u.role.can_write_registry(),
         stored,
         message,

@@ -424,6 +424,17 @@ pub struct SearchParams {
     pub page: Option<i64>,
 }
 
+/// Whether a search text is an ID number: 18 (or the old 15) characters, all digits but
+/// the last, which may be `X`. Counted in characters: a name is never cut inside one.
+fn looks_like_id_number(q: &str) -> bool {
+    let n = q.chars().count();
+    (n == 18 || n == 15)
+        && q.chars().take(n - 1).all(|c| c.is_ascii_digit())
+        && q.chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_digit() || c == 'x' || c == 'X')
+}
+
 /// Turns the one search box into criteria: an ID number, a household number, or a name.
 pub fn search_query(p: &SearchParams, per_page: i64) -> SearchQuery {
     let q = p.q.trim();
@@ -434,9 +445,7 @@ pub fn search_query(p: &SearchParams, per_page: i64) -> SearchQuery {
         ..SearchQuery::default()
     };
     if q.is_empty() {
-    } else if (q.len() == 18 || q.len() == 15)
-        && q[..q.len() - 1].chars().all(|c| c.is_ascii_digit())
-    {
+    } else if looks_like_id_number(q) {
         s.id_number = Some(q.to_uppercase());
     } else if q.is_ascii() && q.chars().any(|c| c.is_ascii_digit()) {
         s.code = Some(q.to_string());
@@ -469,19 +478,28 @@ pub async fn household_rows(
     q: &SearchQuery,
 ) -> Result<(Vec<HouseholdRow>, i64), WebError> {
     let (list, total) = households::search(&state.db, &u.scope, q).await?;
+    Ok((rows_of(state, u, &list).await?, total))
+}
+
+/// Search results as the masked rows of a list, with their regions' names.
+async fn rows_of(
+    state: &AppState,
+    u: &SignedIn,
+    list: &[jiuzhu_db::households::HouseholdSummary],
+) -> Result<Vec<HouseholdRow>, WebError> {
     let codes: Vec<String> = list.iter().map(|h| h.region_code.clone()).collect();
     let names = jiuzhu_db::regions::names(&state.db, &codes).await?;
-    let rows = list
+    Ok(list
         .iter()
         .map(|h| {
             HouseholdRow::from(
                 h,
                 names.get(&h.region_code).cloned().unwrap_or_default(),
                 u.lang,
+                u.role.sees_full_names(),
             )
         })
-        .collect();
-    Ok((rows, total))
+        .collect())
 }
 
 async fn households_page(
@@ -512,26 +530,32 @@ async fn households_page(
     .into_response())
 }
 
-/// The search result as an Excel ledger (台账), masked like the page, and audited.
+/// The search result as an Excel ledger (台账), masked like the page, and audited: every
+/// household in scope, read a page at a time, and the audit row counts what was written.
 async fn households_export(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     Query(p): Query<SearchParams>,
 ) -> PageResult {
     u.require(u.role.can_read_registry())?;
-    let q = search_query(&p, 100_000);
-    let (rows, total) = household_rows(
-        &state,
-        &u,
-        &SearchQuery {
-            limit: 100_000,
-            offset: 0,
-            ..q
-        },
-    )
-    .await?;
-    let bytes = crate::api::households_xlsx(&rows, u.lang)
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    const PAGE: i64 = 2_000;
+    let q = search_query(&p, PAGE);
+    let xlsx = |e: rust_xlsxwriter::XlsxError| WebError::Internal(e.to_string());
+    let mut sheet = crate::api::HouseholdSheet::new(u.lang).map_err(xlsx)?;
+    let mut after: Option<String> = None;
+    loop {
+        let list =
+            households::search_after(&state.db, &u.scope, &q, after.as_deref(), PAGE).await?;
+        for row in rows_of(&state, &u, &list).await? {
+            sheet.push(&row).map_err(xlsx)?;
+        }
+        match list.last() {
+            Some(last) if list.len() as i64 == PAGE => after = Some(last.code.clone()),
+            _ => break,
+        }
+    }
+    let written = sheet.rows();
+    let bytes = sheet.finish().map_err(xlsx)?;
     audit::record(
         &state.db,
         &u.actor(),
@@ -540,7 +564,8 @@ async fn households_export(
             object_type: "household_list",
             object_id: String::new(),
             household_id: None,
-            detail: json!({"q": p.q, "region": p.region, "rows": total}),
+            detail: json!({"q": jiuzhu_domain::mask::mask_ids_in(&p.q),
+                           "region": p.region, "rows": written}),
         },
     )
     .await?;
@@ -605,9 +630,10 @@ async fn render_household(
     message: Option<String>,
 ) -> PageResult {
     u.require(u.role.can_read_registry())?;
-    let rec = households::get(&state.db, &u.scope, id)
+    let mut rec = households::get(&state.db, &u.scope, id)
         .await?
         .ok_or(WebError::NotFound)?;
+    crate::views::names_for_viewer(&mut rec, u.role.sees_full_names());
     let as_of = as_of
         .filter(|s| !s.is_empty())
         .map(|s| jiuzhu_domain::parse_date(s).map_err(|e| WebError::Invalid(e.to_string())))

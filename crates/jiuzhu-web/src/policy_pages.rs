@@ -247,7 +247,8 @@ pub async fn ranking_page(
         .into_iter()
         .take(200)
         .enumerate()
-        .map(|(i, r)| {
+        .map(|(i, mut r)| {
+            r.head = crate::views::name_for(&r.head, u.role.sees_full_names());
             let name = names.get(&r.region_code).cloned().unwrap_or_default();
             let index = r.index.round_dp(1).normalize().to_string();
             (i + 1, index, r, name)

@@ -5,7 +5,7 @@ use jiuzhu_db::audit::AuditRow;
 use jiuzhu_db::households::{Evidence, HouseholdRecord, HouseholdSummary, Member, Supporter};
 use jiuzhu_domain::{
     EvidenceKind, EvidenceSource, HealthCategory, Hukou, Money, Relation, SupporterStatus,
-    mask_id_str, mask_phone,
+    mask_id_str, mask_name, mask_phone,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -25,6 +25,30 @@ fn label<T>(
             Lang::En => en(v).to_string(),
         },
         Err(_) => raw.to_string(),
+    }
+}
+
+/// A person's name as a viewer sees it: in full, or masked (张三丰 → 张**) for the roles
+/// that may not see full names (`Role::sees_full_names`).
+pub fn name_for(name: &str, full_names: bool) -> String {
+    if full_names {
+        name.to_string()
+    } else {
+        mask_name(name)
+    }
+}
+
+/// Masks the names of a household's members and supporters for a viewer who may not see
+/// full names; does nothing for one who may.
+pub fn names_for_viewer(rec: &mut HouseholdRecord, full_names: bool) {
+    if full_names {
+        return;
+    }
+    for m in &mut rec.members {
+        m.name = mask_name(&m.name);
+    }
+    for s in &mut rec.supporters {
+        s.name = mask_name(&s.name);
     }
 }
 
@@ -187,7 +211,13 @@ pub struct HouseholdRow {
 }
 
 impl HouseholdRow {
-    pub fn from(s: &HouseholdSummary, region_name: String, lang: Lang) -> HouseholdRow {
+    /// `full_names`: whether the viewer's role sees full names (else masked, 张**).
+    pub fn from(
+        s: &HouseholdSummary,
+        region_name: String,
+        lang: Lang,
+        full_names: bool,
+    ) -> HouseholdRow {
         HouseholdRow {
             id: s.id,
             code: s.code.clone(),
@@ -196,7 +226,7 @@ impl HouseholdRow {
             hukou: hukou_label(&s.hukou, lang),
             address: s.address.clone(),
             size: s.size,
-            head_name: s.head_name.clone(),
+            head_name: name_for(&s.head_name, full_names),
             head_id_number: mask_id_str(&s.head_id_number),
             head_phone: mask_phone(&s.head_phone),
         }

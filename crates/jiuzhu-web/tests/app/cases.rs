@@ -8,12 +8,13 @@ use jiuzhu_db::households::{self, Scope};
 use jiuzhu_domain::Role;
 
 async fn authorise(app: &mut TestApp, hh: i64, person: &str) -> String {
+    let signer = member_person_id(app, hh, person).await;
     app.get(&format!("/households/{hh}/verification")).await;
     let r = app
         .post_multipart(
             &format!("/households/{hh}/authorisations"),
             &[
-                ("signer_id_number", person),
+                ("signer", &signer),
                 ("signer_name", "户主"),
                 ("scope", "all"),
                 ("signed_on", "2026-11-01"),

@@ -443,3 +443,20 @@ pub async fn api_token(app: &TestApp, role: Role) -> String {
         .await
         .unwrap()
 }
+
+/// The person id (as a form value) of the current member of `household` with `id_number`.
+pub async fn member_person_id(app: &TestApp, household: i64, id_number: &str) -> String {
+    let rec = jiuzhu_db::households::get(
+        &app.db,
+        &jiuzhu_db::households::Scope::everything(),
+        household,
+    )
+    .await
+    .unwrap()
+    .expect("household");
+    rec.current_members()
+        .find(|m| m.id_number == id_number)
+        .expect("a current member with that ID number")
+        .person_id
+        .to_string()
+}

@@ -3,6 +3,7 @@
 //! `postgres://root@127.0.0.1:5432/test`, one schema per test).
 
 mod cases;
+mod defects;
 mod helpers;
 mod import;
 mod monitoring;

@@ -225,11 +225,12 @@ both!(verification_needs_an_authorisation, |b| {
     assert!(queries.is_empty(), "nothing was queried");
 
     // An authorisation without its scan is refused, naming the field.
+    let signer = member_person_id(&app, hh, &person).await;
     let r = app
         .post_multipart(
             &format!("/households/{hh}/authorisations"),
             &[
-                ("signer_id_number", &person),
+                ("signer", &signer),
                 ("signer_name", "户主"),
                 ("scope", "all"),
                 ("signed_on", "2026-11-01"),
@@ -243,7 +244,7 @@ both!(verification_needs_an_authorisation, |b| {
         .post_multipart(
             &format!("/households/{hh}/authorisations"),
             &[
-                ("signer_id_number", &person),
+                ("signer", &signer),
                 ("signer_name", "户主"),
                 ("scope", "all"),
                 ("signed_on", "2026-11-01"),
