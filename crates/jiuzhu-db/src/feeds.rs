@@ -20,6 +20,8 @@ pub struct FeedTypeRecord {
     pub id_column: String,
     pub columns: String,
     pub builtin: bool,
+    /// Rows are about anyone in the city: not checked against the importer's region.
+    pub city_wide: bool,
 }
 
 fn type_of(r: &sqlx::any::AnyRow) -> Result<FeedTypeRecord> {
@@ -32,11 +34,12 @@ fn type_of(r: &sqlx::any::AnyRow) -> Result<FeedTypeRecord> {
         id_column: r.try_get(5)?,
         columns: r.try_get(6)?,
         builtin: r.try_get::<i64, _>(7)? != 0,
+        city_wide: r.try_get::<i64, _>(8)? != 0,
     })
 }
 
 const TYPE_COLUMNS: &str =
-    "name, label_zh, label_en, department, kind, id_column, columns, builtin";
+    "name, label_zh, label_en, department, kind, id_column, columns, builtin, city_wide";
 
 /// Every feed type, by name.
 pub async fn types(db: &Db) -> Result<Vec<FeedTypeRecord>> {
@@ -63,15 +66,21 @@ pub async fn feed_type(db: &Db, name: &str) -> Result<Option<FeedTypeRecord>> {
     .transpose()
 }
 
-/// Stores the built-in types that are missing (on start); declared types are left alone.
+/// Stores the built-in types that are missing (on start) and keeps the owners and reach of
+/// those stored to the shipped ones; declared types are left alone.
 pub async fn ensure_builtin(db: &Db, types: &[FeedTypeRecord]) -> Result<usize> {
     let mut tx = db.begin_write().await?;
     let mut added = 0;
     for t in types {
         added += sqlx::query(
             "INSERT INTO feed_types (name, label_zh, label_en, department, kind, id_column, columns,
-                                     builtin, created_at, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, 'system') ON CONFLICT (name) DO NOTHING",
+                                     builtin, created_at, created_by, city_wide)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, 'system', $9)
+             ON CONFLICT (name) DO UPDATE SET department = excluded.department,
+                                              city_wide = excluded.city_wide
+             WHERE feed_types.builtin = 1
+               AND (feed_types.department <> excluded.department
+                    OR feed_types.city_wide <> excluded.city_wide)",
         )
         .bind(&t.name)
         .bind(&t.label_zh)
@@ -81,6 +90,7 @@ pub async fn ensure_builtin(db: &Db, types: &[FeedTypeRecord]) -> Result<usize> 
         .bind(&t.id_column)
         .bind(&t.columns)
         .bind(crate::now_text())
+        .bind(t.city_wide as i64)
         .execute(&mut *tx)
         .await?
         .rows_affected() as usize;
@@ -104,8 +114,8 @@ pub async fn declare(db: &Db, actor: &Actor, t: &FeedTypeRecord) -> Result<()> {
     }
     sqlx::query(
         "INSERT INTO feed_types (name, label_zh, label_en, department, kind, id_column, columns,
-                                 builtin, created_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
+                                 builtin, created_at, created_by, city_wide)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10)",
     )
     .bind(&t.name)
     .bind(&t.label_zh)
@@ -116,6 +126,7 @@ pub async fn declare(db: &Db, actor: &Actor, t: &FeedTypeRecord) -> Result<()> {
     .bind(&t.columns)
     .bind(crate::now_text())
     .bind(&actor.name)
+    .bind(t.city_wide as i64)
     .execute(&mut *tx)
     .await?;
     audit::append(

@@ -195,6 +195,49 @@ pub async fn search_after(
     rows.iter().map(summary_from).collect()
 }
 
+/// The regions of the households where each of `ids` (ID numbers) is a current member or a
+/// current supporter; an ID number registered nowhere is absent. A department feed's rows
+/// are checked with it against the importer's region.
+pub async fn registered_regions(
+    db: &Db,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, Vec<String>>> {
+    let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for chunk in ids.chunks(400) {
+        // The list twice: anonymous `?` on SQLite (bound in order), `$n` on PostgreSQL.
+        let (ph, ph2) = match db.backend() {
+            crate::Backend::Sqlite => (
+                vec!["?"; chunk.len()].join(","),
+                vec!["?"; chunk.len()].join(","),
+            ),
+            crate::Backend::Postgres => (
+                crate::list_placeholders(db.backend(), 1, chunk.len()),
+                crate::list_placeholders(db.backend(), 1 + chunk.len(), chunk.len()),
+            ),
+        };
+        let sql = format!(
+            "SELECT p.id_number, h.region_code FROM persons p
+               JOIN members m ON m.person_id = p.id AND m.valid_to IS NULL
+               JOIN households h ON h.id = m.household_id
+              WHERE p.id_number IN ({ph})
+             UNION
+             SELECT s.id_number, h.region_code FROM supporters s
+               JOIN households h ON h.id = s.household_id
+              WHERE s.valid_to IS NULL AND s.id_number IN ({ph2})"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for _ in 0..2 {
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            out.entry(r.try_get(0)?).or_default().push(r.try_get(1)?);
+        }
+    }
+    Ok(out)
+}
+
 /// A household's own fields.
 #[derive(Clone, Debug, Serialize)]
 pub struct Household {

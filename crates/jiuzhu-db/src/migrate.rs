@@ -54,6 +54,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_case_expense.sql"),
         postgres: include_str!("../migrations/postgres/0006_case_expense.sql"),
     },
+    Migration {
+        version: 7,
+        name: "hardening",
+        sqlite: include_str!("../migrations/sqlite/0007_hardening.sql"),
+        postgres: include_str!("../migrations/postgres/0007_hardening.sql"),
+    },
 ];
 
 /// What [`run`] did.

@@ -93,13 +93,10 @@ impl Role {
         self.can_work_alerts() || matches!(self, Role::Auditor)
     }
 
-    /// May import department feeds: department handlers deliver their department's data;
-    /// county approvers and the city administrator too.
+    /// May import department feeds: department handlers deliver their own department's
+    /// data (the feed type names its departments), the city administrator any feed.
     pub fn can_import_feeds(self) -> bool {
-        matches!(
-            self,
-            Role::DepartmentHandler | Role::CountyApprover | Role::CityAdmin
-        )
+        matches!(self, Role::DepartmentHandler | Role::CityAdmin)
     }
 
     /// May declare new feed types and run the monitoring rules on demand.

@@ -237,14 +237,29 @@ pub fn shipped() -> Vec<Workflow> {
 }
 
 /// Departments (部门) that decide programs.
-pub const DEPARTMENTS: [(&str, &str, &str); 6] = [
+pub const DEPARTMENTS: [(&str, &str, &str); 12] = [
     ("civil_affairs", "民政局", "civil affairs"),
     ("medical_insurance", "医保局", "medical insurance"),
     ("education", "教育局", "education"),
     ("housing", "住建局", "housing"),
     ("hrss", "人力社保局", "human resources and social security"),
     ("disability_federation", "残联", "disability federation"),
+    ("public_security", "公安局", "public security"),
+    ("health", "卫健委", "health commission"),
+    ("justice", "司法局", "justice"),
+    (
+        "natural_resources",
+        "自然资源和规划局",
+        "natural resources and planning",
+    ),
+    ("market_regulation", "市场监管局", "market regulation"),
+    ("housing_fund", "住房公积金中心", "housing provident fund"),
 ];
+
+/// Whether `code` is a department of [`DEPARTMENTS`].
+pub fn is_department(code: &str) -> bool {
+    DEPARTMENTS.iter().any(|(c, _, _)| *c == code)
+}
 
 /// What a step's form holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -96,11 +96,16 @@ pub struct FeedType {
     pub name: String,
     pub label_zh: String,
     pub label_en: String,
+    /// The codes of the departments that deliver it, comma separated (`public_security,health`):
+    /// only their handlers and the city administrator import it (none: the administrator only).
     pub department: String,
     /// `events` (every snapshot adds rows) or `full` (the latest snapshot is the register).
     pub kind: String,
     pub id_column: String,
     pub columns: Vec<FeedColumn>,
+    /// Rows are about anyone in the city, not checked against the importer's region.
+    #[serde(default)]
+    pub city_wide: bool,
 }
 
 #[derive(Deserialize)]
@@ -117,6 +122,8 @@ struct ShippedFeed {
     kind: String,
     id_column: String,
     columns: Vec<(String, String)>,
+    #[serde(default)]
+    city_wide: bool,
 }
 
 /// The feed types shipped with the binary (`feeds.toml`).
@@ -143,6 +150,7 @@ pub fn builtin_types() -> Vec<FeedType> {
                 kind: f.kind,
                 id_column: f.id_column,
                 columns,
+                city_wide: f.city_wide,
             }
         })
         .collect()
@@ -171,6 +179,12 @@ impl FeedType {
         if self.label_zh.trim().is_empty() {
             return Err("label_zh: required".into());
         }
+        if let Some(d) = self
+            .departments()
+            .find(|d| !jiuzhu_domain::workflow::is_department(d))
+        {
+            return Err(format!("department: {d:?} is not a known department"));
+        }
         if self.kind != "events" && self.kind != "full" {
             return Err(format!("kind: {:?} must be events or full", self.kind));
         }
@@ -197,6 +211,19 @@ impl FeedType {
                 self.id_column
             )),
         }
+    }
+
+    /// The codes of the departments that deliver this feed.
+    pub fn departments(&self) -> impl Iterator<Item = &str> {
+        self.department
+            .split([',', '/', '，'])
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+    }
+
+    /// Whether a handler of `department` delivers this feed.
+    pub fn delivered_by(&self, department: &str) -> bool {
+        !department.is_empty() && self.departments().any(|d| d == department)
     }
 
     /// Columns written as `name:type, name:type` (the form an administrator fills in).

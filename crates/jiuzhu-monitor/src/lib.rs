@@ -128,6 +128,9 @@ pub struct Finding {
 pub enum MonitorError {
     #[error("{0}")]
     Invalid(String),
+    /// The user may not do this (a feed of another department).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("rule {rule}: {source}")]
     Rule {
         rule: String,

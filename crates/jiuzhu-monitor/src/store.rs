@@ -15,6 +15,7 @@ use datafusion::prelude::SessionContext;
 use jiuzhu_db::Db;
 use jiuzhu_db::audit::Actor;
 use jiuzhu_db::feeds::{self as dbfeeds, FeedTypeRecord, NewSnapshot};
+use jiuzhu_db::households::Scope;
 use jiuzhu_db::monitoring::{self, NewAlert, NewRun};
 use jiuzhu_domain::Money;
 use jiuzhu_domain::calendar::WorkCalendar;
@@ -33,6 +34,7 @@ pub fn record_of(ft: &FeedType) -> FeedTypeRecord {
         id_column: ft.id_column.clone(),
         columns: serde_json::to_string(&ft.columns).expect("columns serialise"),
         builtin: false,
+        city_wide: ft.city_wide,
     }
 }
 
@@ -48,6 +50,7 @@ pub fn type_of(r: &FeedTypeRecord) -> Result<FeedType, MonitorError> {
         kind: r.kind.clone(),
         id_column: r.id_column.clone(),
         columns,
+        city_wide: r.city_wide,
     })
 }
 
@@ -76,12 +79,23 @@ pub struct FeedImport {
     pub rejected: Vec<RowError>,
 }
 
+/// Who imports a feed: a department's handler (their department and region), or the
+/// administrator or operator (any feed; their region, the whole country for the CLI).
+pub struct Importer<'a> {
+    /// `Some(code)`: a department's handler, who imports only that department's feeds.
+    pub department: Option<&'a str>,
+    pub scope: &'a Scope,
+}
+
 /// Imports a file as a snapshot of `feed_type` dated `as_of`: good rows go in, bad rows are
 /// reported (file, line, column, reason) and do not; the snapshot and its rows are one
-/// transaction, so a failure leaves no partial snapshot.
+/// transaction, so a failure leaves no partial snapshot. A handler imports only the feeds
+/// of their department; a row about a person registered only outside the importer's region
+/// is refused, unless the feed is city-wide.
 pub async fn import_feed(
     db: &Db,
     actor: &Actor,
+    importer: &Importer<'_>,
     feed_type: &str,
     as_of: &str,
     path: &Path,
@@ -91,6 +105,14 @@ pub async fn import_feed(
         .await?
         .ok_or_else(|| MonitorError::Invalid(format!("feed type: no feed type {feed_type:?}")))?;
     let ft = type_of(&rec)?;
+    if let Some(dept) = importer.department
+        && !ft.delivered_by(dept)
+    {
+        return Err(MonitorError::Forbidden(format!(
+            "feed_type: {} is delivered by {}, not by your department ({dept})",
+            ft.name, ft.department
+        )));
+    }
     if chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d").is_err() {
         return Err(MonitorError::Invalid(format!(
             "as_of: not a date (YYYY-MM-DD): {as_of:?}"
@@ -102,6 +124,9 @@ pub async fn import_feed(
         for r in &mut file.rejected {
             r.file = name.to_string();
         }
+    }
+    if !ft.city_wide && !importer.scope.prefix().is_empty() {
+        refuse_outside(db, importer.scope, &ft, &mut file).await?;
     }
     let rows: Vec<(i64, String, String)> = file
         .rows
@@ -131,6 +156,40 @@ pub async fn import_feed(
         rows: rows.len(),
         rejected: file.rejected,
     })
+}
+
+/// Moves the rows about persons registered only outside `scope` to the refused rows.
+async fn refuse_outside(
+    db: &Db,
+    scope: &Scope,
+    ft: &FeedType,
+    file: &mut feeds::FeedFile,
+) -> Result<(), MonitorError> {
+    let ids: Vec<&str> = file.rows.iter().map(|r| r.id_number.as_str()).collect();
+    let regions = jiuzhu_db::households::registered_regions(db, &ids).await?;
+    let outside = |id: &str| {
+        regions
+            .get(id)
+            .is_some_and(|rs| !rs.iter().any(|r| scope.contains(r)))
+    };
+    let (keep, refused): (Vec<_>, Vec<_>) = std::mem::take(&mut file.rows)
+        .into_iter()
+        .partition(|r| !outside(&r.id_number));
+    file.rows = keep;
+    for r in refused {
+        file.rejected.push(RowError {
+            file: file.file.clone(),
+            line: r.line,
+            column: ft.id_column.clone(),
+            reason: format!(
+                "the person {} is registered outside your region ({}); the feed is not city-wide",
+                jiuzhu_domain::mask_id_str(&r.id_number),
+                scope.prefix()
+            ),
+        });
+    }
+    file.rejected.sort_by_key(|e| e.line);
+    Ok(())
 }
 
 /// Arrow columns of a feed's stored rows, in the type's column order.

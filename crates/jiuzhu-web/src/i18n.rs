@@ -132,6 +132,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("record_evidence", "登记佐证", "Record evidence"),
     ("end", "终止", "End"),
     ("export_xlsx", "导出Excel", "Export to Excel"),
+    ("administrator_only", "仅管理员导入", "administrator only"),
+    (
+        "city_wide",
+        "全市范围（不按导入人辖区核对）",
+        "city-wide (rows not checked against the importer's region)",
+    ),
     ("total", "共", "Total"),
     ("prev", "上一页", "Previous"),
     ("next", "下一页", "Next"),

@@ -96,6 +96,16 @@ pub fn router(db: Db, config: Config) -> Router {
         .with_state(state)
 }
 
+/// The importer of a department feed: the city administrator imports any feed, anyone
+/// else only their department's, each within their region.
+pub fn feed_importer(u: &auth::SignedIn) -> jiuzhu_monitor::store::Importer<'_> {
+    jiuzhu_monitor::store::Importer {
+        department: (u.role != jiuzhu_domain::Role::CityAdmin)
+            .then_some(u.user.department.as_str()),
+        scope: &u.scope,
+    }
+}
+
 /// Serves until Ctrl-C or SIGTERM; returns when the listener stops.
 pub async fn serve(db: Db, config: Config, addr: &str) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;

@@ -451,6 +451,7 @@ async fn push_snapshot(
     let r = jiuzhu_monitor::store::import_feed(
         &state.db,
         &u.actor(),
+        &crate::feed_importer(&u),
         &feed,
         &p.as_of,
         &tmp,

@@ -58,6 +58,7 @@ impl From<jiuzhu_monitor::MonitorError> for WebError {
         match e {
             jiuzhu_monitor::MonitorError::Db(d) => d.into(),
             jiuzhu_monitor::MonitorError::Invalid(m) => WebError::Invalid(m),
+            jiuzhu_monitor::MonitorError::Forbidden(_) => WebError::Forbidden,
             other => WebError::Internal(other.to_string()),
         }
     }
@@ -625,6 +626,7 @@ struct FeedsTemplate {
     snapshots: Vec<dbfeeds::Snapshot>,
     can_import: bool,
     can_declare: bool,
+    departments: Vec<(&'static str, &'static str, &'static str)>,
     today: String,
     message: String,
 }
@@ -649,7 +651,7 @@ async fn render_feeds(state: &AppState, u: &SignedIn, message: String) -> PageRe
                 .collect::<Vec<_>>()
                 .join(", "),
             name: t.name,
-            department: t.department,
+            department: crate::views::departments_label(&t.department, u.lang),
             kind: t.kind,
             builtin: rec.builtin,
         })
@@ -663,6 +665,7 @@ async fn render_feeds(state: &AppState, u: &SignedIn, message: String) -> PageRe
         snapshots: snapshots.into_iter().take(100).collect(),
         can_import: u.role.can_import_feeds(),
         can_declare: u.role.can_admin_monitoring(),
+        departments: jiuzhu_domain::workflow::DEPARTMENTS.to_vec(),
         today: jiuzhu_db::today().to_string(),
         message,
     };
@@ -706,6 +709,7 @@ async fn feeds_import(
     let result = jiuzhu_monitor::store::import_feed(
         &state.db,
         &u.actor(),
+        &crate::feed_importer(&u),
         &field(&up.fields, "feed_type"),
         field(&up.fields, "as_of").trim(),
         &tmp,
@@ -719,6 +723,11 @@ async fn feeds_import(
         | Err(jiuzhu_monitor::MonitorError::Db(jiuzhu_db::DbError::Conflict(m))) => {
             let mut r = render_feeds(&state, &u, m).await?;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(jiuzhu_monitor::MonitorError::Forbidden(m)) => {
+            let mut r = render_feeds(&state, &u, m).await?;
+            *r.status_mut() = axum::http::StatusCode::FORBIDDEN;
             Ok(r)
         }
         Err(e) => Err(e.into()),
@@ -737,6 +746,8 @@ struct DeclareForm {
     kind: String,
     id_column: String,
     columns: String,
+    #[serde(default)]
+    city_wide: String,
 }
 
 async fn feeds_declare(
@@ -760,6 +771,7 @@ async fn feeds_declare(
             id_column: f.id_column.trim().to_string(),
             columns: jiuzhu_monitor::feeds::FeedType::parse_columns(&f.columns)
                 .map_err(jiuzhu_monitor::MonitorError::Invalid)?,
+            city_wide: f.city_wide == "1",
         };
         jiuzhu_monitor::store::declare_feed_type(&state.db, &u.actor(), &ft).await
     }

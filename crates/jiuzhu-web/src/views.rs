@@ -52,6 +52,23 @@ pub fn names_for_viewer(rec: &mut HouseholdRecord, full_names: bool) {
     }
 }
 
+/// Department codes (comma separated) as their names: `public_security,health` →
+/// 公安局、卫健委; an unknown code is shown as written.
+pub fn departments_label(codes: &str, lang: Lang) -> String {
+    codes
+        .split([',', '/'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            jiuzhu_domain::workflow::DEPARTMENTS
+                .iter()
+                .find(|(code, _, _)| *code == c)
+                .map_or(c, |(_, zh, en)| if lang == Lang::Zh { zh } else { en })
+        })
+        .collect::<Vec<_>>()
+        .join(if lang == Lang::Zh { "、" } else { ", " })
+}
+
 pub fn hukou_label(code: &str, lang: Lang) -> String {
     label(
         Hukou::parse(code),

@@ -281,8 +281,13 @@ enum FeedWhat {
         label: String,
         #[arg(long, default_value = "")]
         label_en: String,
+        /// The codes of the departments that deliver it, comma separated (their handlers
+        /// import it; none: only the city administrator).
         #[arg(long, default_value = "")]
         department: String,
+        /// Rows are about anyone in the city: not checked against the importer's region.
+        #[arg(long)]
+        city_wide: bool,
         /// events (snapshots add rows) or full (the latest snapshot is the register).
         #[arg(long, default_value = "events")]
         kind: String,
@@ -736,9 +741,15 @@ async fn feed_command(what: FeedWhat) -> Result<()> {
         } => {
             let db = open(&db.db).await?;
             let started = Instant::now();
+            let everything = jiuzhu_db::households::Scope::everything();
+            let operator = jiuzhu_monitor::store::Importer {
+                department: None,
+                scope: &everything,
+            };
             let r = jiuzhu_monitor::store::import_feed(
                 &db,
                 &Actor::system("cli:feed"),
+                &operator,
                 &feed_type,
                 &as_of,
                 &file,
@@ -763,6 +774,7 @@ async fn feed_command(what: FeedWhat) -> Result<()> {
             label,
             label_en,
             department,
+            city_wide,
             kind,
             id_column,
             columns,
@@ -781,6 +793,7 @@ async fn feed_command(what: FeedWhat) -> Result<()> {
                 id_column,
                 columns: jiuzhu_monitor::feeds::FeedType::parse_columns(&columns)
                     .map_err(anyhow::Error::msg)?,
+                city_wide,
             };
             jiuzhu_monitor::store::declare_feed_type(&db, &Actor::system("cli:feed"), &ft).await?;
             println!("declared feed type {}", ft.name);

@@ -350,3 +350,119 @@ both!(the_household_export_holds_every_row_in_scope, |b| {
     let detail: serde_json::Value = serde_json::from_str(&audit[0].detail).unwrap();
     assert_eq!(detail["rows"], 1);
 });
+
+/// Pushes `csv` as a snapshot of `feed` with a bearer token.
+async fn push(app: &mut TestApp, token: &str, feed: &str, csv: &str) -> Resp {
+    app.request(
+        "POST",
+        &format!("/api/v1/feeds/{feed}/snapshots?as_of=2026-10-31&file_name={feed}.csv"),
+        Some("text/csv"),
+        csv.as_bytes().to_vec(),
+        &[("authorization", &format!("Bearer {token}"))],
+    )
+    .await
+}
+
+both!(a_feed_is_imported_by_its_department_about_its_region, |b| {
+    let mut app = TestApp::new(b).await;
+    let (_, inside) = household_under(&app, PINGYANG, None).await;
+    let (_, outsider, _) = app.household(false).await;
+    // A medical-insurance handler of Pingyang may not deliver deaths or prison admissions.
+    jiuzhu_db::sqlx::query("UPDATE users SET department = 'medical_insurance' WHERE username = $1")
+        .bind(username(Role::DepartmentHandler))
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let medical = api_token(&app, Role::DepartmentHandler).await;
+    for (feed, csv) in [
+        (
+            "deaths",
+            format!("id_number,death_date\n{inside},2026-10-01\n"),
+        ),
+        (
+            "prison",
+            format!("id_number,admit_date\n{inside},2026-10-01\n"),
+        ),
+    ] {
+        let r = push(&mut app, &medical, feed, &csv).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{feed}: {}", r.text());
+    }
+    // Through the page too, with the reason.
+    app.sign_in(Role::DepartmentHandler).await;
+    app.get("/feeds").await;
+    let csv = format!("id_number,death_date\n{inside},2026-10-01\n");
+    let r = app
+        .post_multipart(
+            "/feeds/import",
+            &[("feed_type", "deaths"), ("as_of", "2026-10-31")],
+            Some(("file", "deaths.csv", csv.as_bytes())),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("deaths"), "the refusal names the feed");
+    // Its own feed, medical settlements, goes in.
+    let csv = format!(
+        "id_number,settle_date,total_cost,out_of_pocket\n{inside},2026-10-01,30000,15000\n"
+    );
+    let r = push(&mut app, &medical, "medical", &csv).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert!(
+        jiuzhu_db::feeds::snapshots(&app.db, None)
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.feed_type == "medical")
+    );
+
+    // The justice bureau's handler of Pingyang: a row about a person registered in another
+    // county is refused by line; the rest goes in.
+    jiuzhu_db::sqlx::query("UPDATE users SET department = 'justice' WHERE username = $1")
+        .bind(username(Role::DepartmentHandler))
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let justice = api_token(&app, Role::DepartmentHandler).await;
+    let csv = format!(
+        "id_number,admit_date\n{inside},2026-10-01\n{outsider},2026-10-02\n11010519491231002X,2026-10-03\n"
+    );
+    let r = push(&mut app, &justice, "prison", &csv).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let j = r.json();
+    assert_eq!(
+        (j["rows"].as_i64(), j["refused"].as_i64()),
+        (Some(2), Some(1)),
+        "{j}"
+    );
+    let refused = j["refused_rows"][0].as_str().unwrap();
+    assert!(
+        refused.contains(":3: id_number:") && refused.contains("outside"),
+        "{refused}"
+    );
+    assert!(
+        !refused.contains(&outsider),
+        "the refusal masks the ID number"
+    );
+
+    // A city-wide feed is not checked against the region.
+    app.sign_in(Role::CityAdmin).await;
+    app.get("/feeds").await;
+    let r = app
+        .post_form(
+            "/feeds/types",
+            &[
+                ("name", "wanted"),
+                ("label_zh", "在逃人员"),
+                ("department", "justice"),
+                ("city_wide", "1"),
+                ("kind", "events"),
+                ("id_column", "id_number"),
+                ("columns", "id_number:id_number, since:date"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let csv = format!("id_number,since\n{outsider},2026-10-02\n");
+    let r = push(&mut app, &justice, "wanted", &csv).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["rows"], 1);
+});

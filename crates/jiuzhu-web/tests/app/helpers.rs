@@ -174,12 +174,18 @@ impl TestApp {
                 Role::TownshipOfficer | Role::VillageWorker => township.clone(),
                 _ => PINGYANG.to_string(),
             };
+            // The department handler is the justice bureau's (司法局: prison feeds).
+            let department = if role == Role::DepartmentHandler {
+                "justice"
+            } else {
+                ""
+            };
             let form = UserForm {
                 username: username(role),
                 display_name: role.label_zh().into(),
                 role: role.code().into(),
                 scope_region: scope,
-                department: String::new(),
+                department: department.into(),
                 password: PASSWORD.into(),
             };
             create_user(&db, &Actor::system("test"), &form)

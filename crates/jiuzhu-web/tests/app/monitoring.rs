@@ -400,7 +400,7 @@ both!(
         let mut app = TestApp::new(b).await;
         let (hh, person) = household_under(&app, PINGYANG, None).await;
         enrol(&app, hh, "dibao").await;
-        let medical_insurance = api_token(&app, Role::DepartmentHandler).await;
+        let justice = api_token(&app, Role::DepartmentHandler).await;
         let county = api_token(&app, Role::CountyApprover).await;
         let csv = format!("id_number,admit_date\n{person},2026-09-01\nnot-an-id,2026-09-01\n");
         let r = app
@@ -409,7 +409,7 @@ both!(
                 "/api/v1/feeds/prison/snapshots?as_of=2026-10-31&file_name=prison-2026-10.csv",
                 Some("text/csv"),
                 csv.into_bytes(),
-                &[("authorization", &format!("Bearer {medical_insurance}"))],
+                &[("authorization", &format!("Bearer {justice}"))],
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -430,7 +430,7 @@ both!(
                 "POST",
                 "/api/v1/monitor/runs",
                 Some(serde_json::json!({"month": "2026-10"})),
-                Some(&medical_insurance),
+                Some(&justice),
             )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -524,7 +524,7 @@ both!(
             vec![
                 ("name", "housing_fund"),
                 ("label_zh", "住房公积金缴存"),
-                ("department", "公积金中心"),
+                ("department", "housing_fund"),
                 ("kind", "full"),
                 ("id_column", id_column),
                 ("columns", cols),
