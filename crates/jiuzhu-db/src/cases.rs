@@ -201,6 +201,10 @@ pub async fn create_application(
     a: &NewApplication,
     items: &[NewItem],
 ) -> Result<(i64, Vec<i64>)> {
+    use jiuzhu_domain::limits::{LINE_CHARS, NAME_CHARS};
+    crate::limit("applicant_name", &a.applicant_name, NAME_CHARS)?;
+    crate::limit("proxy_name", &a.proxy_name, NAME_CHARS)?;
+    crate::limit("source_ref", &a.source_ref, LINE_CHARS)?;
     if items.is_empty() {
         return Err(DbError::Invalid(
             "programs: choose at least one program".into(),
@@ -498,6 +502,14 @@ pub async fn act(
     files: &[(String, String, Vec<u8>)],
     today: &str,
 ) -> Result<Item> {
+    match action {
+        Action::Complete { data, .. } => {
+            jiuzhu_domain::limits::texts_within("data", data).map_err(DbError::Invalid)?
+        }
+        Action::Return { reason } | Action::Refuse { reason } => {
+            crate::limit("reason", reason, jiuzhu_domain::limits::TEXT_CHARS)?
+        }
+    }
     let Some(it) = item(db, item_id).await? else {
         return Err(DbError::NotFound("item".into()));
     };
@@ -668,6 +680,7 @@ pub async fn note(
     action: &str,
     data: serde_json::Value,
 ) -> Result<i64> {
+    jiuzhu_domain::limits::texts_within("text", &data).map_err(DbError::Invalid)?;
     let Some(it) = item(db, item_id).await? else {
         return Err(DbError::NotFound("item".into()));
     };

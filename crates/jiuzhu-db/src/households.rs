@@ -5,6 +5,7 @@
 //! household out of it. Every write appends to the audit log in the same transaction.
 
 use chrono::NaiveDate;
+use jiuzhu_domain::limits::{LINE_CHARS, NAME_CHARS, TEXT_CHARS};
 use jiuzhu_domain::{
     EvidenceKind, EvidenceSource, EvidenceValue, Hukou, IdNumber, RegionCode, Relation,
 };
@@ -580,6 +581,12 @@ pub struct HouseholdFields {
     pub bank_account: String,
 }
 
+/// The lengths of a household's own texts.
+fn check_fields(f: &HouseholdFields) -> Result<()> {
+    crate::limit("address", &f.address, LINE_CHARS)?;
+    crate::limit("bank_name", &f.bank_name, LINE_CHARS)
+}
+
 /// A person to register.
 #[derive(Clone, Debug)]
 pub struct PersonFields {
@@ -684,6 +691,8 @@ pub async fn create(
     head: &PersonFields,
     from: NaiveDate,
 ) -> Result<i64> {
+    check_fields(fields)?;
+    crate::limit("name", &head.name, NAME_CHARS)?;
     if !scope.contains(fields.region_code.as_str()) {
         return Err(DbError::Invalid("region is outside your scope".into()));
     }
@@ -753,6 +762,7 @@ pub async fn update(
     id: i64,
     fields: &HouseholdFields,
 ) -> Result<()> {
+    check_fields(fields)?;
     let Some(before) = household_row(db, scope, id).await? else {
         return Err(out_of_scope());
     };
@@ -837,6 +847,7 @@ pub async fn add_member(
     relation: Relation,
     from: NaiveDate,
 ) -> Result<i64> {
+    crate::limit("name", &person.name, NAME_CHARS)?;
     let Some(h) = household_row(db, scope, household_id).await? else {
         return Err(out_of_scope());
     };
@@ -916,6 +927,7 @@ pub async fn update_person(
     name: &str,
     phone: &str,
 ) -> Result<()> {
+    crate::limit("name", name, NAME_CHARS)?;
     let Some(rec) = get(db, scope, household_id).await? else {
         return Err(out_of_scope());
     };
@@ -977,6 +989,7 @@ pub async fn record_evidence(
     household_id: i64,
     e: &NewEvidence,
 ) -> Result<i64> {
+    crate::limit("note", &e.note, TEXT_CHARS)?;
     let Some(rec) = get(db, scope, household_id).await? else {
         return Err(out_of_scope());
     };

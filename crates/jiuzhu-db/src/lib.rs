@@ -223,6 +223,11 @@ pub(crate) fn values_placeholders(backend: Backend, rows: usize, cols: usize) ->
 
 /// Builds `$from,$from+1,..` for an `IN (...)` list of `n` values (`?,?,..` on SQLite,
 /// see [`values_placeholders`]); `from` must be 1 on SQLite.
+/// Refuses a text longer than `max` characters (`jiuzhu_domain::limits`), naming the field.
+pub(crate) fn limit(field: &str, value: &str, max: usize) -> Result<()> {
+    jiuzhu_domain::limits::within(field, value, max).map_err(DbError::Invalid)
+}
+
 pub(crate) fn list_placeholders(backend: Backend, from: usize, n: usize) -> String {
     if backend == Backend::Sqlite {
         debug_assert_eq!(from, 1, "anonymous placeholders must come first");

@@ -580,6 +580,9 @@ pub async fn advance(
     if ids.is_empty() {
         return Err(DbError::Invalid("alerts: select at least one".into()));
     }
+    if let Step::Close { note, .. } = step {
+        crate::limit("note", note, jiuzhu_domain::limits::TEXT_CHARS)?;
+    }
     let mut tx = db.begin_write().await?;
     let now = crate::now_text();
     for id in ids {

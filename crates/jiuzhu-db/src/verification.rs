@@ -61,6 +61,13 @@ pub async fn record_authorisation(
             return Err(DbError::Invalid(format!("{field}: required")));
         }
     }
+    crate::limit(
+        "signer_name",
+        &a.signer_name,
+        jiuzhu_domain::limits::NAME_CHARS,
+    )?;
+    crate::limit("scope", &a.scope, jiuzhu_domain::limits::LINE_CHARS)?;
+    crate::limit("scan_name", &a.scan_name, jiuzhu_domain::limits::LINE_CHARS)?;
     if chrono::NaiveDate::parse_from_str(&a.signed_on, "%Y-%m-%d").is_err() {
         return Err(DbError::Invalid(format!(
             "signed_on: not a date (YYYY-MM-DD): {:?}",

@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod dated;
 pub mod hash;
 pub mod id_number;
+pub mod limits;
 pub mod mask;
 pub mod money;
 pub mod region;

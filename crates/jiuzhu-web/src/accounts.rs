@@ -151,17 +151,43 @@ pub async fn update_user(
 }
 
 /// Issues an API token for a user; the token is shown once and stored as its hash.
+/// How long an API token lasts unless told otherwise.
+pub const TOKEN_DAYS: i64 = 90;
+
+/// Issues an API token lasting [`TOKEN_DAYS`]; the secret is returned once.
 pub async fn issue_token(
     db: &Db,
     actor: &Actor,
     user_id: i64,
     name: &str,
 ) -> Result<String, WebError> {
+    issue_token_for(db, actor, user_id, name, TOKEN_DAYS).await
+}
+
+/// Issues an API token lasting `days` (1 to 366).
+pub async fn issue_token_for(
+    db: &Db,
+    actor: &Actor,
+    user_id: i64,
+    name: &str,
+    days: i64,
+) -> Result<String, WebError> {
+    if !(1..=366).contains(&days) {
+        return Err(WebError::Invalid(
+            "days: a token lasts 1 to 366 days".into(),
+        ));
+    }
     let token = crate::auth::new_token();
+    let expires = jiuzhu_db::time_text(chrono::Utc::now() + chrono::Duration::days(days));
     let mut tx = db.begin_write().await?;
-    let id =
-        jiuzhu_db::sessions::create_token(&mut tx, user_id, name, &crate::auth::token_hash(&token))
-            .await?;
+    let id = jiuzhu_db::sessions::create_token(
+        &mut tx,
+        user_id,
+        name,
+        &crate::auth::token_hash(&token),
+        &expires,
+    )
+    .await?;
     audit::append(
         &mut tx,
         db.backend(),
@@ -171,10 +197,38 @@ pub async fn issue_token(
             object_type: "api_token",
             object_id: id.to_string(),
             household_id: None,
-            detail: json!({"user_id": user_id, "name": name}),
+            detail: json!({"user_id": user_id, "name": name, "expires_at": expires}),
         },
     )
     .await?;
     tx.commit().await?;
     Ok(token)
+}
+
+/// Revokes a user's API token, audited; not found if it is not theirs or already revoked.
+pub async fn revoke_token(
+    db: &Db,
+    actor: &Actor,
+    user_id: i64,
+    token_id: i64,
+) -> Result<(), WebError> {
+    let mut tx = db.begin_write().await?;
+    if !jiuzhu_db::sessions::revoke_token(&mut tx, user_id, token_id).await? {
+        return Err(WebError::NotFound);
+    }
+    audit::append(
+        &mut tx,
+        db.backend(),
+        actor,
+        Entry {
+            action: "token.revoke",
+            object_type: "api_token",
+            object_id: token_id.to_string(),
+            household_id: None,
+            detail: json!({"user_id": user_id}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

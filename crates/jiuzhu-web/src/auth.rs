@@ -29,6 +29,8 @@ use crate::i18n::Lang;
 
 pub const SESSION_COOKIE: &str = "jz_session";
 pub const LANG_COOKIE: &str = "jz_lang";
+/// The sign-in form's token (double submit: the cookie and the form field must match).
+pub const LOGIN_COOKIE: &str = "jz_login";
 
 /// Hashes a password with Argon2id and a fresh random salt (PHC string).
 pub fn hash_password(password: &str) -> String {
@@ -73,13 +75,38 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The client's address as seen by this server.
-pub fn client_ip(parts: &Parts) -> String {
-    parts
+/// The client's address: the peer's, or, when the peer is one of the configured
+/// `trusted` proxies, the address it appended last to `X-Forwarded-For`. A header that
+/// any other client sends is ignored, so the audit never records a claimed address.
+pub fn client_ip(parts: &Parts, trusted: &[std::net::IpAddr]) -> String {
+    let Some(peer) = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|c| c.0.ip())
+        .or_else(|| {
+            // In-process tests give the peer as `MockConnectInfo`.
+            parts
+                .extensions
+                .get::<axum::extract::connect_info::MockConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        })
+    else {
+        return "unknown".into();
+    };
+    if trusted.contains(&peer)
+        && let Some(forwarded) = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
+            .last()
+    {
+        return forwarded.to_string();
+    }
+    peer.to_string()
 }
 
 /// A signed-in user with their role and scope.
@@ -154,7 +181,7 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// Resolves the session cookie or bearer token of a request.
 async fn resolve(parts: &Parts, state: &AppState) -> Result<SignedIn, WebError> {
-    let ip = client_ip(parts);
+    let ip = client_ip(parts, &state.config.trusted_proxies);
     let lang = Lang::from_cookie(cookie(&parts.headers, LANG_COOKIE));
     if let Some(bearer) = parts
         .headers
@@ -162,9 +189,24 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<SignedIn, WebError> 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
     {
-        let user = jiuzhu_db::sessions::user_by_token(&state.db, &token_hash(bearer.trim()))
-            .await?
-            .ok_or(WebError::Unauthorized)?;
+        let user = jiuzhu_db::sessions::user_by_token(
+            &state.db,
+            &token_hash(bearer.trim()),
+            &jiuzhu_db::now_text(),
+        )
+        .await?
+        .ok_or(WebError::Unauthorized)?;
+        // A locked account's tokens stop working with its sign-in (a disabled one's too:
+        // `user_context` refuses inactive users).
+        let now = Utc::now();
+        if user
+            .locked_until
+            .as_deref()
+            .and_then(parse_time)
+            .is_some_and(|t| t > now)
+        {
+            return Err(WebError::Unauthorized);
+        }
         return user_context(user, ip, lang);
     }
     let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(WebError::Unauthorized)?;
@@ -241,10 +283,13 @@ impl FromRequestParts<AppState> for PageUser {
 /// The client's address.
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts, &state.config.trusted_proxies)))
     }
 }
 
@@ -280,9 +325,20 @@ pub async fn sign_in(
         .await
         .map_err(internal)?;
     let Some(user) = user.filter(|u| u.active) else {
-        // Spend the same time as a real check, so timing does not reveal the name.
+        // Spend the same time as a real check, so timing does not reveal the name, and
+        // count the failure as for a real account: five lock the name for the same time.
         verify_password(password, DUMMY_HASH.get_or_init(|| hash_password("dummy")));
-        return Err(LoginError::BadCredentials);
+        let key = username.trim().to_lowercase();
+        let locked = state.unknown_logins.fail(
+            &key,
+            state.config.max_failed_logins as u32,
+            state.config.lockout,
+        );
+        return Err(if locked {
+            LoginError::Locked
+        } else {
+            LoginError::BadCredentials
+        });
     };
     let now = Utc::now();
     if user
@@ -366,5 +422,95 @@ pub fn session_cookie(token: &str, secure: bool) -> String {
         format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
     } else {
         format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}")
+    }
+}
+
+/// The `Set-Cookie` value for the sign-in form's token: sent back only to `/login`, never
+/// to scripts, and not on requests started by another site.
+pub fn login_cookie(token: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}")
+}
+
+/// Whether the sign-in form's token matches its cookie.
+pub fn login_token_ok(headers: &HeaderMap, form_token: &str) -> bool {
+    cookie(headers, LOGIN_COOKIE).is_some_and(|c| {
+        !c.is_empty() && constant_time_eq(c.as_bytes(), form_token.trim().as_bytes())
+    })
+}
+
+/// Whether a request's `Origin` (or, without one, `Referer`) is this server's own host;
+/// a request with neither passes (browsers send `Origin` on every cross-site POST).
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let claimed = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok());
+    match claimed {
+        None => true,
+        Some("null") => false,
+        Some(o) => {
+            let rest = o.split_once("://").map_or(o, |(_, r)| r);
+            let origin_host = rest.split('/').next().unwrap_or("");
+            !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+        }
+    }
+}
+
+/// Counts failures per key in memory and locks a key for a while after too many: sign-ins
+/// under unknown names, tries of the online status page. Bounded: at most `CAP` keys are
+/// kept, the unlocked ones are dropped first.
+#[derive(Default)]
+pub struct Throttle {
+    keys: std::sync::Mutex<std::collections::HashMap<String, (u32, Option<std::time::Instant>)>>,
+}
+
+impl Throttle {
+    const CAP: usize = 100_000;
+
+    /// Whether `key` is locked now.
+    pub fn locked(&self, key: &str) -> bool {
+        let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        keys.get(key)
+            .and_then(|(_, until)| *until)
+            .is_some_and(|t| t > std::time::Instant::now())
+    }
+
+    /// Counts a failure of `key`; locks it for `lock` at the `max`-th failure in a row and
+    /// answers whether it is locked now.
+    pub fn fail(&self, key: &str, max: u32, lock: std::time::Duration) -> bool {
+        let now = std::time::Instant::now();
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if keys.len() >= Self::CAP {
+            keys.retain(|_, (_, until)| until.is_some_and(|t| t > now));
+            if keys.len() >= Self::CAP {
+                keys.clear();
+            }
+        }
+        let e = keys.entry(key.to_string()).or_insert((0, None));
+        if e.1.is_some_and(|t| t > now) {
+            return true;
+        }
+        if e.1.is_some() {
+            *e = (0, None);
+        }
+        e.0 += 1;
+        if e.0 >= max {
+            *e = (0, Some(now + lock));
+            return true;
+        }
+        false
+    }
+
+    /// Forgets `key` (a success).
+    pub fn clear(&self, key: &str) {
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
     }
 }

@@ -50,7 +50,7 @@ pub fn routes() -> Router<AppState> {
             get(change_page).post(change_submit),
         )
         .route("/cases/reviews", get(reviews_page))
-        .route("/status", get(status_page))
+        .route("/status", get(status_page).post(status_submit))
 }
 
 /// The approval paths in force (parsed once).
@@ -1916,18 +1916,34 @@ fn apply_form(lang: Lang, message: String, id_number: String, name: String) -> A
 async fn apply_submit(
     State(state): State<AppState>,
     crate::auth::UiLang(lang): crate::auth::UiLang,
-    headers: axum::http::HeaderMap,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
     body: String,
 ) -> PageResult {
     let pairs = form_pairs(&body);
     let id_number = field(&pairs, "id_number").to_uppercase();
     let name = field(&pairs, "name");
     let phone = field(&pairs, "phone");
-    let refuse = |m: &str| {
+    let refuse_with = |status: axum::http::StatusCode, m: &str| {
         let mut r =
             apply_form(lang, m.to_string(), id_number.clone(), name.clone()).into_response();
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        *r.status_mut() = status;
         Ok(r)
+    };
+    let refuse = |m: &str| refuse_with(axum::http::StatusCode::UNPROCESSABLE_ENTITY, m);
+    // Identity tries are limited per ID number and per address: nobody can try phone
+    // numbers against an ID number without end.
+    let (by_id, by_ip) = (format!("apply-id:{id_number}"), format!("apply-ip:{ip}"));
+    if state.status_tries.locked(&by_id) || state.status_tries.locked(&by_ip) {
+        return refuse_with(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            lang.t("too_many_tries"),
+        );
+    }
+    let miss = || {
+        let lock = state.config.lockout;
+        let a = state.status_tries.fail(&by_id, APPLY_TRIES_PER_ID, lock);
+        let b = state.status_tries.fail(&by_ip, TRIES_PER_ADDRESS, lock);
+        a || b
     };
     let (rows, _) = households::search(
         &state.db,
@@ -1940,6 +1956,7 @@ async fn apply_submit(
     )
     .await?;
     let Some(h) = rows.first() else {
+        miss();
         return refuse(lang.t("apply_not_matched"));
     };
     let rec = households::get(&state.db, &Scope::everything(), h.id)
@@ -1949,8 +1966,10 @@ async fn apply_submit(
         m.id_number == id_number && m.name == name && !m.phone.is_empty() && m.phone == phone
     });
     if !matched {
+        miss();
         return refuse(lang.t("apply_not_matched"));
     }
+    state.status_tries.clear(&by_id);
     let asked = pairs
         .iter()
         .filter(|(k, _)| k == "program")
@@ -1971,11 +1990,7 @@ async fn apply_submit(
     let actor = jiuzhu_db::audit::Actor {
         name: format!("online:{}", mask_id_str(&id_number)),
         role: "applicant".into(),
-        ip: headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string(),
+        ip: ip.clone(),
     };
     let app = NewApplication {
         household_id: h.id,
@@ -1998,18 +2013,23 @@ async fn apply_submit(
     };
     match cases::create_application(&state.db, &actor, &app, &items).await {
         Ok((id, _)) => {
+            // The status is shown at once, not by a redirect: the ID number stays out of
+            // the address bar, the history and the server logs.
             let a = cases::application(&state.db, id)
                 .await?
                 .ok_or(WebError::NotFound)?;
-            Ok(
-                Redirect::to(&format!("/status?code={}&id_number={}", a.code, id_number))
-                    .into_response(),
-            )
+            let t = status_of(&state, lang, &a.code, &id_number).await?;
+            Ok(t.into_response())
         }
         Err(jiuzhu_db::DbError::Invalid(m)) | Err(jiuzhu_db::DbError::Conflict(m)) => refuse(&m),
         Err(e) => Err(e.into()),
     }
 }
+
+/// Wrong identities the online application accepts per ID number, and wrong lookups
+/// per address (application and status page), before a lock of the lock-out's length.
+const APPLY_TRIES_PER_ID: u32 = 5;
+const TRIES_PER_ADDRESS: u32 = 20;
 
 #[derive(Deserialize, Default)]
 struct StatusQuery {
@@ -2029,46 +2049,87 @@ struct StatusTemplate {
     found: bool,
     notice: Vec<String>,
     items: Vec<ItemRow>,
+    message: String,
 }
 
-/// The applicant's status page: the application's items, where each stands and by when,
-/// for the application number with the applicant's ID number. Nothing else is shown.
-async fn status_page(
-    State(state): State<AppState>,
-    crate::auth::UiLang(lang): crate::auth::UiLang,
-    Query(q): Query<StatusQuery>,
-) -> PageResult {
+/// The status of application `code` if `id_number` is its applicant's.
+async fn status_of(
+    state: &AppState,
+    lang: Lang,
+    code: &str,
+    id_number: &str,
+) -> Result<StatusTemplate, WebError> {
     let mut t = StatusTemplate {
         lang,
         title: lang.t("application_status").into(),
         nav: None,
-        code: q.code.trim().to_string(),
+        code: code.trim().to_string(),
         found: false,
         notice: Vec::new(),
         items: Vec::new(),
+        message: String::new(),
     };
-    if !t.code.is_empty() {
-        let row = cases::application_id_by_code(&state.db, &t.code).await?;
-        if let Some(id) = row {
-            let a = cases::application(&state.db, id)
-                .await?
-                .ok_or(WebError::NotFound)?;
-            if a.applicant_id_number
-                .eq_ignore_ascii_case(q.id_number.trim())
-            {
-                let today = jiuzhu_db::today();
-                let cal = calendar(&state).await;
-                t.found = true;
-                t.notice = serde_json::from_str(&a.notice).unwrap_or_default();
-                t.items = cases::items_of(&state.db, id)
-                    .await?
-                    .iter()
-                    .map(|i| item_row(i, lang, today, &cal))
-                    .collect();
-            }
-        }
+    if t.code.is_empty() {
+        return Ok(t);
+    }
+    let Some(id) = cases::application_id_by_code(&state.db, &t.code).await? else {
+        return Ok(t);
+    };
+    let a = cases::application(&state.db, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if a.applicant_id_number.eq_ignore_ascii_case(id_number.trim()) {
+        let today = jiuzhu_db::today();
+        let cal = calendar(state).await;
+        t.found = true;
+        t.notice = serde_json::from_str(&a.notice).unwrap_or_default();
+        t.items = cases::items_of(&state.db, id)
+            .await?
+            .iter()
+            .map(|i| item_row(i, lang, today, &cal))
+            .collect();
+    }
+    Ok(t)
+}
+
+/// The applicant's status page: the application's items, where each stands and by when,
+/// for the application number with the applicant's ID number. Nothing else is shown.
+/// Wrong lookups are limited per address.
+async fn status_lookup(state: &AppState, lang: Lang, ip: &str, q: &StatusQuery) -> PageResult {
+    let key = format!("status-ip:{ip}");
+    if state.status_tries.locked(&key) {
+        let mut t = status_of(state, lang, "", "").await?;
+        t.code = q.code.trim().to_string();
+        t.message = lang.t("too_many_tries").into();
+        let mut r = t.into_response();
+        *r.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+        return Ok(r);
+    }
+    let t = status_of(state, lang, &q.code, &q.id_number).await?;
+    if !t.code.is_empty() && !t.found {
+        state
+            .status_tries
+            .fail(&key, TRIES_PER_ADDRESS, state.config.lockout);
     }
     Ok(t.into_response())
+}
+
+async fn status_page(
+    State(state): State<AppState>,
+    crate::auth::UiLang(lang): crate::auth::UiLang,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
+    Query(q): Query<StatusQuery>,
+) -> PageResult {
+    status_lookup(&state, lang, &ip, &q).await
+}
+
+async fn status_submit(
+    State(state): State<AppState>,
+    crate::auth::UiLang(lang): crate::auth::UiLang,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
+    Form(q): Form<StatusQuery>,
+) -> PageResult {
+    status_lookup(&state, lang, &ip, &q).await
 }
 
 // -------------------------------------------------------------- changes to recipients

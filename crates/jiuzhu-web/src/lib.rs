@@ -43,6 +43,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The rule set run each month for the month before (None: no scheduled runs).
     pub monitor_rules: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (none: the peer's address).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             lockout: Duration::from_secs(30 * 60),
             secure_cookies: false,
             monitor_rules: Some("standard".into()),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -63,6 +66,11 @@ pub struct App {
     pub config: Config,
     /// Working days for deadlines (the shipped holiday calendar).
     pub calendar: jiuzhu_domain::calendar::WorkCalendar,
+    /// Failed sign-ins under names that have no active account, counted like real ones,
+    /// so "locked" does not tell which names exist.
+    pub unknown_logins: auth::Throttle,
+    /// Tries of the online status page per ID number and per address.
+    pub status_tries: auth::Throttle,
 }
 
 /// The shared application state.
@@ -82,6 +90,8 @@ pub fn router(db: Db, config: Config) -> Router {
         db,
         config,
         calendar: jiuzhu_domain::calendar::WorkCalendar::shipped(),
+        unknown_logins: auth::Throttle::default(),
+        status_tries: auth::Throttle::default(),
     }));
     Router::new()
         .merge(pages::routes())

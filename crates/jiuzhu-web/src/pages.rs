@@ -63,6 +63,10 @@ pub fn routes() -> Router<AppState> {
             "/admin/users/{id}",
             get(edit_user_page).post(edit_user_submit),
         )
+        .route(
+            "/admin/users/{id}/tokens/{tid}/revoke",
+            post(revoke_token_submit),
+        )
         .route("/audit", get(audit_page))
         .route("/audit/verify", get(audit_verify))
 }
@@ -189,6 +193,8 @@ struct LoginTemplate {
     error: Option<String>,
     expired: bool,
     username: String,
+    /// The sign-in form's token, also set as the `jz_login` cookie (double submit).
+    csrf: String,
 }
 
 #[derive(Deserialize)]
@@ -196,35 +202,78 @@ struct LoginQuery {
     expired: Option<String>,
 }
 
-async fn login_page(UiLang(lang): UiLang, Query(q): Query<LoginQuery>) -> impl IntoResponse {
-    LoginTemplate {
+/// The sign-in page with a fresh form token, set in its cookie as well.
+fn login_form(
+    lang: Lang,
+    status: StatusCode,
+    error: Option<String>,
+    expired: bool,
+    username: String,
+    secure: bool,
+) -> Response {
+    let token = auth::new_token();
+    (
+        status,
+        [(header::SET_COOKIE, auth::login_cookie(&token, secure))],
+        LoginTemplate {
+            lang,
+            title: lang.t("sign_in").into(),
+            nav: None,
+            error,
+            expired,
+            username,
+            csrf: token,
+        },
+    )
+        .into_response()
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    login_form(
         lang,
-        title: lang.t("sign_in").into(),
-        nav: None,
-        error: None,
-        expired: q.expired.is_some(),
-        username: String::new(),
-    }
+        StatusCode::OK,
+        None,
+        q.expired.is_some(),
+        String::new(),
+        state.config.secure_cookies,
+    )
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
     username: String,
     password: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 async fn login_submit(
     State(state): State<AppState>,
     UiLang(lang): UiLang,
     auth::ClientIp(ip): auth::ClientIp,
+    headers: axum::http::HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    let secure = state.config.secure_cookies;
+    // A sign-in is posted from our own page: same origin, and the form's token matches
+    // its cookie. Otherwise nothing is checked (no password tried, nothing counted).
+    if !auth::same_origin(&headers) || !auth::login_token_ok(&headers, &f.csrf) {
+        return login_form(
+            lang,
+            StatusCode::FORBIDDEN,
+            Some(lang.t("csrf").into()),
+            false,
+            f.username,
+            secure,
+        );
+    }
     match auth::sign_in(&state, &f.username, &f.password, &ip).await {
         Ok(token) => (
-            [(
-                header::SET_COOKIE,
-                auth::session_cookie(&token, state.config.secure_cookies),
-            )],
+            [(header::SET_COOKIE, auth::session_cookie(&token, secure))],
             Redirect::to("/"),
         )
             .into_response(),
@@ -233,18 +282,14 @@ async fn login_submit(
                 auth::LoginError::Locked => lang.t("locked"),
                 auth::LoginError::BadCredentials => lang.t("bad_login"),
             };
-            (
+            login_form(
+                lang,
                 StatusCode::UNAUTHORIZED,
-                LoginTemplate {
-                    lang,
-                    title: lang.t("sign_in").into(),
-                    nav: None,
-                    error: Some(msg.into()),
-                    expired: false,
-                    username: f.username,
-                },
+                Some(msg.into()),
+                false,
+                f.username,
+                secure,
             )
-                .into_response()
         }
     }
 }
@@ -1445,6 +1490,8 @@ struct UserFormTemplate {
     form: UserFormData,
     errors: BTreeMap<String, String>,
     roles: Vec<(&'static str, &'static str)>,
+    /// The user's API tokens: (id, name, created, expires, state), newest first.
+    tokens: Vec<(i64, String, String, String, String)>,
 }
 
 async fn user_form(
@@ -1455,6 +1502,30 @@ async fn user_form(
     errors: BTreeMap<String, String>,
 ) -> PageResult {
     form.password.clear();
+    let now = jiuzhu_db::now_text();
+    let tokens = match id {
+        Some(i) => jiuzhu_db::sessions::tokens_of(&state.db, i)
+            .await?
+            .into_iter()
+            .map(|t| {
+                let state = if t.revoked {
+                    "token_revoked"
+                } else if t.expires_at <= now {
+                    "token_expired"
+                } else {
+                    "token_active"
+                };
+                (
+                    t.id,
+                    t.name,
+                    t.created_at.get(..10).unwrap_or_default().to_string(),
+                    t.expires_at.get(..10).unwrap_or_default().to_string(),
+                    state.to_string(),
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -1482,9 +1553,29 @@ async fn user_form(
                 .iter()
                 .map(|r| (r.code(), role_label(*r, u.lang)))
                 .collect(),
+            tokens,
         },
     )
         .into_response())
+}
+
+/// Revokes one of a user's API tokens (user administration).
+async fn revoke_token_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path((id, tid)): Path<(i64, i64)>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    u.check_csrf(&f.csrf)?;
+    u.require(u.role.can_admin_users())?;
+    let x = jiuzhu_db::users::by_id(&state.db, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if !x.scope_region.starts_with(u.scope_region.as_str()) {
+        return Err(WebError::NotFound.into());
+    }
+    crate::accounts::revoke_token(&state.db, &u.actor(), id, tid).await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 
 /// An administrator may only give scopes inside their own.

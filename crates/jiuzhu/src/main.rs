@@ -54,6 +54,10 @@ enum Command {
         /// Mark cookies Secure (when served over HTTPS).
         #[arg(long)]
         secure_cookies: bool,
+        /// A reverse proxy whose X-Forwarded-For is believed (repeatable; default none:
+        /// the connecting address is the client's).
+        #[arg(long = "trusted-proxy")]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Create or update the schema and load the region tree.
     Migrate {
@@ -383,6 +387,7 @@ async fn run(cli: Cli) -> Result<()> {
             addr,
             demo,
             secure_cookies,
+            trusted_proxies,
         } => {
             let db = open(&db.db).await?;
             if demo
@@ -396,6 +401,7 @@ async fn run(cli: Cli) -> Result<()> {
             eprintln!("jiuzhu is running: open http://{addr}/ and sign in");
             let config = jiuzhu_web::Config {
                 secure_cookies,
+                trusted_proxies,
                 ..Default::default()
             };
             jiuzhu_web::serve(db, config, &addr).await?;

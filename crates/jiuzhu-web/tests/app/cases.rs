@@ -581,9 +581,10 @@ both!(an_applicant_applies_online_and_follows_the_status, |b| {
             ],
         )
         .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let status_url = r.location.unwrap();
-    let page = app.get(&status_url).await.text();
+    // The status is shown at once: no redirect carries the ID number in an address.
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.location.is_none());
+    let page = r.text();
     assert!(
         page.contains("data-program=\"temporary\"") && page.contains("授权书"),
         "{page}"
@@ -592,16 +593,23 @@ both!(an_applicant_applies_online_and_follows_the_status, |b| {
         !page.contains(&m.name) && !page.contains(&rec.household.address),
         "the status page shows no personal data"
     );
-    let code = status_url
-        .split("code=")
+    let code = page
+        .split("id=\"status-code\">")
         .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
+        .and_then(|p| p.split("<strong>").nth(1))
+        .and_then(|p| p.split("</strong>").next())
         .unwrap()
         .to_string();
+    let again = app
+        .post_form("/status", &[("code", &code), ("id_number", &m.id_number)])
+        .await
+        .text();
+    assert!(again.contains("data-program=\"temporary\""), "{again}");
     let wrong = app
-        .get(&format!("/status?code={code}&id_number=110105194912310021"))
+        .post_form(
+            "/status",
+            &[("code", &code), ("id_number", "11010519491231002X")],
+        )
         .await
         .text();
     assert!(wrong.contains("status-not-found"));

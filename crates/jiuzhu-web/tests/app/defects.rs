@@ -466,3 +466,281 @@ both!(a_feed_is_imported_by_its_department_about_its_region, |b| {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json()["rows"], 1);
 });
+
+both!(names_and_texts_have_a_length_limit, |b| {
+    let mut app = TestApp::new(b).await;
+    let (hh, _) = household_under(&app, PINGYANG, None).await;
+    let rec = jiuzhu_db::households::get(&app.db, &Scope::everything(), hh)
+        .await
+        .unwrap()
+        .unwrap();
+    let person = rec.current_members().next().unwrap().person_id;
+    let token = api_token(&app, Role::CountyApprover).await;
+    let long = "张".repeat(10_000);
+    let r = app
+        .api(
+            "PUT",
+            &format!("/api/v1/households/{hh}/members/{person}"),
+            Some(serde_json::json!({"name": long, "phone": ""})),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("name"), "{}", r.text());
+    let stored = jiuzhu_db::households::get(&app.db, &Scope::everything(), hh)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.members.iter().all(|m| m.name.chars().count() <= 40));
+    // A name of 40 characters is taken.
+    let r = app
+        .api(
+            "PUT",
+            &format!("/api/v1/households/{hh}/members/{person}"),
+            Some(serde_json::json!({"name": "张".repeat(40), "phone": ""})),
+            Some(&token),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    // A 10,000-character address is refused by the page.
+    app.sign_in(Role::CountyApprover).await;
+    app.get(&format!("/households/{hh}/edit")).await;
+    let r = app
+        .post_form(
+            &format!("/households/{hh}/edit"),
+            &[
+                ("region_code", &stored.household.region_code),
+                ("hukou", &stored.household.hukou),
+                ("address", &"路".repeat(10_000)),
+                ("bank_name", ""),
+                ("bank_account", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.status);
+});
+
+both!(
+    a_sign_in_from_another_origin_or_without_the_form_is_refused,
+    |b| {
+        let mut app = TestApp::new(b).await;
+        let user = username(Role::WindowClerk);
+        let body = format!("username={}&password={}", enc(&user), enc(PASSWORD));
+        // Posted without the sign-in page's token: refused, no session.
+        let r = app
+            .request(
+                "POST",
+                "/login",
+                Some("application/x-www-form-urlencoded"),
+                body.clone().into_bytes(),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(app.cookie.is_none());
+        // With a token but from another site: refused.
+        app.get("/login").await;
+        let token = app.csrf.clone().unwrap();
+        let r = app
+            .request(
+                "POST",
+                "/login",
+                Some("application/x-www-form-urlencoded"),
+                format!("{body}&csrf={token}").into_bytes(),
+                &[
+                    ("host", "jiuzhu.example"),
+                    ("origin", "https://evil.example"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(app.cookie.is_none());
+        // From the page, on the same origin: signed in.
+        app.get("/login").await;
+        let token = app.csrf.clone().unwrap();
+        let r = app
+            .request(
+                "POST",
+                "/login",
+                Some("application/x-www-form-urlencoded"),
+                format!("{body}&csrf={token}").into_bytes(),
+                &[
+                    ("host", "jiuzhu.example"),
+                    ("origin", "https://jiuzhu.example"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        assert!(app.cookie.is_some());
+    }
+);
+
+both!(locked_is_said_of_unknown_names_too, |b| {
+    let mut app = TestApp::new(b).await;
+    let mut texts = Vec::new();
+    for name in ["nobody-at-all", &username(Role::WindowClerk)] {
+        let mut last = String::new();
+        for _ in 0..6 {
+            let r = app
+                .post_form(
+                    "/login",
+                    &[("username", name), ("password", "wrong-password")],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+            last = r.text();
+        }
+        assert!(last.contains("锁定"), "{name}: locked after five failures");
+        texts.push(last.replace(name, "NAME"));
+    }
+    let error = |t: &str| {
+        t.split("class=\"error\"")
+            .nth(1)
+            .unwrap_or("")
+            .split("</p>")
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(
+        error(&texts[0]),
+        error(&texts[1]),
+        "the same answer for both"
+    );
+});
+
+both!(
+    tokens_expire_can_be_revoked_and_stop_with_a_locked_account,
+    |b| {
+        let mut app = TestApp::new(b).await;
+        let token = api_token(&app, Role::CountyApprover).await;
+        let ok = |r: &Resp| r.status == StatusCode::OK;
+        assert!(ok(&app.api("GET", "/api/v1/me", None, Some(&token)).await));
+        // A locked account's token stops working.
+        jiuzhu_db::sqlx::query(
+            "UPDATE users SET locked_until = '2999-01-01T00:00:00.000000Z' WHERE username = $1",
+        )
+        .bind(username(Role::CountyApprover))
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+        let r = app.api("GET", "/api/v1/me", None, Some(&token)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        jiuzhu_db::sqlx::query("UPDATE users SET locked_until = NULL WHERE username = $1")
+            .bind(username(Role::CountyApprover))
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+        assert!(ok(&app.api("GET", "/api/v1/me", None, Some(&token)).await));
+        // An expired token is refused.
+        jiuzhu_db::sqlx::query("UPDATE api_tokens SET expires_at = '2000-01-01T00:00:00.000000Z'")
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+        let r = app.api("GET", "/api/v1/me", None, Some(&token)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        // A new token is revoked from the user administration.
+        let token = api_token(&app, Role::CountyApprover).await;
+        assert!(ok(&app.api("GET", "/api/v1/me", None, Some(&token)).await));
+        let user = jiuzhu_db::users::by_username(&app.db, &username(Role::CountyApprover))
+            .await
+            .unwrap()
+            .unwrap();
+        let tokens = jiuzhu_db::sessions::tokens_of(&app.db, user.id)
+            .await
+            .unwrap();
+        let active = tokens
+            .iter()
+            .find(|t| !t.revoked && t.expires_at > jiuzhu_db::now_text())
+            .unwrap();
+        app.sign_in(Role::CityAdmin).await;
+        let page = app.get(&format!("/admin/users/{}", user.id)).await.text();
+        assert!(
+            page.contains("id=\"tokens\"") && page.contains("已过期"),
+            "{page}"
+        );
+        let r = app
+            .post_form(
+                &format!("/admin/users/{}/tokens/{}/revoke", user.id, active.id),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let r = app.api("GET", "/api/v1/me", None, Some(&token)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+);
+
+both!(
+    the_online_application_trusts_no_claimed_address_and_limits_tries,
+    |b| {
+        let mut app = TestApp::new(b).await;
+        let (hh, _) = household_under(&app, PINGYANG, None).await;
+        let rec = jiuzhu_db::households::get(&app.db, &Scope::everything(), hh)
+            .await
+            .unwrap()
+            .unwrap();
+        let m = rec
+            .current_members()
+            .find(|m| !m.phone.is_empty())
+            .expect("a member with a phone")
+            .clone();
+        let form = |phone: &str| {
+            format!(
+                "id_number={}&name={}&phone={phone}&program=temporary&expense=8000",
+                m.id_number,
+                enc(&m.name)
+            )
+        };
+        // The claimed address is not recorded; the application's answer has no redirect.
+        let r = app
+            .request(
+                "POST",
+                "/apply",
+                Some("application/x-www-form-urlencoded"),
+                form(&m.phone).into_bytes(),
+                &[("x-forwarded-for", "203.0.113.9")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert!(r.location.is_none());
+        let (audit, _) = jiuzhu_db::audit::search(
+            &app.db,
+            &jiuzhu_db::audit::Filter {
+                action: Some("application.create".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(!audit.is_empty());
+        assert_eq!(
+            audit[0].ip, "127.0.0.1",
+            "the peer's address, not the claimed one"
+        );
+        // Wrong phone numbers against one ID number: after five, even the right one waits.
+        for _ in 0..5 {
+            let r = app
+                .request(
+                    "POST",
+                    "/apply",
+                    Some("application/x-www-form-urlencoded"),
+                    form("13000000000").into_bytes(),
+                    &[],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let r = app
+            .request(
+                "POST",
+                "/apply",
+                Some("application/x-www-form-urlencoded"),
+                form(&m.phone).into_bytes(),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.text().contains("尝试次数过多") || r.text().contains("Too many"));
+    }
+);

@@ -111,6 +111,8 @@ pub struct TestApp {
     pub db: Db,
     pub router: Router,
     pub cookie: Option<String>,
+    /// The sign-in form's token cookie (`jz_login=...`), from the last sign-in page.
+    pub login_cookie: Option<String>,
     pub csrf: Option<String>,
 }
 
@@ -199,6 +201,7 @@ impl TestApp {
             db,
             router,
             cookie: None,
+            login_cookie: None,
             csrf: None,
         }
     }
@@ -212,8 +215,13 @@ impl TestApp {
         extra: &[(&str, &str)],
     ) -> Resp {
         let mut req = Request::builder().method(method).uri(uri);
-        if let Some(c) = &self.cookie {
-            req = req.header(header::COOKIE, c.as_str());
+        let jar: Vec<&str> = [&self.cookie, &self.login_cookie]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        if !jar.is_empty() {
+            req = req.header(header::COOKIE, jar.join("; "));
         }
         if let Some(ct) = content_type {
             req = req.header(header::CONTENT_TYPE, ct);
@@ -241,6 +249,15 @@ impl TestApp {
                 Some(pair)
             };
         }
+        for set in headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            if set.starts_with("jz_login=") {
+                self.login_cookie = set.split(';').next().map(String::from);
+            }
+        }
         let location = headers
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
@@ -265,8 +282,12 @@ impl TestApp {
         self.request("GET", uri, None, Vec::new(), &[]).await
     }
 
-    /// Posts a form; `csrf` is added from the last page seen unless given.
+    /// Posts a form; `csrf` is added from the last page seen unless given. A sign-in is
+    /// posted from the sign-in page, as a browser does (its form token).
     pub async fn post_form(&mut self, uri: &str, fields: &[(&str, &str)]) -> Resp {
+        if uri == "/login" && !fields.iter().any(|(k, _)| *k == "csrf") {
+            self.get("/login").await;
+        }
         let mut pairs: Vec<(String, String)> = fields
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
