@@ -102,7 +102,7 @@ pub fn client_ip(parts: &Parts, trusted: &[std::net::IpAddr]) -> String {
             .flat_map(|v| v.split(','))
             .map(str::trim)
             .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
-            .last()
+            .next_back()
     {
         return forwarded.to_string();
     }
