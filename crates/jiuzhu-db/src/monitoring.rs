@@ -528,7 +528,7 @@ pub async fn alerts(db: &Db, scope: &Scope, f: &AlertFilter) -> Result<(Vec<Aler
     }
     let total: i64 = count.fetch_one(db.pool()).await?.try_get(0)?;
     let per = f.per_page.clamp(1, 500);
-    let offset = f.page.max(0) * per;
+    let offset = f.page.max(0).saturating_mul(per);
     let mut q = sqlx::query(AssertSqlSafe(format!(
         "SELECT {ALERT_COLUMNS} FROM alerts a LEFT JOIN households h ON h.id = a.household_id
          WHERE {wh}

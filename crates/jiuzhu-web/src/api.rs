@@ -87,11 +87,59 @@ pub fn routes() -> Router<AppState> {
 pub struct ApiDoc;
 
 async fn openapi_json() -> Response {
+    Json(openapi_document()).into_response()
+}
+
+/// The OpenAPI document of the whole API. Every operation documents the errors any
+/// request can meet before its handler decides (a malformed request, no or a bad
+/// sign-in, a role or region that may not, an object not found, a body too large, too
+/// many tries), each with the JSON error shape every API error has.
+pub fn openapi_document() -> serde_json::Value {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::monitor_api::MonitorDoc::openapi());
     doc.merge(crate::case_api::CaseDoc::openapi());
     doc.merge(crate::import_pages::RosterDoc::openapi());
-    Json(doc).into_response()
+    let mut v = serde_json::to_value(doc).expect("the OpenAPI document serialises");
+    const ERRORS: [(&str, &str); 9] = [
+        (
+            "400",
+            "malformed request: a body, path or query parameter that cannot be read",
+        ),
+        ("401", "no valid sign-in or API token"),
+        ("403", "the role may not do this"),
+        ("404", "not found, or outside the user's region"),
+        ("405", "the path does not take this method"),
+        ("413", "the body is larger than allowed"),
+        ("415", "the body is not of the documented content type"),
+        ("422", "invalid input, the field named"),
+        ("429", "too many tries"),
+    ];
+    let error = serde_json::json!({"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}});
+    if let Some(paths) = v.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for (path, item) in paths.iter_mut() {
+            if path == "/api/openapi.json" {
+                continue;
+            }
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                if !["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                    continue;
+                }
+                let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut())
+                else {
+                    continue;
+                };
+                for (code, description) in ERRORS {
+                    responses.entry(code).or_insert_with(
+                        || serde_json::json!({"description": description, "content": error}),
+                    );
+                }
+            }
+        }
+    }
+    v
 }
 
 /// The signed-in user.
@@ -535,7 +583,7 @@ async fn audit_list(
             action: p.action,
             household_id: p.household_id,
             limit: 100,
-            offset: (p.page.unwrap_or(1).max(1) - 1) * 100,
+            offset: (p.page.unwrap_or(1).max(1) - 1).saturating_mul(100),
             ..Default::default()
         },
     )

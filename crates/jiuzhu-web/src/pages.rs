@@ -486,7 +486,7 @@ pub fn search_query(p: &SearchParams, per_page: i64) -> SearchQuery {
     let mut s = SearchQuery {
         region: Some(p.region.trim().to_string()).filter(|r| !r.is_empty()),
         limit: per_page,
-        offset: (p.page.unwrap_or(1).max(1) - 1) * per_page,
+        offset: (p.page.unwrap_or(1).max(1) - 1).saturating_mul(per_page),
         ..SearchQuery::default()
     };
     if q.is_empty() {
@@ -1731,7 +1731,7 @@ async fn audit_view(
         from: Some(q.from.clone()),
         to: day_after(&q.to),
         limit: 100,
-        offset: (q.page.unwrap_or(1).max(1) - 1) * 100,
+        offset: (q.page.unwrap_or(1).max(1) - 1).saturating_mul(100),
         ..Default::default()
     };
     let (rows, total) = audit::search(&state.db, &filter).await?;

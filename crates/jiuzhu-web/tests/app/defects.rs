@@ -744,3 +744,100 @@ both!(
         assert!(r.text().contains("尝试次数过多") || r.text().contains("Too many"));
     }
 );
+
+both!(
+    every_api_error_is_the_json_error_shape_and_documented,
+    |b| {
+        let mut app = TestApp::new(b).await;
+        let token = api_token(&app, Role::CountyApprover).await;
+        let auth = format!("Bearer {token}");
+        let cases: [(&str, &str, Option<&str>, &[u8], StatusCode); 5] = [
+            (
+                "POST",
+                "/api/v1/households",
+                Some("application/json"),
+                b"{not json",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "POST",
+                "/api/v1/households",
+                Some("text/plain"),
+                b"{}",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            (
+                "GET",
+                "/api/v1/households/not-a-number",
+                None,
+                b"",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "GET",
+                "/api/v1/no-such-thing",
+                None,
+                b"",
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                "DELETE",
+                "/api/v1/households",
+                None,
+                b"",
+                StatusCode::METHOD_NOT_ALLOWED,
+            ),
+        ];
+        for (method, uri, ct, body, status) in cases {
+            let r = app
+                .request(method, uri, ct, body.to_vec(), &[("authorization", &auth)])
+                .await;
+            assert_eq!(r.status, status, "{method} {uri}: {}", r.text());
+            let ct = r.headers["content-type"].to_str().unwrap();
+            assert!(ct.starts_with("application/json"), "{method} {uri}: {ct}");
+            let j = r.json();
+            assert!(
+                j["error"].is_string() && j["message"].is_string(),
+                "{method} {uri}: {j}"
+            );
+        }
+        // The document names these answers for every operation.
+        let doc = app.get("/api/openapi.json").await.json();
+        let mut operations = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if path == "/api/openapi.json" || method == "parameters" {
+                    continue;
+                }
+                operations += 1;
+                for code in ["400", "401", "403", "404", "422"] {
+                    assert!(
+                        op["responses"].get(code).is_some(),
+                        "{method} {path} does not document {code}"
+                    );
+                }
+            }
+        }
+        assert!(operations > 20, "{operations}");
+    }
+);
+
+both!(a_page_number_past_the_end_answers, |b| {
+    let mut app = TestApp::new(b).await;
+    let token = api_token(&app, Role::CityAdmin).await;
+    for uri in [
+        "/api/v1/households?page=9223372036854775806",
+        "/api/v1/alerts?page=9223372036854775806",
+        "/api/v1/audit?page=9223372036854775806",
+    ] {
+        let r = app.api("GET", uri, None, Some(&token)).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+    }
+    app.sign_in(Role::CityAdmin).await;
+    for uri in [
+        "/households?page=9223372036854775806",
+        "/audit?page=9223372036854775806",
+    ] {
+        assert_eq!(app.get(uri).await.status, StatusCode::OK, "{uri}");
+    }
+});
