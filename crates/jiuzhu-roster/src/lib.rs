@@ -8,6 +8,6 @@ pub mod import;
 pub mod table;
 pub mod validate;
 
-pub use import::{ImportOptions, ImportReport, Progress, import_dir};
+pub use import::{ImportError, ImportOptions, ImportReport, Progress, import_dir};
 pub use table::{Table, TableError};
 pub use validate::RowError;

@@ -36,6 +36,9 @@ pub struct Table {
     spans: Vec<[u32; 2]>,
     /// Each row's line.
     lines: Vec<u32>,
+    /// The file held bytes that are neither UTF-8 nor GB18030; they were read as U+FFFD,
+    /// and a row with such a cell is refused ([`Table::undecodable_cell`]).
+    undecodable: bool,
 }
 
 /// The cells of one row.
@@ -106,6 +109,20 @@ impl Table {
     }
 
     /// Row `r`'s cells.
+    /// Whether the file held bytes of no known encoding (read as U+FFFD).
+    pub fn undecodable(&self) -> bool {
+        self.undecodable
+    }
+
+    /// The first cell of row `r` that held bytes of no known encoding, if the file had any.
+    pub fn undecodable_cell(&self, r: usize) -> Option<usize> {
+        if !self.undecodable {
+            return None;
+        }
+        let row = self.row(r);
+        (0..self.columns.len()).find(|&c| row.get(c).contains(char::REPLACEMENT_CHARACTER))
+    }
+
     pub fn row(&self, r: usize) -> Cells<'_> {
         let w = self.columns.len();
         Cells {
@@ -170,11 +187,30 @@ impl Table {
             reason: e.to_string(),
         })?;
         let mut table = Table::new(file, Vec::new());
-        match utf8(bytes) {
-            Ok(text) if plain(text.as_bytes()) => table.read_plain(text)?,
-            Ok(text) => table.read_quoted(text.into_bytes())?,
-            // Neither UTF-8 nor GB18030: the csv reader reports the line.
-            Err(bytes) => table.read_quoted(bytes)?,
+        let not_text = || TableError::Unreadable {
+            file: file_name(path),
+            reason: "not a text file: save the roster as CSV (UTF-8) or XLSX".into(),
+        };
+        if memchr::memchr(0, &bytes).is_some() {
+            return Err(not_text());
+        }
+        let text = match utf8(bytes) {
+            Ok(text) => text,
+            // Neither UTF-8 nor GB18030: a few bad bytes refuse their rows (read as
+            // U+FFFD in the encoding they spoil least); a file mostly so is not text.
+            Err(bytes) => {
+                let (text, bad) = lossy(&bytes);
+                if bad > 16 && bad * 100 > text.chars().count() {
+                    return Err(not_text());
+                }
+                table.undecodable = true;
+                text
+            }
+        };
+        if plain(text.as_bytes()) {
+            table.read_plain(text)?;
+        } else {
+            table.read_quoted(text.into_bytes())?;
         }
         Ok(table)
     }
@@ -414,6 +450,24 @@ fn utf8(bytes: Vec<u8>) -> Result<String, Vec<u8>> {
     }
 }
 
+/// Bytes that are neither UTF-8 nor GB18030 as text, in whichever of the two leaves fewer
+/// undecodable sequences (each becomes U+FFFD), and how many there are.
+fn lossy(bytes: &[u8]) -> (String, usize) {
+    let as_utf8 = String::from_utf8_lossy(bytes).into_owned();
+    let (gb, _, _) = encoding_rs::GB18030.decode(bytes);
+    let count = |t: &str| {
+        t.chars()
+            .filter(|&c| c == char::REPLACEMENT_CHARACTER)
+            .count()
+    };
+    let (u, g) = (count(&as_utf8), count(&gb));
+    if u <= g {
+        (as_utf8, u)
+    } else {
+        (gb.into_owned(), g)
+    }
+}
+
 /// A cell as the text a clerk typed: integers without ".0", dates as YYYY-MM-DD.
 fn cell_text(c: &Data) -> String {
     match c {
@@ -559,12 +613,28 @@ mod tests {
     }
 
     #[test]
-    fn bytes_that_are_neither_utf8_nor_gb18030_are_refused_with_a_line() {
-        let err = read("bad", b"a,b\n1,2\n\xff\xfe\xff,3\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("bad.csv:3"), "{err}");
-        assert!(err.contains("not UTF-8"), "{err}");
+    fn a_cell_of_bytes_of_no_known_encoding_marks_its_row_not_the_file() {
+        let t = read("bad", "a,b\n1,2\n\u{FFFD},3\n名,4\n".as_bytes()).unwrap();
+        assert_eq!(
+            t.undecodable_cell(1),
+            None,
+            "valid UTF-8: nothing is marked"
+        );
+        let t = read("bad", b"a,b\n1,2\n\xff\xfe,3\n\xe5\x90\x8d,4\n").unwrap();
+        assert_eq!(t.len(), 3);
+        assert_eq!(
+            (
+                t.undecodable_cell(0),
+                t.undecodable_cell(1),
+                t.undecodable_cell(2)
+            ),
+            (None, Some(0), None)
+        );
+        assert_eq!(t.cell(2, 0), "名", "the rest of the file reads as UTF-8");
+        // A file that is not text (an image renamed .csv) is refused whole, with a message.
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0";
+        let err = read("png", png).unwrap_err().to_string();
+        assert!(err.contains("png.csv: not a text file"), "{err}");
     }
 
     #[test]

@@ -60,6 +60,21 @@ impl<'t> Row<'t> {
     fn cell(&self, col: usize) -> &'t str {
         self.cells.get(col)
     }
+    /// Refuses a row with a cell of bytes that are neither UTF-8 nor GB18030.
+    fn text(&self) -> Result<(), RowError> {
+        if !self.table.undecodable() {
+            return Ok(());
+        }
+        match (0..self.table.columns.len())
+            .find(|&c| self.cells.get(c).contains(char::REPLACEMENT_CHARACTER))
+        {
+            None => Ok(()),
+            Some(c) => Err(self.err(
+                &self.table.columns[c].clone(),
+                "bytes that are neither UTF-8 nor GB18030 text (save the file as UTF-8 CSV)",
+            )),
+        }
+    }
     fn err(&self, column: &str, reason: impl Into<String>) -> RowError {
         RowError {
             file: self.table.file.clone(),
@@ -222,6 +237,10 @@ struct Scan<'a, 't> {
     /// Registered households first named by a supporter row, in that order: they follow
     /// those first named by a person row, as when the persons file was read first.
     named_by_supporters: Vec<usize>,
+    /// Household place → the lines of its refused rows (false: persons, true: supporters).
+    /// A household with any refused row is refused whole: registering the rest would
+    /// change its size for every means test.
+    refused_rows: FastMap<usize, Vec<(bool, usize)>>,
 }
 
 /// Rows whose own checks run together on all cores, as a scan moves on.
@@ -288,6 +307,81 @@ impl<'t> Scan<'_, 't> {
         }
     }
 
+    /// Notes a refused row against the household it names (in the file or registered),
+    /// so that the household is refused whole when it is handed over.
+    fn taint(&mut self, row: &Row<'t>, col: usize, by: Naming) {
+        let code = row.cell(col);
+        if code.is_empty() || self.rejected.contains_key(code) {
+            return;
+        }
+        let at = match self.by_code.get(code) {
+            Some(&i) => i,
+            None if self.known.registered_households.contains_key(code) => {
+                match self.attach(code, row, "household_id", by) {
+                    Ok(i) => i,
+                    Err(_) => return,
+                }
+            }
+            None => return,
+        };
+        if self.households[at].is_some() {
+            self.refused_rows
+                .entry(at)
+                .or_default()
+                .push((by == Naming::Supporter, row.line));
+        }
+    }
+
+    /// Refuses household `h` whole for its refused rows: the household row (if in the
+    /// file) and each of its good rows, each naming the lines that caused it.
+    fn refuse_whole(&mut self, h: &RosterHousehold, refused: &[(bool, usize)]) {
+        let supporters_file = self
+            .supporters
+            .map(|(t, _)| t.file.clone())
+            .unwrap_or_default();
+        let lines_of = |sup: bool| -> Vec<String> {
+            refused
+                .iter()
+                .filter(|(s, _)| *s == sup)
+                .map(|(_, l)| l.to_string())
+                .collect()
+        };
+        let mut causes = Vec::new();
+        for (sup, file) in [(false, &self.persons.file), (true, &supporters_file)] {
+            let lines = lines_of(sup);
+            match lines.len() {
+                0 => {}
+                1 => causes.push(format!("{file} line {} was refused", lines[0])),
+                _ => causes.push(format!("{file} lines {} were refused", lines.join(", "))),
+            }
+        }
+        let reason = format!("household {} refused: {}", h.code, causes.join("; "));
+        if let Some(line) = h.line {
+            self.errors.push(RowError {
+                file: self.households_file.to_string(),
+                line,
+                column: "household_id".into(),
+                reason: reason.clone(),
+            });
+        }
+        for p in &h.members {
+            self.errors.push(RowError {
+                file: self.persons.file.clone(),
+                line: p.line,
+                column: "household_id".into(),
+                reason: reason.clone(),
+            });
+        }
+        for s in &h.supporters {
+            self.errors.push(RowError {
+                file: supporters_file.clone(),
+                line: s.line,
+                column: "household_id".into(),
+                reason: reason.clone(),
+            });
+        }
+    }
+
     fn household(&mut self, at: usize) -> &mut RosterHousehold {
         self.households[at]
             .as_mut()
@@ -331,7 +425,11 @@ impl<'t> Scan<'_, 't> {
                             });
                         h.members.push(p);
                     }
-                    Err(e) => self.errors.push(e),
+                    Err(e) => {
+                        self.errors.push(e);
+                        let col = self.pc.household;
+                        self.taint(&row, col, Naming::Person);
+                    }
                 }
             }
             self.persons_read = hi;
@@ -365,7 +463,10 @@ impl<'t> Scan<'_, 't> {
                 });
                 match result {
                     Ok((at, s)) => self.household(at).supporters.push(s),
-                    Err(e) => self.errors.push(e),
+                    Err(e) => {
+                        self.errors.push(e);
+                        self.taint(&row, sc.household, Naming::Supporter);
+                    }
                 }
             }
             self.supporters_read = hi;
@@ -378,6 +479,10 @@ impl<'t> Scan<'_, 't> {
         let mut out = Vec::with_capacity(places.len());
         for i in places {
             let h = self.households[i].take().expect("handed over once");
+            if let Some(refused) = self.refused_rows.remove(&i) {
+                self.refuse_whole(&h, &refused);
+                continue;
+            }
             if h.line.is_some() && h.members.is_empty() {
                 self.errors.push(RowError {
                     file: self.households_file.to_string(),
@@ -578,6 +683,9 @@ type CheckedPerson<'t> = (
 
 /// A person row's own checks.
 fn check_person<'t>(row: &Row<'t>, c: &PersonColumns, known: &Known) -> CheckedPerson<'t> {
+    if let Err(e) = row.text() {
+        return (Err(e), None);
+    }
     let id = match row.id_number(c.id, "id_number") {
         Ok(id) => id,
         Err(e) => return (Err(e), None),
@@ -680,6 +788,7 @@ type CheckedSupporter<'t> =
 
 /// A supporter row's own checks.
 fn check_supporter<'t>(row: &Row<'t>, c: &SupporterColumns) -> CheckedSupporter<'t> {
+    row.text()?;
     let code = household_code(row, c.household, "household_id")?;
     let id = row.id_number(c.id, "supporter_id")?;
     let key = id_key(&id);
@@ -754,6 +863,7 @@ fn validate_stepped(
     // order, and a row is refused for the first problem in the same order as if checked
     // alone.
     let checked = par_map_rows(households, 0..households.len(), |row| {
+        row.text()?;
         household_code(row, hc.code, "household_id")
             .map(|code| (code, check_household(row, &hc, known, code)))
     });
@@ -822,6 +932,7 @@ fn validate_stepped(
         seen: FastMap::default(),
         step: step.max(1),
         named_by_supporters: Vec::new(),
+        refused_rows: FastMap::default(),
     };
     scan.id_lines.reserve(persons.len());
     scan.seen.reserve(rows_read[2]);
@@ -934,7 +1045,7 @@ mod tests {
                 cells(&["H6", &id(20), "100"]),
                 cells(&["H1", &id(21), "5000"]),
                 cells(&["H3", &id(22), "0"]),
-                cells(&["H1", &id(21), "1"]),
+                cells(&["H6", &id(20), "1"]),
                 cells(&["H4", &id(24), "bad"]),
             ],
         );
@@ -993,17 +1104,26 @@ mod tests {
             .iter()
             .map(|e| (e.file.as_str(), e.line, e.column.as_str()))
             .collect();
+        // A household with any refused row is refused whole (H4: a bad wage and a bad
+        // income; H6: a duplicate ID number, a bad health code and a duplicate supporter),
+        // with its household row and every good row of it named.
         assert_eq!(
             where_,
             [
                 ("households.csv", 3, "region_code"),
                 ("households.csv", 4, "household_id"),
+                ("households.csv", 5, "household_id"),
                 ("households.csv", 6, "deposits"),
+                ("households.csv", 7, "household_id"),
+                ("persons.csv", 2, "household_id"),
                 ("persons.csv", 4, "id_number"),
                 ("persons.csv", 5, "household_id"),
                 ("persons.csv", 6, "household_id"),
                 ("persons.csv", 8, "health"),
                 ("persons.csv", 9, "declared_wage_monthly"),
+                ("persons.csv", 10, "household_id"),
+                ("persons.csv", 11, "household_id"),
+                ("supporters.csv", 3, "household_id"),
                 ("supporters.csv", 5, "household_id"),
                 ("supporters.csv", 6, "supporter_id"),
                 ("supporters.csv", 7, "annual_income"),
@@ -1011,24 +1131,30 @@ mod tests {
             "{:#?}",
             whole.errors
         );
+        assert_eq!(
+            whole.errors[2].reason,
+            "household H4 refused: persons.csv line 9 was refused; supporters.csv line 7 was refused"
+        );
+        assert_eq!(
+            whole.errors[4].reason,
+            "household H6 refused: persons.csv lines 4, 8 were refused; supporters.csv line 6 was refused"
+        );
+        assert_eq!(
+            whole.errors[5].reason, whole.errors[2].reason,
+            "its good rows too"
+        );
         assert!(whole.errors[1].reason.contains("no members"));
         assert!(
-            whole.errors[3]
+            whole.errors[6]
                 .reason
                 .contains("duplicate ID number 330326")
         );
-        assert!(whole.errors[8].reason.contains("it has no members"));
+        assert!(whole.errors[14].reason.contains("it has no members"));
         let expected = shape(&households);
         assert_eq!(
             expected,
             [
                 ("H1".to_string(), vec![(id(2), "head")], vec![id(21)]),
-                (
-                    "H4".to_string(),
-                    vec![(id(1), "head"), (id(9), "other")],
-                    vec![]
-                ),
-                ("H6".to_string(), vec![(id(8), "head")], vec![id(20)]),
                 ("R1".to_string(), vec![(id(5), "other")], vec![]),
                 ("R2".to_string(), vec![], vec![id(23)]),
             ]
@@ -1051,13 +1177,12 @@ mod tests {
                 // The file's households in file order, then the registered ones: those a
                 // person names before those only a supporter names.
                 let order: Vec<&str> = all.iter().map(|h| h.code.as_str()).collect();
-                assert_eq!(order, ["H1", "H4", "H6", "R1", "R2"], "{case}");
+                assert_eq!(order, ["H1", "R1", "R2"], "{case}");
             }
         }
         // With a row a step and a household a batch, H1 is handed over as soon as its
-        // rows are read: the persons file up to line 3, the supporters file up to line 6
-        // (H1's duplicate supporter). A receiver that stops there gets nothing more, and
-        // no later row has been read.
+        // rows are read: the persons file up to line 3, the supporters file up to line 4.
+        // A receiver that stops there gets nothing more, and no later row has been read.
         let mut got = Vec::new();
         let summary = validate_stepped(&h, &p, Some(&s), &known, 1, 1, &mut |b| {
             got.push(b[0].code.clone());
@@ -1070,13 +1195,6 @@ mod tests {
             .iter()
             .map(|e| (e.file.as_str(), e.line))
             .collect();
-        assert_eq!(
-            read,
-            [
-                ("households.csv", 3),
-                ("households.csv", 6),
-                ("supporters.csv", 6)
-            ]
-        );
+        assert_eq!(read, [("households.csv", 3), ("households.csv", 6)]);
     }
 }

@@ -445,11 +445,26 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let started = Instant::now();
             let bar = bar(0, "registering households");
-            let report = jiuzhu_roster::import_dir(&db, &dir, &opts, &mut |p: Progress| {
+            let report = match jiuzhu_roster::import_dir(&db, &dir, &opts, &mut |p: Progress| {
                 bar.set_length(p.households_total as u64);
                 bar.set_position(p.households_done as u64);
             })
-            .await?;
+            .await
+            {
+                Ok(r) => r,
+                // A file refused whole (not text, a missing column, a missing file): the
+                // roster's own fault, said in one line, like refused rows (status 2).
+                Err(
+                    e @ (jiuzhu_roster::ImportError::Table(_)
+                    | jiuzhu_roster::ImportError::Missing(..)),
+                ) => {
+                    bar.finish_and_clear();
+                    eprintln!("{e}");
+                    db.close().await;
+                    std::process::exit(2);
+                }
+                Err(e) => return Err(e.into()),
+            };
             bar.finish_and_clear();
             let secs = started.elapsed().as_secs_f64();
             print_report(&report, secs);

@@ -751,7 +751,9 @@ both!(
         let mut app = TestApp::new(b).await;
         let token = api_token(&app, Role::CountyApprover).await;
         let auth = format!("Bearer {token}");
-        let cases: [(&str, &str, Option<&str>, &[u8], StatusCode); 5] = [
+        // (method, path, content type, body, status)
+        type Case<'a> = (&'a str, &'a str, Option<&'a str>, &'a [u8], StatusCode);
+        let cases: [Case; 5] = [
             (
                 "POST",
                 "/api/v1/households",
