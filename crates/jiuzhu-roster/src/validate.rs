@@ -60,6 +60,19 @@ impl<'t> Row<'t> {
     fn cell(&self, col: usize) -> &'t str {
         self.cells.get(col)
     }
+    /// The text of an optional column, refused when longer than `max` characters.
+    fn text_of(&self, col: Option<usize>, name: &str, max: usize) -> Result<String, RowError> {
+        let v = self.get(col).unwrap_or("");
+        jiuzhu_domain::limits::within(name, v, max).map_err(|m| {
+            let reason = m
+                .split_once(": ")
+                .map_or(m.as_str(), |(_, r)| r)
+                .to_string();
+            self.err(name, reason)
+        })?;
+        Ok(v.to_string())
+    }
+
     /// Refuses a row with a cell of bytes that are neither UTF-8 nor GB18030.
     fn text(&self) -> Result<(), RowError> {
         if !self.table.undecodable() {
@@ -667,7 +680,7 @@ fn check_household(
         code: code.to_string(),
         region_code: region.as_str().to_string(),
         hukou,
-        address: row.get(c.address).unwrap_or("").to_string(),
+        address: row.text_of(c.address, "address", jiuzhu_domain::limits::LINE_CHARS)?,
         evidence,
         members: Vec::new(),
         supporters: Vec::new(),
@@ -771,8 +784,8 @@ fn check_person<'t>(row: &Row<'t>, c: &PersonColumns, known: &Known) -> CheckedP
             RosterPerson {
                 line: row.line,
                 id_number: id,
-                name: row.get(c.name).unwrap_or("").to_string(),
-                phone: row.get(c.phone).unwrap_or("").to_string(),
+                name: row.text_of(c.name, "name", jiuzhu_domain::limits::NAME_CHARS)?,
+                phone: row.text_of(c.phone, "phone", jiuzhu_domain::limits::NAME_CHARS)?,
                 relation: Relation::Other,
                 evidence,
             },
@@ -802,8 +815,8 @@ fn check_supporter<'t>(row: &Row<'t>, c: &SupporterColumns) -> CheckedSupporter<
         Ok(RosterSupporter {
             line: row.line,
             id_number: id,
-            name: row.get(c.name).unwrap_or("").to_string(),
-            relation: row.get(c.relation).unwrap_or("").to_string(),
+            name: row.text_of(c.name, "name", jiuzhu_domain::limits::NAME_CHARS)?,
+            relation: row.text_of(c.relation, "relation", jiuzhu_domain::limits::NAME_CHARS)?,
             annual_income: row.money(c.income, "annual_income")?.unwrap_or(Money::ZERO),
             status,
             has_luxury: row.flag(c.luxury, "has_luxury")?.unwrap_or(false),
@@ -1196,5 +1209,53 @@ mod tests {
             .map(|e| (e.file.as_str(), e.line))
             .collect();
         assert_eq!(read, [("households.csv", 3), ("households.csv", 6)]);
+    }
+
+    #[test]
+    fn a_name_longer_than_the_limit_refuses_its_row_and_household() {
+        let villages: HashMap<String, String> =
+            [(VILLAGE.to_string(), "凤巢村".to_string())].into();
+        let registered = HashMap::new();
+        let known = Known {
+            villages: &villages,
+            registered_households: &registered,
+            as_of: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            scope: "",
+            foreign: &FastSet::default(),
+        };
+        let h = table(
+            "households.csv",
+            &["household_id", "region_code"],
+            &[cells(&["H1", VILLAGE]), cells(&["H2", VILLAGE])],
+        );
+        let long = "张".repeat(10_000);
+        let p = table(
+            "persons.csv",
+            &["id_number", "household_id", "name"],
+            &[
+                cells(&[&id(1), "H1", "张三"]),
+                cells(&[&id(2), "H1", &long]),
+                cells(&[&id(3), "H2", &"李".repeat(40)]),
+            ],
+        );
+        let mut got = Vec::new();
+        let summary = validate_in_batches(&h, &p, None, &known, 10, &mut |b| {
+            got.extend(b);
+            true
+        })
+        .unwrap();
+        assert_eq!(
+            got.iter().map(|h| h.code.as_str()).collect::<Vec<_>>(),
+            ["H2"]
+        );
+        let e = summary
+            .errors
+            .iter()
+            .find(|e| e.line == 3 && e.file == "persons.csv")
+            .unwrap();
+        assert_eq!(
+            (e.column.as_str(), e.reason.as_str()),
+            ("name", "at most 40 characters (10000 given)")
+        );
     }
 }
