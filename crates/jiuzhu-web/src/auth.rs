@@ -179,6 +179,14 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
+/// Whether the account is locked out now (after too many wrong passwords).
+fn locked_now(user: &User) -> bool {
+    user.locked_until
+        .as_deref()
+        .and_then(parse_time)
+        .is_some_and(|t| t > Utc::now())
+}
+
 /// Resolves the session cookie or bearer token of a request.
 async fn resolve(parts: &Parts, state: &AppState) -> Result<SignedIn, WebError> {
     let ip = client_ip(parts, &state.config.trusted_proxies);
@@ -198,13 +206,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<SignedIn, WebError> 
         .ok_or(WebError::Unauthorized)?;
         // A locked account's tokens stop working with its sign-in (a disabled one's too:
         // `user_context` refuses inactive users).
-        let now = Utc::now();
-        if user
-            .locked_until
-            .as_deref()
-            .and_then(parse_time)
-            .is_some_and(|t| t > now)
-        {
+        if locked_now(&user) {
             return Err(WebError::Unauthorized);
         }
         return user_context(user, ip, lang);
@@ -341,12 +343,7 @@ pub async fn sign_in(
         });
     };
     let now = Utc::now();
-    if user
-        .locked_until
-        .as_deref()
-        .and_then(parse_time)
-        .is_some_and(|t| t > now)
-    {
+    if locked_now(&user) {
         log(state, &user, ip, "auth.refused_locked").await;
         return Err(LoginError::Locked);
     }

@@ -1559,6 +1559,21 @@ async fn user_form(
         .into_response())
 }
 
+/// A user account the administrator manages: inside their scope, else not found.
+async fn managed_user(
+    state: &AppState,
+    u: &SignedIn,
+    id: i64,
+) -> Result<jiuzhu_db::users::User, WebError> {
+    let x = jiuzhu_db::users::by_id(&state.db, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if !x.scope_region.starts_with(u.scope_region.as_str()) {
+        return Err(WebError::NotFound);
+    }
+    Ok(x)
+}
+
 /// Revokes one of a user's API tokens (user administration).
 async fn revoke_token_submit(
     State(state): State<AppState>,
@@ -1568,12 +1583,7 @@ async fn revoke_token_submit(
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
     u.require(u.role.can_admin_users())?;
-    let x = jiuzhu_db::users::by_id(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    if !x.scope_region.starts_with(u.scope_region.as_str()) {
-        return Err(WebError::NotFound.into());
-    }
+    managed_user(&state, &u, id).await?;
     crate::accounts::revoke_token(&state.db, &u.actor(), id, tid).await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
@@ -1626,12 +1636,7 @@ async fn edit_user_page(
     Path(id): Path<i64>,
 ) -> PageResult {
     u.require(u.role.can_admin_users())?;
-    let x = jiuzhu_db::users::by_id(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    if !x.scope_region.starts_with(u.scope_region.as_str()) {
-        return Err(WebError::NotFound.into());
-    }
+    let x = managed_user(&state, &u, id).await?;
     let form = UserFormData {
         username: x.username,
         display_name: x.display_name,
@@ -1652,12 +1657,7 @@ async fn edit_user_submit(
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
     u.require(u.role.can_admin_users())?;
-    let x = jiuzhu_db::users::by_id(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    if !x.scope_region.starts_with(u.scope_region.as_str()) {
-        return Err(WebError::NotFound.into());
-    }
+    let x = managed_user(&state, &u, id).await?;
     let mut f = f;
     f.username = x.username;
     let form = f.to_form();

@@ -7,29 +7,6 @@ use axum::http::StatusCode;
 use jiuzhu_db::households::{self, Scope};
 use jiuzhu_domain::Role;
 
-async fn authorise(app: &mut TestApp, hh: i64, person: &str) -> String {
-    let signer = member_person_id(app, hh, person).await;
-    app.get(&format!("/households/{hh}/verification")).await;
-    let r = app
-        .post_multipart(
-            &format!("/households/{hh}/authorisations"),
-            &[
-                ("signer", &signer),
-                ("signer_name", "户主"),
-                ("scope", "all"),
-                ("signed_on", "2026-11-01"),
-            ],
-            Some(("scan", "auth.pdf", b"%PDF-1.4 signed")),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    jiuzhu_db::verification::authorisations(&app.db, &Scope::everything(), hh)
-        .await
-        .unwrap()[0]
-        .id
-        .to_string()
-}
-
 async fn take(app: &mut TestApp, hh: i64, person: &str, program: &str, auth: &str) -> Resp {
     app.get(&format!("/intake?id_number={person}")).await;
     app.post_form(

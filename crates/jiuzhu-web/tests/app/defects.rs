@@ -129,27 +129,8 @@ async fn county_at_work(app: &mut TestApp) {
     .unwrap();
 
     let (hh, person) = household_under(app, PINGYANG, None).await;
-    let signer = member_person_id(app, hh, &person).await;
     app.sign_in(Role::WindowClerk).await;
-    app.get(&format!("/households/{hh}/verification")).await;
-    let r = app
-        .post_multipart(
-            &format!("/households/{hh}/authorisations"),
-            &[
-                ("signer", &signer),
-                ("signer_name", "户主"),
-                ("scope", "all"),
-                ("signed_on", "2026-11-01"),
-            ],
-            Some(("scan", "auth.pdf", b"%PDF-1.4 signed")),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let auth = jiuzhu_db::verification::authorisations(&app.db, &Scope::everything(), hh)
-        .await
-        .unwrap()[0]
-        .id
-        .to_string();
+    let auth = authorise(app, hh, &person).await;
     app.get(&format!("/households/{hh}/verification")).await;
     let r = app
         .post_form(

@@ -487,3 +487,32 @@ pub async fn member_person_id(app: &TestApp, household: i64, id_number: &str) ->
         .person_id
         .to_string()
 }
+
+/// Records a signed authorisation of household `hh` by its member `person` through the
+/// verification page; answers its id (as a form value).
+pub async fn authorise(app: &mut TestApp, hh: i64, person: &str) -> String {
+    let signer = member_person_id(app, hh, person).await;
+    app.get(&format!("/households/{hh}/verification")).await;
+    let r = app
+        .post_multipart(
+            &format!("/households/{hh}/authorisations"),
+            &[
+                ("signer", &signer),
+                ("signer_name", "户主"),
+                ("scope", "all"),
+                ("signed_on", "2026-11-01"),
+            ],
+            Some(("scan", "auth.pdf", b"%PDF-1.4 signed")),
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.text());
+    jiuzhu_db::verification::authorisations(
+        &app.db,
+        &jiuzhu_db::households::Scope::everything(),
+        hh,
+    )
+    .await
+    .unwrap()[0]
+        .id
+        .to_string()
+}
