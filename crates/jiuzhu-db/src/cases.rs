@@ -526,12 +526,12 @@ pub async fn act(
     let index: i64 = row.try_get(1)?;
     let current = it.steps.get(index as usize).cloned().unwrap_or_default();
     if status != "open" {
-        return Err(DbError::Invalid(format!(
+        return Err(DbError::Conflict(format!(
             "the item is {status}; nothing more can be done"
         )));
     }
     if current != step {
-        return Err(DbError::Invalid(format!(
+        return Err(DbError::Conflict(format!(
             "step: {step} is not the current step ({current}); steps cannot be skipped"
         )));
     }

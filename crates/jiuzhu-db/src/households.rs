@@ -705,6 +705,15 @@ pub async fn create(
     check_region_exists(&mut tx, &fields.region_code).await?;
     let now = crate::now_text();
     let code = match code {
+        Some(c)
+            if c.is_empty()
+                || c.len() > 40
+                || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            return Err(DbError::Invalid(
+                "code: a household number is 1 to 40 letters, digits or hyphens".into(),
+            ));
+        }
         Some(c) => c.to_string(),
         None => {
             let next: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM households")
@@ -1006,7 +1015,7 @@ pub async fn record_evidence(
     if let Subject::Person(pid) = e.subject
         && !rec.current_members().any(|m| m.person_id == pid)
     {
-        return Err(DbError::Invalid(
+        return Err(DbError::Conflict(
             "the person is not a current member".into(),
         ));
     }

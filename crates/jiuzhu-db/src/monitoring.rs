@@ -605,7 +605,7 @@ pub async fn advance(
             Step::Close { .. } => (&["investigating"], "closed"),
         };
         if !allowed.contains(&status.as_str()) {
-            return Err(DbError::Invalid(format!(
+            return Err(DbError::Conflict(format!(
                 "alert {id} is {status}; it cannot move to {to}"
             )));
         }
@@ -614,6 +614,7 @@ pub async fn advance(
                 if user.trim().is_empty() {
                     return Err(DbError::Invalid("assignee: required".into()));
                 }
+                crate::limit("assignee", user, jiuzhu_domain::limits::NAME_CHARS)?;
                 sqlx::query(
                     "UPDATE alerts SET status = $1, assignee = $2, updated_at = $3 WHERE id = $4",
                 )

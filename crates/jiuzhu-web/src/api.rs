@@ -72,6 +72,7 @@ pub fn routes() -> Router<AppState> {
         Me,
         HouseholdPage,
         HouseholdInput,
+        NewHouseholdInput,
         PersonInput,
         MemberInput,
         EvidenceInput,
@@ -100,7 +101,10 @@ pub fn openapi_document() -> serde_json::Value {
     doc.merge(crate::case_api::CaseDoc::openapi());
     doc.merge(crate::import_pages::RosterDoc::openapi());
     let mut v = serde_json::to_value(doc).expect("the OpenAPI document serialises");
-    const ERRORS: [(&str, &str); 9] = [
+    for (name, schema) in crate::contract::bodies() {
+        v["components"]["schemas"][name] = schema;
+    }
+    const ERRORS: [(&str, &str); 10] = [
         (
             "400",
             "malformed request: a body, path or query parameter that cannot be read",
@@ -108,10 +112,17 @@ pub fn openapi_document() -> serde_json::Value {
         ("401", "no valid sign-in or API token"),
         ("403", "the role may not do this"),
         ("404", "not found, or outside the user's region"),
+        (
+            "409",
+            "refused by the registry's state: a step that is not the current one, a duplicate",
+        ),
         ("405", "the path does not take this method"),
         ("413", "the body is larger than allowed"),
         ("415", "the body is not of the documented content type"),
-        ("422", "invalid input, the field named"),
+        (
+            "422",
+            "invalid input, the field named: a rule the operation's schema states",
+        ),
         ("429", "too many tries"),
     ];
     let error = serde_json::json!({"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}});
@@ -166,9 +177,11 @@ async fn me(ApiUser(u): ApiUser) -> Json<Me> {
 pub struct ListParams {
     /// An ID number (exact), a household number, or a name (prefix).
     q: Option<String>,
-    /// A region code prefix inside the caller's scope.
+    /// A region code inside the caller's scope.
+    #[param(schema_with = crate::contract::region)]
     region: Option<String>,
     /// 1-based page of 50.
+    #[param(schema_with = crate::contract::page)]
     page: Option<i64>,
 }
 
@@ -188,6 +201,8 @@ async fn list_households(
     Query(p): Query<ListParams>,
 ) -> Result<Json<HouseholdPage>, WebError> {
     u.require(u.role.can_read_registry())?;
+    crate::contract::check_page(p.page)?;
+    crate::contract::check_region(p.region.as_deref())?;
     let params = SearchParams {
         q: p.q.unwrap_or_default(),
         region: p.region.unwrap_or_default(),
@@ -204,30 +219,45 @@ async fn list_households(
 /// A person to register.
 #[derive(Deserialize, ToSchema)]
 pub struct PersonInput {
+    #[schema(schema_with = crate::contract::id_number)]
     pub id_number: String,
+    #[schema(schema_with = crate::contract::name)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = crate::contract::phone)]
     pub phone: String,
 }
 
-/// A household's own fields (and its head, on creation).
+/// A household's own fields.
 #[derive(Deserialize, ToSchema)]
 pub struct HouseholdInput {
     /// Household number; generated when absent.
+    #[schema(schema_with = crate::contract::household_code)]
     pub code: Option<String>,
     /// 12-digit village code.
+    #[schema(schema_with = crate::contract::village)]
     pub region_code: String,
     /// `urban` or `rural`.
+    #[schema(schema_with = crate::contract::hukou)]
     pub hukou: String,
     #[serde(default)]
+    #[schema(schema_with = crate::contract::line)]
     pub address: String,
     #[serde(default)]
+    #[schema(schema_with = crate::contract::line)]
     pub bank_name: String,
     /// Digits; on update, absent or empty keeps the stored account.
     #[serde(default)]
+    #[schema(schema_with = crate::contract::bank_account)]
     pub bank_account: String,
-    /// Required on creation.
-    pub head: Option<PersonInput>,
+}
+
+/// A new household: its fields and its head.
+#[derive(Deserialize, ToSchema)]
+pub struct NewHouseholdInput {
+    #[serde(flatten)]
+    pub household: HouseholdInput,
+    pub head: PersonInput,
 }
 
 /// The id of what was created.
@@ -240,14 +270,20 @@ fn invalid(field: &str, msg: impl std::fmt::Display) -> WebError {
     WebError::Invalid(format!("{field}: {msg}"))
 }
 
-fn household_fields(
+/// The household's fields as sent: a village that exists (404 otherwise), inside the
+/// writer's region (403 otherwise).
+async fn household_fields(
+    state: &AppState,
     u: &crate::auth::SignedIn,
     b: &HouseholdInput,
 ) -> Result<HouseholdFields, WebError> {
     let region_code =
         RegionCode::parse(b.region_code.trim()).map_err(|e| invalid("region_code", e))?;
+    jiuzhu_db::regions::get(&state.db, region_code.as_str())
+        .await?
+        .ok_or(WebError::NotFound)?;
     if !u.scope_region.contains(&region_code) {
-        return Err(invalid("region_code", "outside your scope"));
+        return Err(WebError::Forbidden);
     }
     let acct = b.bank_account.trim();
     if !crate::pages::valid_bank_account(acct) {
@@ -266,6 +302,7 @@ fn person_fields(p: &PersonInput) -> Result<PersonFields, WebError> {
     if p.name.trim().is_empty() {
         return Err(invalid("name", "required"));
     }
+    crate::contract::check_phone(&p.phone)?;
     Ok(PersonFields {
         id_number: IdNumber::parse(&p.id_number).map_err(|e| invalid("id_number", e))?,
         name: p.name.trim().into(),
@@ -273,22 +310,22 @@ fn person_fields(p: &PersonInput) -> Result<PersonFields, WebError> {
     })
 }
 
-#[utoipa::path(post, path = "/api/v1/households", request_body = HouseholdInput,
+#[utoipa::path(post, path = "/api/v1/households", request_body = NewHouseholdInput,
     responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_household(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
-    Json(b): Json<HouseholdInput>,
+    crate::extract::JsonBody(b): crate::extract::JsonBody<NewHouseholdInput>,
 ) -> Result<Response, WebError> {
     u.require(u.role.can_write_registry())?;
-    let fields = household_fields(&u, &b)?;
-    let head = person_fields(b.head.as_ref().ok_or_else(|| invalid("head", "required"))?)?;
+    let fields = household_fields(&state, &u, &b.household).await?;
+    let head = person_fields(&b.head)?;
     let id = households::create(
         &state.db,
         &u.scope,
         &u.actor(),
         &fields,
-        b.code.as_deref(),
+        b.household.code.as_deref(),
         &head,
         jiuzhu_db::today(),
     )
@@ -300,6 +337,7 @@ async fn create_household(
 #[derive(Deserialize, IntoParams)]
 pub struct AsOfParams {
     /// Show the household as it stood on this date (YYYY-MM-DD).
+    #[param(schema_with = crate::contract::date)]
     as_of: Option<String>,
 }
 
@@ -354,13 +392,13 @@ async fn update_household(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
-    Json(b): Json<HouseholdInput>,
+    crate::extract::JsonBody(b): crate::extract::JsonBody<HouseholdInput>,
 ) -> Result<StatusCode, WebError> {
     u.require(u.role.can_write_registry())?;
     let current = households::get(&state.db, &u.scope, id)
         .await?
         .ok_or(WebError::NotFound)?;
-    let mut fields = household_fields(&u, &b)?;
+    let mut fields = household_fields(&state, &u, &b).await?;
     if fields.bank_account.is_empty() {
         fields.bank_account = current.household.bank_account;
     }
@@ -373,8 +411,10 @@ async fn update_household(
 pub struct MemberInput {
     pub person: PersonInput,
     /// head, spouse, child, parent, grandchild, grandparent, sibling, child_in_law, other.
+    #[schema(schema_with = crate::contract::relation)]
     pub relation: String,
     /// YYYY-MM-DD; today when absent.
+    #[schema(schema_with = crate::contract::date_or_null)]
     pub valid_from: Option<String>,
 }
 
@@ -384,7 +424,7 @@ async fn add_member(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
-    Json(b): Json<MemberInput>,
+    crate::extract::JsonBody(b): crate::extract::JsonBody<MemberInput>,
 ) -> Result<Response, WebError> {
     u.require(u.role.can_write_registry())?;
     let person = person_fields(&b.person)?;
@@ -401,8 +441,10 @@ async fn add_member(
 /// A member's corrected name and phone.
 #[derive(Deserialize, ToSchema)]
 pub struct MemberUpdate {
+    #[schema(schema_with = crate::contract::name)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = crate::contract::phone)]
     pub phone: String,
 }
 
@@ -412,12 +454,13 @@ async fn update_member(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path((id, person_id)): Path<(i64, i64)>,
-    Json(b): Json<MemberUpdate>,
+    crate::extract::JsonBody(b): crate::extract::JsonBody<MemberUpdate>,
 ) -> Result<StatusCode, WebError> {
     u.require(u.role.can_write_registry())?;
     if b.name.trim().is_empty() {
         return Err(invalid("name", "required"));
     }
+    crate::contract::check_phone(&b.phone)?;
     households::update_person(
         &state.db,
         &u.scope,
@@ -432,7 +475,7 @@ async fn update_member(
 }
 
 /// Evidence to record; the current record of the same kind is ended where this begins.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 pub struct EvidenceInput {
     /// `household` or a member's person id.
     pub subject: String,
@@ -453,9 +496,15 @@ async fn record_evidence(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
-    Json(b): Json<EvidenceInput>,
+    crate::extract::JsonBody(b): crate::extract::JsonBody<EvidenceInput>,
 ) -> Result<Response, WebError> {
     u.require(u.role.can_write_registry())?;
+    if b.valid_from.as_deref() == Some("") {
+        return Err(invalid(
+            "valid_from",
+            "a date YYYY-MM-DD, or null for today",
+        ));
+    }
     let e = parse_evidence(
         &b.subject,
         &b.kind,
@@ -469,13 +518,16 @@ async fn record_evidence(
 }
 
 /// Which value to show in full.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 pub struct RevealInput {
     /// id_number, phone or bank_account.
     pub field: String,
     /// The member, for id_number and phone.
     pub person_id: Option<i64>,
 }
+
+crate::contract::schema_type!(EvidenceInput);
+crate::contract::schema_type!(RevealInput);
 
 /// The full value; the read is in the audit log.
 #[derive(Serialize, ToSchema)]
@@ -489,7 +541,7 @@ async fn reveal(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
-    Json(b): Json<RevealInput>,
+    crate::extract::JsonBody(b): crate::extract::JsonBody<RevealInput>,
 ) -> Result<Json<RevealOutput>, WebError> {
     u.require(u.role.can_reveal_sensitive())?;
     let field = match b.field.as_str() {
@@ -519,7 +571,7 @@ pub struct RegionOut {
     pub children: Vec<RegionChild>,
 }
 
-#[utoipa::path(get, path = "/api/v1/regions/{code}", params(("code" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/regions/{code}", params(("code" = String, Path, pattern = "^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})$")),
     responses((status = 200, body = RegionOut), (status = 404, body = ErrorBody)))]
 async fn region(
     State(state): State<AppState>,
@@ -558,6 +610,7 @@ pub struct AuditParams {
     /// Prefix, e.g. `household.`.
     action: Option<String>,
     household_id: Option<i64>,
+    #[param(schema_with = crate::contract::page)]
     page: Option<i64>,
 }
 
@@ -576,6 +629,7 @@ async fn audit_list(
     Query(p): Query<AuditParams>,
 ) -> Result<Json<AuditPage>, WebError> {
     u.require(u.role.can_read_audit())?;
+    crate::contract::check_page(p.page)?;
     let (rows, total) = audit::search(
         &state.db,
         &audit::Filter {

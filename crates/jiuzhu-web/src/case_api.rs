@@ -44,7 +44,7 @@ pub fn routes() -> Router<AppState> {
 pub struct CaseDoc;
 
 /// An application taken with the applicant's ID number.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 pub struct ApplicationInput {
     pub id_number: String,
     /// window, online, proxy, discovery or alert.
@@ -68,6 +68,9 @@ pub struct ApplicationInput {
     #[serde(default)]
     pub urgent: bool,
 }
+
+crate::contract::schema_type!(ApplicationInput);
+crate::contract::schema_type!(StepBody);
 
 /// An item of an application.
 #[derive(Serialize, ToSchema)]
@@ -145,7 +148,7 @@ async fn application_out(state: &AppState, id: i64) -> Result<ApplicationOut, We
 async fn create_application(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
-    Json(b): Json<ApplicationInput>,
+    crate::extract::JsonBody(b): crate::extract::JsonBody<ApplicationInput>,
 ) -> Result<Response, WebError> {
     u.require(u.role.can_write_registry())?;
     let id_number = b.id_number.trim().to_uppercase();
@@ -159,9 +162,8 @@ async fn create_application(
         },
     )
     .await?;
-    let h = rows.first().ok_or_else(|| {
-        WebError::Invalid("id_number: no household has a member with this ID number".into())
-    })?;
+    // No household has a member with this ID number.
+    let h = rows.first().ok_or(WebError::NotFound)?;
     let rec = households::get(&state.db, &Scope::everything(), h.id)
         .await?
         .ok_or(WebError::NotFound)?;
@@ -175,6 +177,15 @@ async fn create_application(
         return Err(WebError::Invalid(
             "proxy: a proxy application needs the proxy's name and a valid ID number".into(),
         ));
+    }
+    if let Some(auth) = b.authorisation
+        && !jiuzhu_db::verification::authorisations(&state.db, &Scope::everything(), h.id)
+            .await?
+            .iter()
+            .any(|a| a.id == auth)
+    {
+        // An authorisation that is not this household's.
+        return Err(WebError::NotFound);
     }
     let today = jiuzhu_db::today();
     let programs = crate::case_pages::chosen_programs(&rec, b.programs.clone(), b.any, today);
@@ -237,6 +248,7 @@ async fn get_application(
 
 #[derive(Deserialize, IntoParams)]
 pub struct QueueParams {
+    #[param(schema_with = crate::contract::department)]
     department: Option<String>,
     /// true: closed items too.
     all: Option<bool>,
@@ -249,6 +261,11 @@ async fn queue(
     Query(q): Query<QueueParams>,
 ) -> Result<Json<Vec<ItemOut>>, WebError> {
     u.require(u.role.can_read_registry())?;
+    let departments: Vec<&str> = jiuzhu_domain::workflow::DEPARTMENTS
+        .iter()
+        .map(|d| d.0)
+        .collect();
+    crate::contract::check_code("department", q.department.as_deref(), &departments)?;
     let items = cases::queue(
         &state.db,
         &u.scope,
@@ -330,7 +347,7 @@ fn octet() -> String {
 }
 
 /// An action on the item's current step.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 pub struct StepBody {
     /// The current step (accept, investigate, appraise, verify, review, notice, approve, decide).
     pub step: String,
@@ -361,14 +378,19 @@ async fn act(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
-    Json(b): Json<StepBody>,
+    crate::extract::JsonBody(b): crate::extract::JsonBody<StepBody>,
 ) -> Result<Json<ItemOut>, WebError> {
     let item = cases::item(&state.db, id)
         .await?
         .ok_or(WebError::NotFound)?;
     let mut files = Vec::new();
     for a in &b.attachments {
-        let bytes = base64::engine::general_purpose::STANDARD
+        // Lenient about the unused bits of the last character, as the schema's pattern is.
+        let engine = base64::engine::GeneralPurpose::new(
+            &base64::alphabet::STANDARD,
+            base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+        );
+        let bytes = engine
             .decode(a.base64.as_bytes())
             .map_err(|e| WebError::Invalid(format!("attachments.{}: not base64: {e}", a.name)))?;
         files.push((a.name.clone(), a.mime.clone(), bytes));

@@ -1105,7 +1105,7 @@ pub async fn act_on_step(
             // Only the current step may be completed; the database checks it again inside
             // the transaction, so the step order holds under concurrent clerks too.
             if item.current_step() != Some(step) {
-                return Err(WebError::Invalid(format!(
+                return Err(WebError::Conflict(format!(
                     "step: {step} is not the current step ({}); steps cannot be skipped",
                     item.current_step().unwrap_or("none")
                 )));
@@ -1124,7 +1124,7 @@ pub async fn act_on_step(
                         .await?
                         .ok_or(WebError::NotFound)?;
                     if item.steps.iter().any(|s| s == "verify") && app.authorisation_id.is_none() {
-                        return Err(WebError::Invalid(
+                        return Err(WebError::Conflict(
                             "authorisation: this program's verification needs the applicant's signed authorisation; record it first".into(),
                         ));
                     }
@@ -1136,7 +1136,7 @@ pub async fn act_on_step(
                     let report = cases::verification_since(&state.db, item.household_id, &app.created_at)
                         .await?
                         .ok_or_else(|| {
-                            WebError::Invalid(
+                            WebError::Conflict(
                                 "verification: no verification report of this household since the application; run the verification (核对) first".into(),
                             )
                         })?;
@@ -1149,7 +1149,7 @@ pub async fn act_on_step(
                         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
                     let until = from.map(|d| d + chrono::Duration::days(workflow::NOTICE_DAYS));
                     if until.is_none_or(|u| today < u) {
-                        return Err(WebError::Invalid(format!(
+                        return Err(WebError::Conflict(format!(
                             "notice: the public notice runs until {}; it cannot end earlier",
                             until.map(|d| d.to_string()).unwrap_or_default()
                         )));
@@ -1167,7 +1167,7 @@ pub async fn act_on_step(
                         .iter()
                         .any(|e| e.action == "objection" && !answered.contains(&e.id))
                     {
-                        return Err(WebError::Invalid(
+                        return Err(WebError::Conflict(
                             "objections: every objection must be answered first".into(),
                         ));
                     }
@@ -1284,9 +1284,13 @@ async fn step_submit(
     .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(WebError::Invalid(m)) => {
+        Err(e @ (WebError::Invalid(_) | WebError::Conflict(_))) => {
+            let status = e.status_code();
+            let (WebError::Invalid(m) | WebError::Conflict(m)) = e else {
+                unreachable!()
+            };
             let mut r = render_case(&state, &u, id, m).await?;
-            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            *r.status_mut() = status;
             Ok(r)
         }
         Err(e) => Err(e.into()),
@@ -1405,9 +1409,10 @@ async fn note_submit(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(jiuzhu_db::DbError::Invalid(m)) => {
+        Err(e @ (jiuzhu_db::DbError::Invalid(_) | jiuzhu_db::DbError::Conflict(_))) => {
+            let (status, m) = crate::error::refusal(e);
             let mut r = render_case(&state, &u, id, m).await?;
-            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            *r.status_mut() = status;
             Ok(r)
         }
         Err(e) => Err(e.into()),

@@ -66,6 +66,16 @@ impl From<jiuzhu_db::DbError> for WebError {
     }
 }
 
+/// A refusal a page shows in its form: the status (422 for input, 409 for the registry's
+/// state) and the message. Other errors are not refusals.
+pub fn refusal(e: jiuzhu_db::DbError) -> (StatusCode, String) {
+    match e {
+        jiuzhu_db::DbError::Conflict(m) => (StatusCode::CONFLICT, m),
+        jiuzhu_db::DbError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+        e => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
 /// The JSON body of an API error.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {

@@ -208,6 +208,7 @@ async fn import_submit(
 
 /// What a roster import did.
 #[derive(Serialize, ToSchema)]
+#[schema(as = RosterReport)]
 pub struct ReportOut {
     /// Rows read from the households, persons and supporters files.
     pub rows_read: [usize; 3],
@@ -258,9 +259,11 @@ impl From<ImportReport> for ReportOut {
 #[derive(Deserialize, IntoParams)]
 pub struct RosterParams {
     /// The date from which the roster's facts hold, YYYY-MM-DD.
+    #[param(format = Date, example = "2026-12-01")]
     as_of: String,
     /// declared (default), verified or home_visit.
     #[serde(default)]
+    #[param(schema_with = crate::contract::evidence_source)]
     source: String,
 }
 

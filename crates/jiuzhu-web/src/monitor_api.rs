@@ -120,13 +120,16 @@ fn alert_out(a: monitoring::Alert, today: &str) -> AlertOut {
 
 #[derive(Deserialize, IntoParams)]
 pub struct AlertParams {
+    #[param(schema_with = crate::contract::region)]
     region: Option<String>,
+    #[param(schema_with = crate::contract::alert_status)]
     status: Option<String>,
     rule: Option<String>,
     assignee: Option<String>,
     /// true: only open alerts past their deadline.
     overdue: Option<bool>,
     /// 1-based page of 100.
+    #[param(schema_with = crate::contract::page)]
     page: Option<i64>,
 }
 
@@ -144,6 +147,9 @@ async fn list_alerts(
 ) -> Result<Json<AlertPage>, WebError> {
     u.require(u.role.can_read_alerts())?;
     let today = jiuzhu_db::today().to_string();
+    crate::contract::check_page(p.page)?;
+    crate::contract::check_region(p.region.as_deref())?;
+    crate::contract::check_code("status", p.status.as_deref(), monitoring::STATUSES)?;
     let (alerts, total) = monitoring::alerts(
         &state.db,
         &u.scope,
@@ -179,7 +185,7 @@ async fn get_alert(
 }
 
 /// One step of an alert's life.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 pub struct StepInput {
     /// assign, investigate or close.
     pub step: String,
@@ -188,6 +194,8 @@ pub struct StepInput {
     pub outcome: Option<String>,
     pub note: Option<String>,
 }
+
+crate::contract::schema_type!(StepInput);
 
 /// How many records changed.
 #[derive(Serialize, ToSchema)]
@@ -201,7 +209,7 @@ async fn alert_step(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
-    Json(b): Json<StepInput>,
+    crate::extract::JsonBody(b): crate::extract::JsonBody<StepInput>,
 ) -> Result<Json<Changed>, WebError> {
     u.require(u.role.can_work_alerts())?;
     let step = match b.step.as_str() {
@@ -220,7 +228,9 @@ async fn alert_step(
 /// Alerts to assign, all or none.
 #[derive(Deserialize, ToSchema)]
 pub struct AssignInput {
+    #[schema(min_items = 1, max_items = 1000)]
     pub ids: Vec<i64>,
+    #[schema(schema_with = crate::contract::name)]
     pub assignee: String,
 }
 
@@ -229,7 +239,7 @@ pub struct AssignInput {
 async fn assign_alerts(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
-    Json(b): Json<AssignInput>,
+    crate::extract::JsonBody(b): crate::extract::JsonBody<AssignInput>,
 ) -> Result<Json<Changed>, WebError> {
     u.require(u.role.can_work_alerts())?;
     let n = monitoring::advance(
@@ -284,6 +294,7 @@ async fn rule_stats(
 #[derive(Deserialize, ToSchema)]
 pub struct RunInput {
     /// YYYY-MM.
+    #[schema(schema_with = crate::contract::month)]
     pub month: String,
 }
 
@@ -301,7 +312,7 @@ pub struct RunOut {
 async fn run_rules(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
-    Json(b): Json<RunInput>,
+    crate::extract::JsonBody(b): crate::extract::JsonBody<RunInput>,
 ) -> Result<Response, WebError> {
     u.require(u.role.can_admin_monitoring())?;
     let month = jiuzhu_monitor::Month::parse(b.month.trim())?;
@@ -410,6 +421,9 @@ async fn list_snapshots(
     Path(feed): Path<String>,
 ) -> Result<Json<Vec<SnapshotOut>>, WebError> {
     u.require(u.role.can_import_feeds() || u.role.can_read_alerts())?;
+    dbfeeds::feed_type(&state.db, &feed)
+        .await?
+        .ok_or(WebError::NotFound)?;
     Ok(Json(
         dbfeeds::snapshots(&state.db, Some(&feed))
             .await?
@@ -422,8 +436,14 @@ async fn list_snapshots(
 #[derive(Deserialize, IntoParams)]
 pub struct PushParams {
     /// The extract's date, YYYY-MM-DD.
+    #[param(format = Date, example = "2026-12-01")]
     as_of: String,
     /// The file's name, whose extension gives the format (.csv, .xlsx, .parquet).
+    #[param(
+        max_length = 200,
+        pattern = r"^[^/\\]+\.(csv|xlsx|parquet|CSV|XLSX|Parquet)$",
+        example = "medical-2026-11.csv"
+    )]
     file_name: String,
 }
 
@@ -438,6 +458,9 @@ async fn push_snapshot(
     body: Bytes,
 ) -> Result<Response, WebError> {
     u.require(u.role.can_import_feeds())?;
+    dbfeeds::feed_type(&state.db, &feed)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let ext = std::path::Path::new(&p.file_name)
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
@@ -469,7 +492,9 @@ async fn push_snapshot(
 /// A verification request under a recorded authorisation.
 #[derive(Deserialize, ToSchema)]
 pub struct VerifyInput {
+    #[schema(minimum = 1)]
     pub authorisation: i64,
+    #[schema(schema_with = crate::contract::line_required)]
     pub purpose: String,
 }
 
@@ -485,6 +510,7 @@ pub struct ReportOut {
     /// What contradicts the declared evidence (zh).
     pub contradictions: Vec<String>,
     /// Per person (masked ID number): the feeds with rows about them.
+    #[schema(schema_with = crate::contract::found_feeds)]
     pub found: Vec<(String, Vec<String>)>,
 }
 
@@ -494,9 +520,17 @@ async fn verify(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
-    Json(b): Json<VerifyInput>,
+    crate::extract::JsonBody(b): crate::extract::JsonBody<VerifyInput>,
 ) -> Result<Response, WebError> {
     u.require(u.role.can_write_registry())?;
+    // An authorisation that is not this household's (or a household outside the region).
+    if !verification::authorisations(&state.db, &u.scope, id)
+        .await?
+        .iter()
+        .any(|a| a.id == b.authorisation)
+    {
+        return Err(WebError::NotFound);
+    }
     let report = jiuzhu_monitor::verify::verify(
         &state.db,
         &u.scope,

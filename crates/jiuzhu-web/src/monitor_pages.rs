@@ -260,7 +260,11 @@ async fn alerts_bulk(
     .await
     {
         Ok(n) => format!("{} {n} → {assignee}", u.lang.t("assigned_n")),
-        Err(jiuzhu_db::DbError::Invalid(m)) | Err(jiuzhu_db::DbError::NotFound(m)) => m,
+        Err(
+            jiuzhu_db::DbError::Invalid(m)
+            | jiuzhu_db::DbError::Conflict(m)
+            | jiuzhu_db::DbError::NotFound(m),
+        ) => m,
         Err(e) => return Err(e.into()),
     };
     Ok(Redirect::to(&format!(
@@ -417,9 +421,10 @@ async fn alert_step(
     };
     match monitoring::advance(&state.db, &u.scope, &u.actor(), &[id], &step).await {
         Ok(_) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
-        Err(jiuzhu_db::DbError::Invalid(m)) => {
+        Err(e @ (jiuzhu_db::DbError::Invalid(_) | jiuzhu_db::DbError::Conflict(_))) => {
+            let (status, m) = crate::error::refusal(e);
             let mut r = render_alert(&state, &u, id, m).await?;
-            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            *r.status_mut() = status;
             Ok(r)
         }
         Err(e) => Err(e.into()),
@@ -451,9 +456,10 @@ async fn grant_decide(
     match monitoring::decide_grant(&state.db, &u.scope, &u.actor(), f.grant, approve, &f.note).await
     {
         Ok(()) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
-        Err(jiuzhu_db::DbError::Invalid(m)) => {
+        Err(e @ (jiuzhu_db::DbError::Invalid(_) | jiuzhu_db::DbError::Conflict(_))) => {
+            let (status, m) = crate::error::refusal(e);
             let mut r = render_alert(&state, &u, id, m).await?;
-            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            *r.status_mut() = status;
             Ok(r)
         }
         Err(e) => Err(e.into()),

@@ -838,7 +838,7 @@ pub fn valid_bank_account(a: &str) -> bool {
     a.is_empty() || (a.len() >= 8 && a.len() <= 32 && a.chars().all(|c| c.is_ascii_digit()))
 }
 
-fn valid_phone(p: &str) -> bool {
+pub fn valid_phone(p: &str) -> bool {
     p.is_empty()
         || (p.len() >= 7
             && p.len() <= 20

@@ -86,7 +86,7 @@ both!(a_dibao_application_from_the_window_to_the_decision, |b| {
 
     // No step can be skipped.
     let r = step(&mut app, id, "investigate", &AREAS, None).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.text().contains("not the current step"));
     assert_eq!(
         step(&mut app, id, "accept", &[], None).await.status,
@@ -137,7 +137,7 @@ both!(a_dibao_application_from_the_window_to_the_decision, |b| {
 
     // Verification: refused until a report exists.
     let r = step(&mut app, id, "verify", &[], None).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.text().contains("no verification report"));
     app.get(&format!("/households/{hh}/verification")).await;
     let r = app
@@ -160,7 +160,7 @@ both!(a_dibao_application_from_the_window_to_the_decision, |b| {
 
     // Public notice: seven days, objections answered; the list masks ID numbers.
     let r = step(&mut app, id, "notice", &[], None).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.text().contains("runs until"));
     let xlsx = app.get("/cases/notice.xlsx").await;
     assert_eq!(xlsx.status, StatusCode::OK);
@@ -416,11 +416,7 @@ both!(every_step_through_the_api, |b| {
     };
     let (u1, b1, w1) = post(serde_json::json!({"step": "investigate"}), clerk.clone());
     let r = app.api("POST", &u1, Some(b1), Some(&w1)).await;
-    assert_eq!(
-        r.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "investigate before accept"
-    );
+    assert_eq!(r.status, StatusCode::CONFLICT, "investigate before accept");
     // A step can send the case back, with reasons.
     let r = app
         .api(

@@ -131,7 +131,7 @@ both!(feeds_alerts_and_their_life, |b| {
             &[("step", "close"), ("outcome", "false_alarm"), ("note", "x")],
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.text().contains("cannot move to closed"));
 
     // Bulk assignment, investigation, closure with an outcome.
@@ -477,7 +477,7 @@ both!(
             .await;
         assert_eq!(
             r.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::CONFLICT,
             "assigned → closed skips investigating"
         );
         for body in [

@@ -359,11 +359,21 @@ both!(no_route_reaches_a_household_outside_the_scope, |b| {
         .api(
             "PUT",
             &format!("/api/v1/households/{mine}"),
+            Some(serde_json::json!({"region_code": "330302006044", "hukou": "urban"})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "a village of Lucheng");
+    // A village code that names no village refers to nothing.
+    let r = app
+        .api(
+            "PUT",
+            &format!("/api/v1/households/{mine}"),
             Some(serde_json::json!({"region_code": "330302001001", "hukou": "urban"})),
             None,
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     // Export.
     let r = app
         .get(&format!("/households/export.xlsx?q={other_id}"))
