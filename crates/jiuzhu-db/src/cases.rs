@@ -518,12 +518,7 @@ pub async fn act(
     }
     let mut tx = db.begin_write().await?;
     // Re-read the position inside the transaction: two clerks cannot both complete it.
-    let row = sqlx::query("SELECT status, step_index FROM case_items WHERE id = $1")
-        .bind(item_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let status: String = row.try_get(0)?;
-    let index: i64 = row.try_get(1)?;
+    let (status, index) = lock_position(&mut tx, db, item_id).await?;
     let current = it.steps.get(index as usize).cloned().unwrap_or_default();
     if status != "open" {
         return Err(DbError::Conflict(format!(
@@ -534,6 +529,16 @@ pub async fn act(
         return Err(DbError::Conflict(format!(
             "step: {step} is not the current step ({current}); steps cannot be skipped"
         )));
+    }
+    // The public notice ends only with every objection answered, counted here, where an
+    // objection filed a moment ago is seen (the row lock makes the two wait for each other).
+    if step == "notice"
+        && matches!(action, Action::Complete { .. })
+        && unanswered_objections(&mut tx, item_id).await? > 0
+    {
+        return Err(DbError::Conflict(
+            "objections: every objection must be answered first".into(),
+        ));
     }
     let now = crate::now_text();
     let (event, data) = match action {
@@ -687,10 +692,17 @@ pub async fn note(
     if !scope.contains(&it.region_code) {
         return Err(DbError::NotFound("item".into()));
     }
-    if it.status != "open" {
-        return Err(DbError::Invalid(format!("the item is {}", it.status)));
-    }
     let mut tx = db.begin_write().await?;
+    let (status, index) = lock_position(&mut tx, db, item_id).await?;
+    if status != "open" {
+        return Err(DbError::Conflict(format!("the item is {status}")));
+    }
+    let current = it.steps.get(index as usize).cloned().unwrap_or_default();
+    if action == "objection" && current != "notice" {
+        return Err(DbError::Conflict(
+            "objection: objections are filed during the public notice, which is not running".into(),
+        ));
+    }
     if action == "transfer" {
         let to = data["department"].as_str().unwrap_or_default();
         sqlx::query("UPDATE case_items SET department = $1 WHERE id = $2")
@@ -709,7 +721,7 @@ pub async fn note(
         "INSERT INTO case_events (item_id, step, action, data, actor, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(item_id)
-    .bind(it.current_step().unwrap_or_default())
+    .bind(&current)
     .bind(action)
     .bind(data.to_string())
     .bind(&actor.name)
@@ -732,6 +744,47 @@ pub async fn note(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// The item's status and step position, read inside `tx` and, on PostgreSQL, locked to
+/// its end, so that a step and a note on one item wait for each other (SQLite's writers
+/// are serial already: `BEGIN IMMEDIATE`).
+async fn lock_position(tx: &mut crate::Tx, db: &Db, item_id: i64) -> Result<(String, i64)> {
+    let sql = match db.backend() {
+        crate::Backend::Postgres => {
+            "SELECT status, step_index FROM case_items WHERE id = $1 FOR UPDATE"
+        }
+        crate::Backend::Sqlite => "SELECT status, step_index FROM case_items WHERE id = $1",
+    };
+    let row = sqlx::query(sql).bind(item_id).fetch_one(&mut **tx).await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// Objections to an item that no answer names.
+async fn unanswered_objections(tx: &mut crate::Tx, item_id: i64) -> Result<usize> {
+    let rows = sqlx::query(
+        "SELECT id, action, data FROM case_events WHERE item_id = $1 AND action IN ('objection', 'answer')",
+    )
+    .bind(item_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut objections = std::collections::BTreeSet::new();
+    let mut answered = std::collections::BTreeSet::new();
+    for r in rows {
+        let action: String = r.try_get(1)?;
+        if action == "objection" {
+            objections.insert(r.try_get::<i64, _>(0)?);
+        } else {
+            let data: String = r.try_get(2)?;
+            if let Some(o) = serde_json::from_str::<serde_json::Value>(&data)
+                .ok()
+                .and_then(|v| v["objection"].as_i64())
+            {
+                answered.insert(o);
+            }
+        }
+    }
+    Ok(objections.difference(&answered).count())
 }
 
 /// Departments asked to co-handle an item (协办).

@@ -81,7 +81,7 @@ pub fn chosen_programs(
     today: NaiveDate,
 ) -> Vec<String> {
     if any {
-        let rx = crate::prescription::prescribe(&rec.as_of(today), today);
+        let rx = jiuzhu_app::prescription::prescribe(&rec.as_of(today), today);
         programs.extend(
             rx.programs
                 .iter()
@@ -412,7 +412,7 @@ async fn render_intake(
                     .await?
                     .ok_or(WebError::NotFound)?;
                 let today = jiuzhu_db::today();
-                let rx = crate::prescription::prescribe(&rec.as_of(today), today);
+                let rx = jiuzhu_app::prescription::prescribe(&rec.as_of(today), today);
                 let open = cases::open_items(&state.db, h.id).await?;
                 let wf = workflows();
                 let proposals = rx
@@ -1154,23 +1154,8 @@ pub async fn act_on_step(
                             until.map(|d| d.to_string()).unwrap_or_default()
                         )));
                     }
-                    let events = cases::events(&state.db, item.id).await?;
-                    let answered: Vec<i64> = events
-                        .iter()
-                        .filter(|e| e.action == "answer")
-                        .filter_map(|e| {
-                            serde_json::from_str::<serde_json::Value>(&e.data).ok()?["objection"]
-                                .as_i64()
-                        })
-                        .collect();
-                    if events
-                        .iter()
-                        .any(|e| e.action == "objection" && !answered.contains(&e.id))
-                    {
-                        return Err(WebError::Conflict(
-                            "objections: every objection must be answered first".into(),
-                        ));
-                    }
+                    // Unanswered objections are counted by `cases::act`, inside the
+                    // transaction that ends the notice.
                 }
                 StepKind::Decide => {
                     let rec = households::get(&state.db, &Scope::everything(), item.household_id)
@@ -1182,7 +1167,7 @@ pub async fn act_on_step(
                     } else {
                         item.program.as_str()
                     };
-                    let d = crate::grants::evaluate(
+                    let d = jiuzhu_app::grants::evaluate(
                         &rec.as_of(today),
                         today,
                         decided,

@@ -53,6 +53,20 @@ impl From<jiuzhu_db::sqlx::Error> for WebError {
     }
 }
 
+impl From<jiuzhu_app::AppError> for WebError {
+    fn from(e: jiuzhu_app::AppError) -> WebError {
+        use jiuzhu_app::AppError as A;
+        match e {
+            A::NotFound(_) => WebError::NotFound,
+            A::Forbidden(_) => WebError::Forbidden,
+            A::Conflict(m) => WebError::Conflict(m),
+            A::Invalid(m) => WebError::Invalid(m),
+            A::Db(d) => d.into(),
+            A::Monitor(m) => WebError::Internal(m.to_string()),
+        }
+    }
+}
+
 impl From<jiuzhu_db::DbError> for WebError {
     fn from(e: jiuzhu_db::DbError) -> WebError {
         use jiuzhu_db::DbError as D;

@@ -13,7 +13,6 @@ pub mod contract;
 pub mod error;
 pub mod extract;
 pub mod forms;
-pub mod grants;
 pub mod i18n;
 pub mod import_pages;
 pub mod monitor_api;
@@ -21,7 +20,6 @@ pub mod monitor_pages;
 pub mod pages;
 pub mod pdf;
 pub mod policy_pages;
-pub mod prescription;
 pub mod security;
 pub mod views;
 
@@ -196,7 +194,9 @@ async fn monthly_monitoring(db: Db, rules: String) {
         }
         let actor = jiuzhu_db::audit::Actor::system("schedule:monitor");
         let calendar = calendar_in_force(&db, &calendar).await;
-        match grants::run_month(&db, &actor, &set, last, "schedule", today, &calendar).await {
+        match jiuzhu_app::grants::run_month(&db, &actor, &set, last, "schedule", today, &calendar)
+            .await
+        {
             Ok((r, granted)) => tracing::info!(
                 "monitoring {} for {}: {} findings, {} new alerts, {granted} grants proposed",
                 set.name,

@@ -317,7 +317,7 @@ async fn run_rules(
     u.require(u.role.can_admin_monitoring())?;
     let month = jiuzhu_monitor::Month::parse(b.month.trim())?;
     let set = jiuzhu_monitor::load_rule_set("standard")?;
-    let (r, granted) = crate::grants::run_month(
+    let (r, granted) = jiuzhu_app::grants::run_month(
         &state.db,
         &u.actor(),
         &set,

@@ -64,6 +64,12 @@ impl From<jiuzhu_monitor::MonitorError> for WebError {
     }
 }
 
+impl From<jiuzhu_app::AppError> for PageError {
+    fn from(e: jiuzhu_app::AppError) -> PageError {
+        PageError(e.into())
+    }
+}
+
 impl From<jiuzhu_monitor::MonitorError> for PageError {
     fn from(e: jiuzhu_monitor::MonitorError) -> PageError {
         PageError(e.into())
@@ -287,7 +293,7 @@ struct AlertTemplate {
     outcomes: &'static [&'static str],
     assignees: Vec<(String, String)>,
     history: Vec<crate::views::AuditView>,
-    rx: Option<crate::prescription::Prescription>,
+    rx: Option<jiuzhu_app::prescription::Prescription>,
     grant: Option<GrantView>,
     message: String,
 }
@@ -316,7 +322,7 @@ async fn render_alert(state: &AppState, u: &SignedIn, id: i64, message: String) 
     let rx = match a.household_id {
         Some(hid) if u.role.can_read_registry() => households::get(&state.db, &u.scope, hid)
             .await?
-            .map(|rec| crate::prescription::prescribe(&rec.as_of(today), today)),
+            .map(|rec| jiuzhu_app::prescription::prescribe(&rec.as_of(today), today)),
         _ => None,
     };
     audit::record(
@@ -582,7 +588,7 @@ async fn rules_run(
     let message = match jiuzhu_monitor::Month::parse(f.month.trim()) {
         Err(e) => format!("month: {e}"),
         Ok(month) => {
-            let (r, granted) = crate::grants::run_month(
+            let (r, granted) = jiuzhu_app::grants::run_month(
                 &state.db,
                 &u.actor(),
                 rule_set(),

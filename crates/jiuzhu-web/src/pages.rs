@@ -652,7 +652,7 @@ struct HouseholdTemplate {
     relations: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str)>,
     sources: Vec<(&'static str, &'static str)>,
-    rx: crate::prescription::Prescription,
+    rx: jiuzhu_app::prescription::Prescription,
 }
 
 #[derive(Deserialize, Default)]
@@ -708,7 +708,7 @@ async fn render_household(
     let today = jiuzhu_db::today();
     let lang = u.lang;
     let view = HouseholdView::from(&shown, path, as_of, today, lang);
-    let rx = crate::prescription::prescribe(&shown, as_of.unwrap_or(today));
+    let rx = jiuzhu_app::prescription::prescribe(&shown, as_of.unwrap_or(today));
     let (trail, _) = audit::search(
         &state.db,
         &audit::Filter {

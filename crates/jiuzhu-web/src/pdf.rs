@@ -219,19 +219,3 @@ mod tests {
         assert!(text.contains("/Count 4"), "{}", &text[..400]);
     }
 }
-
-#[cfg(test)]
-mod dump {
-    /// Writes a sample to $JIUZHU_PDF_SAMPLE for inspection with a PDF reader.
-    #[test]
-    fn sample() {
-        if let Ok(path) = std::env::var("JIUZHU_PDF_SAMPLE") {
-            let pdf = super::render(&[
-                super::Block::Title("审批决定书".into()),
-                super::Block::Right("SQ2026112200001-1".into()),
-                super::Block::Paragraph("张三（330326********1234）：经审核审批，决定给予您家庭（户号 H0000000001，平阳县昆阳镇）最低生活保障，金额 1234.00 元，自 2026-11-22 起执行。".into()),
-            ]);
-            std::fs::write(path, pdf).unwrap();
-        }
-    }
-}

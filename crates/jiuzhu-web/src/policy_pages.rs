@@ -193,7 +193,7 @@ struct RankingTemplate {
     total: usize,
     failed: usize,
     pack: &'static str,
-    rows: Vec<(usize, String, crate::prescription::Ranked, String)>,
+    rows: Vec<(usize, String, jiuzhu_app::prescription::Ranked, String)>,
 }
 
 /// The hardship ranking (困难指数排序) of a region inside the user's scope, hardest first,
@@ -211,7 +211,7 @@ pub async fn ranking_page(
     };
     let records = jiuzhu_db::households::population(&state.db, &u.scope, &region).await?;
     let (mut ranked, failed) =
-        crate::prescription::rank(&records, jiuzhu_db::today()).map_err(WebError::Internal)?;
+        jiuzhu_app::prescription::rank(&records, jiuzhu_db::today()).map_err(WebError::Internal)?;
     let circles: Vec<String> = q
         .circles
         .split(',')
@@ -264,7 +264,7 @@ pub async fn ranking_page(
         circles: q.circles,
         total,
         failed,
-        pack: crate::prescription::PACK,
+        pack: jiuzhu_app::prescription::PACK,
         rows,
     }
     .into_response())
@@ -327,7 +327,7 @@ pub async fn simulate_page(
 ) -> Result<Response, PageError> {
     u.require(u.role.can_read_registry())?;
     let lang = u.lang;
-    let engine = jiuzhu_policy::shipped_engine(crate::prescription::PACK)
+    let engine = jiuzhu_policy::shipped_engine(jiuzhu_app::prescription::PACK)
         .ok_or(WebError::NotFound)?
         .map_err(|e| WebError::Internal(format!("{e:?}")))?;
     let pick = |l: &jiuzhu_policy::pack::Label| {
@@ -366,7 +366,7 @@ pub async fn simulate_page(
         } else {
             q.region.trim().to_string()
         },
-        pack: crate::prescription::PACK,
+        pack: jiuzhu_app::prescription::PACK,
         ran: false,
         error: None,
         failed: 0,
@@ -388,7 +388,7 @@ pub async fn simulate_page(
             .unwrap_or(today)
             .max(today);
         let records = jiuzhu_db::households::population(&state.db, &u.scope, &t.region).await?;
-        match crate::prescription::simulate(&records, date, &reform) {
+        match jiuzhu_app::prescription::simulate(&records, date, &reform) {
             Err(e) => t.error = Some(e),
             Ok((cmp, failed)) => {
                 jiuzhu_db::audit::record(

@@ -599,7 +599,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let db = open(&db).await?;
             jiuzhu_monitor::store::ensure_feed_types(&db).await?;
-            let (r, granted) = jiuzhu_web::grants::run_month(
+            let (r, granted) = jiuzhu_app::grants::run_month(
                 &db,
                 &Actor::system("cli:monitor"),
                 &set,
@@ -838,7 +838,7 @@ async fn demo_monitoring(
     let month = jiuzhu_monitor::Month::parse("2026-10")?;
     let rows = jiuzhu_monitor::demo::seed_feeds(db, &actor, month, seed).await?;
     let set = jiuzhu_monitor::load_rule_set("standard")?;
-    let (r, granted) = jiuzhu_web::grants::run_month(
+    let (r, granted) = jiuzhu_app::grants::run_month(
         db,
         &actor,
         &set,

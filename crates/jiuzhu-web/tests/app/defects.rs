@@ -116,7 +116,7 @@ async fn county_at_work(app: &mut TestApp) {
         .await
         .unwrap();
     let set = jiuzhu_monitor::load_rule_set("standard").unwrap();
-    jiuzhu_web::grants::run_month(
+    jiuzhu_app::grants::run_month(
         &app.db,
         &actor,
         &set,

@@ -4,6 +4,7 @@
 
 mod api_contract;
 mod cases;
+mod concurrency;
 mod defects;
 mod helpers;
 mod import;

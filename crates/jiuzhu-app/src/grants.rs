@@ -9,7 +9,9 @@ use jiuzhu_db::monitoring::{self, NewGrant};
 use jiuzhu_domain::Money;
 use jiuzhu_domain::calendar::WorkCalendar;
 use jiuzhu_monitor::store::{GrantCandidate, RunOutcome};
-use jiuzhu_monitor::{MonitorError, Month, RuleSet};
+use jiuzhu_monitor::{Month, RuleSet};
+
+use crate::AppError;
 
 /// Runs a rule set for a month over the registry and proposes the grants its new alerts
 /// call for. Every monthly run (schedule, page, command line) goes through here.
@@ -21,7 +23,7 @@ pub async fn run_month(
     via: &str,
     today: chrono::NaiveDate,
     calendar: &WorkCalendar,
-) -> Result<(RunOutcome, usize), MonitorError> {
+) -> Result<(RunOutcome, usize), AppError> {
     let outcome =
         jiuzhu_monitor::store::run_month(db, actor, set, month, via, today, calendar).await?;
     let mut grants = Vec::new();
@@ -44,14 +46,14 @@ pub async fn compute(
     c: &GrantCandidate,
     today: chrono::NaiveDate,
     calendar: &WorkCalendar,
-) -> Result<Option<NewGrant>, MonitorError> {
+) -> Result<Option<NewGrant>, AppError> {
     let Some(rec) = households::get(db, &Scope::everything(), c.household_id).await? else {
         return Ok(None);
     };
     let expense = Money::parse(&c.expense)
-        .map_err(|e| MonitorError::Invalid(format!("alert {}: amount: {e}", c.alert_id)))?;
-    let d = evaluate(&rec.as_of(today), today, &c.program, Some(expense))
-        .map_err(MonitorError::Invalid)?;
+        .map_err(|e| AppError::Invalid(format!("alert {}: amount: {e}", c.alert_id)))?;
+    let d =
+        evaluate(&rec.as_of(today), today, &c.program, Some(expense)).map_err(AppError::Invalid)?;
     if !d.eligible || d.amount_fen == 0 {
         return Ok(None);
     }

@@ -1,0 +1,56 @@
+//! The application layer (应用层): the use cases of jiuzhu between its front ends (the web
+//! pages, the JSON API, the command line) and the store. A use case takes the acting user,
+//! typed input and the store, and returns typed output or an [`AppError`]; the front ends
+//! parse, call and render. The engines (`jiuzhu-policy`, `jiuzhu-monitor`) stay pure and
+//! are called from here on what the store holds.
+//!
+//! What is here so far: the household's prescription (the registry → the city pack's
+//! inputs), automatic grants and the monthly monitoring run that proposes them.
+
+pub mod grants;
+pub mod prescription;
+
+/// Why a use case refused or failed, in the classes the front ends answer differently.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Nothing of the kind exists, or it lies outside the user's region.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The user's role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The registry's state refuses it (a step out of order, a duplicate).
+    #[error("{0}")]
+    Conflict(String),
+    /// The input breaks a rule, the field named.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(jiuzhu_db::DbError),
+    #[error(transparent)]
+    Monitor(jiuzhu_monitor::MonitorError),
+}
+
+impl From<jiuzhu_db::DbError> for AppError {
+    fn from(e: jiuzhu_db::DbError) -> AppError {
+        match e {
+            jiuzhu_db::DbError::NotFound(m) => AppError::NotFound(m),
+            jiuzhu_db::DbError::Conflict(m) => AppError::Conflict(m),
+            jiuzhu_db::DbError::Invalid(m) => AppError::Invalid(m),
+            e => AppError::Db(e),
+        }
+    }
+}
+
+impl From<jiuzhu_monitor::MonitorError> for AppError {
+    fn from(e: jiuzhu_monitor::MonitorError) -> AppError {
+        match e {
+            jiuzhu_monitor::MonitorError::Invalid(m) => AppError::Invalid(m),
+            jiuzhu_monitor::MonitorError::Forbidden(m) => AppError::Forbidden(m),
+            jiuzhu_monitor::MonitorError::Db(d) => d.into(),
+            e => AppError::Monitor(e),
+        }
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;

@@ -1,0 +1,147 @@
+//! The layers of ARCHITECTURE.md, read from the crates' own `Cargo.toml` files: a crate
+//! that reaches a layer it may not fails here, before it can grow into a habit.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The names of a crate's normal dependencies, as its `Cargo.toml` lists them.
+fn dependencies(krate: &str) -> BTreeSet<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(krate)
+        .join("Cargo.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let doc: toml::Table = text.parse().unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    doc.get("dependencies")
+        .and_then(|d| d.as_table())
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn crates() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// (crate, what it may not depend on): the rules the code keeps today.
+const FORBIDDEN: &[(&str, &[&str])] = &[
+    // The vocabulary and the pure engines do no IO: no store, no front end.
+    (
+        "jiuzhu-domain",
+        &[
+            "jiuzhu-db",
+            "jiuzhu-app",
+            "jiuzhu-web",
+            "sqlx",
+            "axum",
+            "tokio",
+        ],
+    ),
+    (
+        "jiuzhu-regions",
+        &["jiuzhu-db", "jiuzhu-app", "jiuzhu-web", "sqlx", "tokio"],
+    ),
+    (
+        "jiuzhu-policy",
+        &[
+            "jiuzhu-db",
+            "jiuzhu-app",
+            "jiuzhu-web",
+            "jiuzhu-monitor",
+            "sqlx",
+            "tokio",
+            "datafusion",
+        ],
+    ),
+    // The store knows no use case and no front end.
+    (
+        "jiuzhu-db",
+        &[
+            "jiuzhu-app",
+            "jiuzhu-web",
+            "jiuzhu-policy",
+            "jiuzhu-monitor",
+            "axum",
+            "datafusion",
+        ],
+    ),
+    // The engines and the roster reader are called by the use cases, never the reverse.
+    (
+        "jiuzhu-monitor",
+        &["jiuzhu-app", "jiuzhu-web", "jiuzhu-policy", "axum", "sqlx"],
+    ),
+    (
+        "jiuzhu-roster",
+        &["jiuzhu-app", "jiuzhu-web", "axum", "datafusion"],
+    ),
+    // The use cases know no front end (HTTP, HTML, the command line).
+    (
+        "jiuzhu-app",
+        &[
+            "jiuzhu-web",
+            "jiuzhu",
+            "axum",
+            "askama",
+            "clap",
+            "sqlx",
+            "datafusion",
+        ],
+    ),
+    // The web holds no SQL and no engine of its own.
+    ("jiuzhu-web", &["sqlx", "rusqlite", "datafusion"]),
+];
+
+/// Edges the layering still has to remove (issue 22): the monitoring run and verification
+/// read the store from `jiuzhu-monitor`, and the roster's rows are `jiuzhu-db` types.
+/// When one goes, this list must lose it, so the rule above can be written.
+const REMAINING: &[(&str, &str)] = &[
+    ("jiuzhu-monitor", "jiuzhu-db"),
+    ("jiuzhu-roster", "jiuzhu-db"),
+];
+
+#[test]
+fn no_crate_reaches_a_layer_it_may_not() {
+    let all = crates();
+    for (krate, _) in FORBIDDEN {
+        assert!(all.iter().any(|c| c == krate), "no crate {krate}");
+    }
+    let mut broken = Vec::new();
+    for (krate, forbidden) in FORBIDDEN {
+        let deps = dependencies(krate);
+        for f in *forbidden {
+            if deps.contains(*f) {
+                broken.push(format!("{krate} depends on {f}"));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{broken:?}");
+}
+
+#[test]
+fn datafusion_is_compiled_for_the_monitoring_engine_only() {
+    for krate in crates() {
+        if krate != "jiuzhu-monitor" {
+            assert!(
+                !dependencies(&krate).contains("datafusion"),
+                "{krate} depends on datafusion"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_edges_left_to_remove_are_still_there() {
+    for (krate, dep) in REMAINING {
+        assert!(
+            dependencies(krate).contains(*dep),
+            "{krate} no longer depends on {dep}: take it out of REMAINING and forbid it"
+        );
+    }
+}
