@@ -5,10 +5,15 @@
 //! are called from here on what the store holds.
 //!
 //! What is here so far: the household's prescription (the registry → the city pack's
-//! inputs), automatic grants and the monthly monitoring run that proposes them.
+//! inputs), automatic grants and the monthly monitoring run that proposes them, intake's
+//! reads of a household by ID number wherever it is registered, and deadline supervision.
+//! Only these use cases, the command line and the scheduler hold `Scope::everything()`; a
+//! test fails when the web crate names it.
 
 pub mod grants;
+pub mod intake;
 pub mod prescription;
+pub mod supervision;
 
 /// Why a use case refused or failed, in the classes the front ends answer differently.
 #[derive(Debug, thiserror::Error)]

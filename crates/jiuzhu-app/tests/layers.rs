@@ -145,3 +145,26 @@ fn the_edges_left_to_remove_are_still_there() {
         );
     }
 }
+
+/// Only command-line and scheduler entry points, and the use cases that serve them, may
+/// read every region: no source file of the web crate names the unscoped handle.
+#[test]
+fn no_request_handler_holds_an_unscoped_store_handle() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../jiuzhu-web/src");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                if line.contains("Scope::everything") {
+                    found.push(format!("{}:{}", path.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "unscoped reads in the web crate: {found:?}"
+    );
+}

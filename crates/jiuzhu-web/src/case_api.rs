@@ -9,7 +9,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use jiuzhu_db::cases::{self, NewApplication};
-use jiuzhu_db::households::{self, Scope, SearchQuery};
 use jiuzhu_domain::workflow::StepInput;
 use jiuzhu_domain::{Money, mask_id_str};
 use serde::{Deserialize, Serialize};
@@ -152,21 +151,11 @@ async fn create_application(
 ) -> Result<Response, WebError> {
     u.require(u.role.can_write_registry())?;
     let id_number = b.id_number.trim().to_uppercase();
-    let (rows, _) = households::search(
-        &state.db,
-        &Scope::everything(),
-        &SearchQuery {
-            id_number: Some(id_number.clone()),
-            limit: 1,
-            ..Default::default()
-        },
-    )
-    .await?;
-    // No household has a member with this ID number.
-    let h = rows.first().ok_or(WebError::NotFound)?;
-    let rec = households::get(&state.db, &Scope::everything(), h.id)
+    // No household has a member with this ID number: 404.
+    let rec = jiuzhu_app::intake::household_by_id_number(&state.db, &id_number)
         .await?
         .ok_or(WebError::NotFound)?;
+    let h = &rec.household;
     if !["window", "online", "proxy", "discovery", "alert"].contains(&b.channel.as_str()) {
         return Err(WebError::Invalid(format!("channel: {:?}", b.channel)));
     }
@@ -179,7 +168,7 @@ async fn create_application(
         ));
     }
     if let Some(auth) = b.authorisation
-        && !jiuzhu_db::verification::authorisations(&state.db, &Scope::everything(), h.id)
+        && !jiuzhu_app::intake::authorisations(&state.db, h.id)
             .await?
             .iter()
             .any(|a| a.id == auth)

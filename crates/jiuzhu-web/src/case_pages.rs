@@ -12,8 +12,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::NaiveDate;
 use jiuzhu_db::cases::{self, Action, CategoryEffect, Item, NewApplication, NewItem};
-use jiuzhu_db::households::{self, Scope, SearchQuery};
-use jiuzhu_db::verification;
+use jiuzhu_db::households;
 use jiuzhu_domain::calendar::WorkCalendar;
 use jiuzhu_domain::workflow::{self, StepInput, StepKind, Workflow};
 use jiuzhu_domain::{Money, Role, mask_id_str};
@@ -391,26 +390,14 @@ async fn render_intake(
     let mut message = message;
     if !id_number.is_empty() {
         // 一证通办: the ID number finds the household anywhere; the items go to its region.
-        let (rows, _) = households::search(
-            &state.db,
-            &Scope::everything(),
-            &SearchQuery {
-                id_number: Some(id_number.clone()),
-                limit: 1,
-                ..Default::default()
-            },
-        )
-        .await?;
-        match rows.first() {
+        match jiuzhu_app::intake::household_by_id_number(&state.db, &id_number).await? {
             None => {
                 if message.is_empty() {
                     message = u.lang.t("intake_not_found").to_string();
                 }
             }
-            Some(h) => {
-                let rec = households::get(&state.db, &Scope::everything(), h.id)
-                    .await?
-                    .ok_or(WebError::NotFound)?;
+            Some(rec) => {
+                let h = &rec.household;
                 let today = jiuzhu_db::today();
                 let rx = jiuzhu_app::prescription::prescribe(&rec.as_of(today), today);
                 let open = cases::open_items(&state.db, h.id).await?;
@@ -436,7 +423,7 @@ async fn render_intake(
                             .unwrap_or_default(),
                     })
                     .collect();
-                let auths = verification::authorisations(&state.db, &Scope::everything(), h.id)
+                let auths = jiuzhu_app::intake::authorisations(&state.db, h.id)
                     .await?
                     .into_iter()
                     .map(|a| (a.id, format!("#{} {} {}", a.id, a.signer_name, a.signed_on)))
@@ -577,7 +564,7 @@ async fn intake_submit(
     let household_id: i64 = field(&pairs, "household_id")
         .parse()
         .map_err(|_| WebError::Invalid("household_id".into()))?;
-    let rec = households::get(&state.db, &Scope::everything(), household_id)
+    let rec = jiuzhu_app::intake::household(&state.db, household_id)
         .await?
         .ok_or(WebError::NotFound)?;
     // The form names the applicant by person id; an API-like post may give the ID number.
@@ -1158,7 +1145,7 @@ pub async fn act_on_step(
                     // transaction that ends the notice.
                 }
                 StepKind::Decide => {
-                    let rec = households::get(&state.db, &Scope::everything(), item.household_id)
+                    let rec = jiuzhu_app::intake::household(&state.db, item.household_id)
                         .await?
                         .ok_or(WebError::NotFound)?;
                     // A conversion decides the tekun benefit; the other kinds the program's.
@@ -1935,23 +1922,11 @@ async fn apply_submit(
         let b = state.status_tries.fail(&by_ip, TRIES_PER_ADDRESS, lock);
         a || b
     };
-    let (rows, _) = households::search(
-        &state.db,
-        &Scope::everything(),
-        &SearchQuery {
-            id_number: Some(id_number.clone()),
-            limit: 1,
-            ..Default::default()
-        },
-    )
-    .await?;
-    let Some(h) = rows.first() else {
+    let Some(rec) = jiuzhu_app::intake::household_by_id_number(&state.db, &id_number).await? else {
         miss();
         return refuse(lang.t("apply_not_matched"));
     };
-    let rec = households::get(&state.db, &Scope::everything(), h.id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let h = &rec.household;
     let matched = rec.current_members().any(|m| {
         m.id_number == id_number && m.name == name && !m.phone.is_empty() && m.phone == phone
     });

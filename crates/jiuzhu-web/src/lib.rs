@@ -215,27 +215,10 @@ async fn supervise_deadlines(db: Db) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        if let Err(e) = notify_overdue(&db).await {
+        if let Err(e) = jiuzhu_app::supervision::notify_overdue(&db).await {
             tracing::warn!("deadline supervision: {e}");
         }
     }
-}
-
-/// Sends the supervision notice of every open item past its deadline not yet notified;
-/// returns how many were sent.
-pub async fn notify_overdue(db: &Db) -> Result<usize, jiuzhu_db::DbError> {
-    let actor = jiuzhu_db::audit::Actor::system("schedule:supervision");
-    let everything = jiuzhu_db::households::Scope::everything();
-    let today = jiuzhu_db::today().to_string();
-    let mut sent = 0;
-    for i in jiuzhu_db::cases::queue(db, &everything, None, true).await? {
-        if i.deadline < today && !i.overdue_notified {
-            let data = serde_json::json!({"deadline": i.deadline, "department": i.department, "notified_by": "schedule"});
-            jiuzhu_db::cases::note(db, &everything, &actor, i.id, "overdue_notice", data).await?;
-            sent += 1;
-        }
-    }
-    Ok(sent)
 }
 
 async fn shutdown_signal() {

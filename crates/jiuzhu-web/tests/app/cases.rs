@@ -862,8 +862,18 @@ both!(co_handling_delegation_alerts_and_overdue_notices, |b| {
         .execute(app.db.pool())
         .await
         .unwrap();
-    assert_eq!(jiuzhu_web::notify_overdue(&app.db).await.unwrap(), 1);
-    assert_eq!(jiuzhu_web::notify_overdue(&app.db).await.unwrap(), 0);
+    assert_eq!(
+        jiuzhu_app::supervision::notify_overdue(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        jiuzhu_app::supervision::notify_overdue(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
     app.sign_in(Role::CountyApprover).await;
     assert!(
         app.get("/cases/board")

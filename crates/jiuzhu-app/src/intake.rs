@@ -1,0 +1,40 @@
+//! One-door intake (一门受理, 一证通办): an applicant's ID number finds their household
+//! wherever it is registered, and the application's items go to that household's region.
+//! These are the only reads of the registry outside the reader's region that a request may
+//! make, and each returns just the one household that a typed ID number (or an item or
+//! application already admitted) names; the web holds no unscoped store handle.
+
+use jiuzhu_db::Db;
+use jiuzhu_db::households::{self, HouseholdRecord, Scope, SearchQuery};
+use jiuzhu_db::verification::{self, Authorisation};
+
+use crate::Result;
+
+/// The household one of whose current members holds `id_number`, wherever registered.
+pub async fn household_by_id_number(db: &Db, id_number: &str) -> Result<Option<HouseholdRecord>> {
+    let (rows, _) = households::search(
+        db,
+        &Scope::everything(),
+        &SearchQuery {
+            id_number: Some(id_number.to_string()),
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await?;
+    match rows.first() {
+        Some(h) => household(db, h.id).await,
+        None => Ok(None),
+    }
+}
+
+/// A household named by an intake form or by an item: the household an application is
+/// taken for may lie outside the clerk's region (首问负责: the clerk who takes it follows it).
+pub async fn household(db: &Db, household_id: i64) -> Result<Option<HouseholdRecord>> {
+    Ok(households::get(db, &Scope::everything(), household_id).await?)
+}
+
+/// The household's recorded authorisations (授权书), which an application may cite.
+pub async fn authorisations(db: &Db, household_id: i64) -> Result<Vec<Authorisation>> {
+    Ok(verification::authorisations(db, &Scope::everything(), household_id).await?)
+}
