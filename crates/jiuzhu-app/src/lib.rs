@@ -5,11 +5,14 @@
 //! are called from here on what the store holds.
 //!
 //! What is here so far: the household's prescription (the registry → the city pack's
-//! inputs), automatic grants and the monthly monitoring run that proposes them, intake's
+//! inputs), user administration and credentials, automatic grants and the monthly monitoring run that proposes them, intake's
 //! reads of a household by ID number wherever it is registered, and deadline supervision.
 //! Only these use cases, the command line and the scheduler hold `Scope::everything()`; a
 //! test fails when the web crate names it.
 
+pub mod accounts;
+pub mod calendar;
+pub mod credentials;
 pub mod grants;
 pub mod intake;
 pub mod prescription;
@@ -42,8 +45,15 @@ impl From<jiuzhu_db::DbError> for AppError {
             jiuzhu_db::DbError::NotFound(m) => AppError::NotFound(m),
             jiuzhu_db::DbError::Conflict(m) => AppError::Conflict(m),
             jiuzhu_db::DbError::Invalid(m) => AppError::Invalid(m),
+            e if e.is_unique_violation() => AppError::Conflict("already exists".into()),
             e => AppError::Db(e),
         }
+    }
+}
+
+impl From<jiuzhu_db::sqlx::Error> for AppError {
+    fn from(e: jiuzhu_db::sqlx::Error) -> AppError {
+        jiuzhu_db::DbError::from(e).into()
     }
 }
 

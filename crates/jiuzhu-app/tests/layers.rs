@@ -168,3 +168,28 @@ fn no_request_handler_holds_an_unscoped_store_handle() {
         "unscoped reads in the web crate: {found:?}"
     );
 }
+
+/// The command line calls the use cases; it reaches the web crate only to serve it.
+#[test]
+fn the_command_line_reaches_the_web_only_to_serve() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../jiuzhu/src");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let mut rest = line;
+            while let Some(i) = rest.find("jiuzhu_web::") {
+                let name: String = rest[i + 12..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if name != "serve" && name != "Config" {
+                    found.push(format!("{}:{}: jiuzhu_web::{name}", path.display(), n + 1));
+                }
+                rest = &rest[i + 12..];
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:?}");
+}

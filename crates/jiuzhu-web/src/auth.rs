@@ -8,9 +8,6 @@
 
 use std::net::SocketAddr;
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -21,7 +18,6 @@ use jiuzhu_db::households::Scope;
 use jiuzhu_db::users::User;
 use jiuzhu_domain::{RegionCode, Role};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::WebError;
@@ -32,36 +28,7 @@ pub const LANG_COOKIE: &str = "jz_lang";
 /// The sign-in form's token (double submit: the cookie and the form field must match).
 pub const LOGIN_COOKIE: &str = "jz_login";
 
-/// Hashes a password with Argon2id and a fresh random salt (PHC string).
-pub fn hash_password(password: &str) -> String {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .expect("argon2 hashing with default parameters")
-        .to_string()
-}
-
-/// Whether `password` matches the stored PHC hash.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// A new random secret: 32 bytes, hex.
-pub fn new_token() -> String {
-    let mut b = [0u8; 32];
-    getrandom::fill(&mut b).expect("the operating system's random source");
-    hex::encode(b)
-}
-
-/// How a secret is stored: its SHA-256, hex.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use jiuzhu_app::credentials::{hash_password, new_token, token_hash, verify_password};
 
 /// The value of cookie `name` in the request headers.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -132,7 +132,7 @@ fn workflow_of(program: &str) -> Option<Workflow> {
 
 /// The calendar in force: the administrator's edited copy, else the shipped one.
 pub async fn calendar(state: &AppState) -> WorkCalendar {
-    crate::calendar_in_force(&state.db, &state.calendar).await
+    jiuzhu_app::calendar::in_force(&state.db, &state.calendar).await
 }
 
 fn program_label(code: &str, lang: Lang) -> String {

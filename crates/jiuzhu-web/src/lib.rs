@@ -4,7 +4,6 @@
 //! One [`AppState`] is built once; the signed-in user and their scope come from extractors
 //! in [`auth`]; every household query goes through `jiuzhu_db` with that scope.
 
-pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod case_api;
@@ -150,20 +149,6 @@ async fn sweep_idle_sessions(db: Db, idle: Duration) {
     }
 }
 
-/// The holiday calendar in force: the administrator's edited copy (setting `calendar`),
-/// else `shipped`. Every working-day deadline (cases, alerts, grants) counts with it.
-pub async fn calendar_in_force(
-    db: &Db,
-    shipped: &jiuzhu_domain::calendar::WorkCalendar,
-) -> jiuzhu_domain::calendar::WorkCalendar {
-    match jiuzhu_db::cases::setting(db, "calendar").await {
-        Ok(Some(text)) => {
-            jiuzhu_domain::calendar::WorkCalendar::parse(&text).unwrap_or_else(|_| shipped.clone())
-        }
-        _ => shipped.clone(),
-    }
-}
-
 /// The monthly cross-check (月度比对): once an hour, if the rule set has not run on schedule
 /// for last month, run it over the registry and the stored feeds. Runs are recorded, so a
 /// restart does not run a month twice, and a finding is never raised twice.
@@ -193,7 +178,7 @@ async fn monthly_monitoring(db: Db, rules: String) {
             }
         }
         let actor = jiuzhu_db::audit::Actor::system("schedule:monitor");
-        let calendar = calendar_in_force(&db, &calendar).await;
+        let calendar = jiuzhu_app::calendar::in_force(&db, &calendar).await;
         match jiuzhu_app::grants::run_month(&db, &actor, &set, last, "schedule", today, &calendar)
             .await
         {

@@ -1465,8 +1465,8 @@ struct UserFormData {
 }
 
 impl UserFormData {
-    fn to_form(&self) -> crate::accounts::UserForm {
-        crate::accounts::UserForm {
+    fn to_form(&self) -> jiuzhu_app::accounts::UserForm {
+        jiuzhu_app::accounts::UserForm {
             username: self.username.trim().into(),
             display_name: self.display_name.clone(),
             role: self.role.clone(),
@@ -1584,7 +1584,7 @@ async fn revoke_token_submit(
     u.check_csrf(&f.csrf)?;
     u.require(u.role.can_admin_users())?;
     managed_user(&state, &u, id).await?;
-    crate::accounts::revoke_token(&state.db, &u.actor(), id, tid).await?;
+    jiuzhu_app::accounts::revoke_token(&state.db, &u.actor(), id, tid).await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 
@@ -1614,12 +1614,15 @@ async fn new_user_submit(
     u.check_csrf(&f.csrf)?;
     u.require(u.role.can_admin_users())?;
     let form = f.to_form();
-    let mut errors = crate::accounts::check(&form, true);
+    let mut errors = jiuzhu_app::accounts::check(&form, true);
     if let Some(e) = scope_error(&u, &form.scope_region) {
         errors.insert("scope_region".into(), e);
     }
     if errors.is_empty() {
-        match crate::accounts::create_user(&state.db, &u.actor(), &form).await {
+        match jiuzhu_app::accounts::create_user(&state.db, &u.actor(), &form)
+            .await
+            .map_err(WebError::from)
+        {
             Ok(_) => return Ok(Redirect::to("/admin/users").into_response()),
             Err(WebError::Conflict(m)) => {
                 errors.insert("username".into(), m);
@@ -1661,12 +1664,12 @@ async fn edit_user_submit(
     let mut f = f;
     f.username = x.username;
     let form = f.to_form();
-    let mut errors = crate::accounts::check(&form, false);
+    let mut errors = jiuzhu_app::accounts::check(&form, false);
     if let Some(e) = scope_error(&u, &form.scope_region) {
         errors.insert("scope_region".into(), e);
     }
     if errors.is_empty() {
-        crate::accounts::update_user(
+        jiuzhu_app::accounts::update_user(
             &state.db,
             &u.actor(),
             id,

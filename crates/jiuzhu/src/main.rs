@@ -10,12 +10,12 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use jiuzhu_app::accounts::{self, UserForm};
 use jiuzhu_db::Db;
 use jiuzhu_db::audit::Actor;
 use jiuzhu_domain::{EvidenceSource, Role};
 use jiuzhu_roster::import::register;
 use jiuzhu_roster::{ImportOptions, ImportReport, Progress};
-use jiuzhu_web::accounts::{self, UserForm};
 
 #[derive(Parser)]
 #[command(
@@ -502,7 +502,10 @@ async fn run(cli: Cli) -> Result<()> {
                 std::io::stdin().read_to_string(&mut s)?;
                 (s.trim_end_matches(['\n', '\r']).to_string(), false)
             } else {
-                (format!("jz-{}", &jiuzhu_web::auth::new_token()[..16]), true)
+                (
+                    format!("jz-{}", &jiuzhu_app::credentials::new_token()[..16]),
+                    true,
+                )
             };
             let form = UserForm {
                 display_name: display_name.unwrap_or_else(|| username.clone()),
@@ -606,7 +609,7 @@ async fn run(cli: Cli) -> Result<()> {
                 month,
                 "manual",
                 jiuzhu_db::today(),
-                &jiuzhu_web::calendar_in_force(
+                &jiuzhu_app::calendar::in_force(
                     &db,
                     &jiuzhu_domain::calendar::WorkCalendar::shipped(),
                 )
@@ -845,7 +848,8 @@ async fn demo_monitoring(
         month,
         "manual",
         jiuzhu_db::today(),
-        &jiuzhu_web::calendar_in_force(db, &jiuzhu_domain::calendar::WorkCalendar::shipped()).await,
+        &jiuzhu_app::calendar::in_force(db, &jiuzhu_domain::calendar::WorkCalendar::shipped())
+            .await,
     )
     .await?;
     eprintln!(
@@ -941,7 +945,7 @@ async fn add_demo(db: &Db, households: usize, seed: u64) -> Result<()> {
                 "  {name:<10} {password:<16} {:<10} {scope}",
                 role.code()
             )),
-            Err(jiuzhu_web::error::WebError::Conflict(_)) => lines.push(format!(
+            Err(jiuzhu_app::AppError::Conflict(_)) => lines.push(format!(
                 "  {name:<10} (exists)         {:<10} {scope}",
                 role.code()
             )),

@@ -8,11 +8,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
+use jiuzhu_app::accounts::{UserForm, create_user};
 use jiuzhu_db::audit::Actor;
 use jiuzhu_db::{Backend, Db};
 use jiuzhu_domain::{EvidenceSource, Role};
 use jiuzhu_roster::ImportOptions;
-use jiuzhu_web::accounts::{UserForm, create_user};
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct-horse-battery";
@@ -466,7 +466,7 @@ pub async fn api_token(app: &TestApp, role: Role) -> String {
         .await
         .unwrap()
         .unwrap();
-    jiuzhu_web::accounts::issue_token(&app.db, &Actor::system("test"), user.id, "ci")
+    jiuzhu_app::accounts::issue_token(&app.db, &Actor::system("test"), user.id, "ci")
         .await
         .unwrap()
 }

@@ -18,7 +18,7 @@ both!(api_answers_401_without_sign_in_and_accepts_tokens, |b| {
         .await
         .unwrap()
         .unwrap();
-    let token = jiuzhu_web::accounts::issue_token(
+    let token = jiuzhu_app::accounts::issue_token(
         &app.db,
         &jiuzhu_db::audit::Actor::system("test"),
         user.id,

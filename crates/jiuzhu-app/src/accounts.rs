@@ -6,8 +6,8 @@ use jiuzhu_db::users::NewUser;
 use jiuzhu_domain::{RegionCode, Role};
 use serde_json::json;
 
-use crate::auth::hash_password;
-use crate::error::WebError;
+use crate::AppError;
+use crate::credentials::hash_password;
 
 /// Minimum password length.
 pub const MIN_PASSWORD: usize = 10;
@@ -61,10 +61,10 @@ pub fn check(form: &UserForm, new: bool) -> std::collections::BTreeMap<String, S
 }
 
 /// Creates a user (hashing the password) and audits it; returns the new id.
-pub async fn create_user(db: &Db, actor: &Actor, form: &UserForm) -> Result<i64, WebError> {
+pub async fn create_user(db: &Db, actor: &Actor, form: &UserForm) -> Result<i64, AppError> {
     let errors = check(form, true);
     if let Some((field, msg)) = errors.iter().next() {
-        return Err(WebError::Invalid(format!("{field}: {msg}")));
+        return Err(AppError::Invalid(format!("{field}: {msg}")));
     }
     let hash = hash_password(&form.password);
     let mut tx = db.begin_write().await?;
@@ -106,10 +106,10 @@ pub async fn update_user(
     form: &UserForm,
     active: bool,
     unlock: bool,
-) -> Result<(), WebError> {
+) -> Result<(), AppError> {
     let errors = check(form, false);
     if let Some((field, msg)) = errors.iter().next() {
-        return Err(WebError::Invalid(format!("{field}: {msg}")));
+        return Err(AppError::Invalid(format!("{field}: {msg}")));
     }
     let mut tx = db.begin_write().await?;
     jiuzhu_db::users::update(
@@ -160,7 +160,7 @@ pub async fn issue_token(
     actor: &Actor,
     user_id: i64,
     name: &str,
-) -> Result<String, WebError> {
+) -> Result<String, AppError> {
     issue_token_for(db, actor, user_id, name, TOKEN_DAYS).await
 }
 
@@ -171,20 +171,20 @@ pub async fn issue_token_for(
     user_id: i64,
     name: &str,
     days: i64,
-) -> Result<String, WebError> {
+) -> Result<String, AppError> {
     if !(1..=366).contains(&days) {
-        return Err(WebError::Invalid(
+        return Err(AppError::Invalid(
             "days: a token lasts 1 to 366 days".into(),
         ));
     }
-    let token = crate::auth::new_token();
+    let token = crate::credentials::new_token();
     let expires = jiuzhu_db::time_text(chrono::Utc::now() + chrono::Duration::days(days));
     let mut tx = db.begin_write().await?;
     let id = jiuzhu_db::sessions::create_token(
         &mut tx,
         user_id,
         name,
-        &crate::auth::token_hash(&token),
+        &crate::credentials::token_hash(&token),
         &expires,
     )
     .await?;
@@ -211,10 +211,10 @@ pub async fn revoke_token(
     actor: &Actor,
     user_id: i64,
     token_id: i64,
-) -> Result<(), WebError> {
+) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     if !jiuzhu_db::sessions::revoke_token(&mut tx, user_id, token_id).await? {
-        return Err(WebError::NotFound);
+        return Err(AppError::NotFound("user".into()));
     }
     audit::append(
         &mut tx,
