@@ -44,6 +44,7 @@ impl From<jiuzhu_db::DbError> for AppError {
         match e {
             jiuzhu_db::DbError::NotFound(m) => AppError::NotFound(m),
             jiuzhu_db::DbError::Conflict(m) => AppError::Conflict(m),
+            jiuzhu_db::DbError::Forbidden(m) => AppError::Forbidden(m),
             jiuzhu_db::DbError::Invalid(m) => AppError::Invalid(m),
             e if e.is_unique_violation() => AppError::Conflict("already exists".into()),
             e => AppError::Db(e),

@@ -222,6 +222,19 @@ pub async fn create_application(
     }
     let mut tx = db.begin_write().await?;
     let now = crate::now_text();
+    // An authorisation cited must be this household's (checked where it is written).
+    if let Some(auth) = a.authorisation_id {
+        let owner: Option<i64> =
+            sqlx::query("SELECT household_id FROM authorisations WHERE id = $1")
+                .bind(auth)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+        if owner != Some(a.household_id) {
+            return Err(DbError::NotFound(format!("authorisation {auth}")));
+        }
+    }
     let day = a.date.replace('-', "");
     let n: i64 = sqlx::query("SELECT COUNT(*) FROM applications WHERE code LIKE $1")
         .bind(format!("SQ{day}%"))

@@ -609,10 +609,7 @@ async fn check_region_exists(tx: &mut Tx, code: &RegionCode) -> Result<()> {
         .fetch_optional(&mut **tx)
         .await?;
     if found.is_none() {
-        return Err(DbError::Invalid(format!(
-            "unknown region {}",
-            code.as_str()
-        )));
+        return Err(DbError::NotFound(format!("region {}", code.as_str())));
     }
     Ok(())
 }
@@ -693,9 +690,6 @@ pub async fn create(
 ) -> Result<i64> {
     check_fields(fields)?;
     crate::limit("name", &head.name, NAME_CHARS)?;
-    if !scope.contains(fields.region_code.as_str()) {
-        return Err(DbError::Invalid("region is outside your scope".into()));
-    }
     if fields.region_code.as_str().len() != 12 {
         return Err(DbError::Invalid(
             "a household's region must be a village (12 digits)".into(),
@@ -703,6 +697,9 @@ pub async fn create(
     }
     let mut tx = db.begin_write().await?;
     check_region_exists(&mut tx, &fields.region_code).await?;
+    if !scope.contains(fields.region_code.as_str()) {
+        return Err(DbError::Forbidden("region is outside your scope".into()));
+    }
     let now = crate::now_text();
     let code = match code {
         Some(c)
@@ -775,9 +772,6 @@ pub async fn update(
     let Some(before) = household_row(db, scope, id).await? else {
         return Err(out_of_scope());
     };
-    if !scope.contains(fields.region_code.as_str()) {
-        return Err(DbError::Invalid("region is outside your scope".into()));
-    }
     if fields.region_code.as_str().len() != 12 {
         return Err(DbError::Invalid(
             "a household's region must be a village (12 digits)".into(),
@@ -785,6 +779,9 @@ pub async fn update(
     }
     let mut tx = db.begin_write().await?;
     check_region_exists(&mut tx, &fields.region_code).await?;
+    if !scope.contains(fields.region_code.as_str()) {
+        return Err(DbError::Forbidden("region is outside your scope".into()));
+    }
     let mut changes = serde_json::Map::new();
     let mut diff = |k: &str, old: &str, new: &str, sensitive: bool| {
         if old != new {

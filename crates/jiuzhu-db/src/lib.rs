@@ -49,6 +49,9 @@ pub enum DbError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The writer may not write there (a household's region outside their scope).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("invalid: {0}")]
     Invalid(String),
     #[error(transparent)]

@@ -236,6 +236,10 @@ pub fn shipped() -> Vec<Workflow> {
     parse(SHIPPED).expect("the shipped workflows parse")
 }
 
+/// How an application reaches the platform: at the window, online, through a proxy, from a
+/// discovery report or from a monitoring alert.
+pub const CHANNELS: [&str; 5] = ["window", "online", "proxy", "discovery", "alert"];
+
 /// Departments (部门) that decide programs.
 pub const DEPARTMENTS: [(&str, &str, &str); 12] = [
     ("civil_affairs", "民政局", "civil affairs"),

@@ -270,21 +270,11 @@ fn invalid(field: &str, msg: impl std::fmt::Display) -> WebError {
     WebError::Invalid(format!("{field}: {msg}"))
 }
 
-/// The household's fields as sent: a village that exists (404 otherwise), inside the
-/// writer's region (403 otherwise).
-async fn household_fields(
-    state: &AppState,
-    u: &crate::auth::SignedIn,
-    b: &HouseholdInput,
-) -> Result<HouseholdFields, WebError> {
+/// The household's fields as sent. The store refuses a village that does not exist (404)
+/// or lies outside the writer's region (403).
+fn household_fields(b: &HouseholdInput) -> Result<HouseholdFields, WebError> {
     let region_code =
         RegionCode::parse(b.region_code.trim()).map_err(|e| invalid("region_code", e))?;
-    jiuzhu_db::regions::get(&state.db, region_code.as_str())
-        .await?
-        .ok_or(WebError::NotFound)?;
-    if !u.scope_region.contains(&region_code) {
-        return Err(WebError::Forbidden);
-    }
     let acct = b.bank_account.trim();
     if !crate::pages::valid_bank_account(acct) {
         return Err(invalid("bank_account", "8-32 digits"));
@@ -318,7 +308,7 @@ async fn create_household(
     crate::extract::JsonBody(b): crate::extract::JsonBody<NewHouseholdInput>,
 ) -> Result<Response, WebError> {
     u.require(u.role.can_write_registry())?;
-    let fields = household_fields(&state, &u, &b.household).await?;
+    let fields = household_fields(&b.household)?;
     let head = person_fields(&b.head)?;
     let id = households::create(
         &state.db,
@@ -398,7 +388,7 @@ async fn update_household(
     let current = households::get(&state.db, &u.scope, id)
         .await?
         .ok_or(WebError::NotFound)?;
-    let mut fields = household_fields(&state, &u, &b).await?;
+    let mut fields = household_fields(&b)?;
     if fields.bank_account.is_empty() {
         fields.bank_account = current.household.bank_account;
     }

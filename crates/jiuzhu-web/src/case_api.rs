@@ -156,7 +156,7 @@ async fn create_application(
         .await?
         .ok_or(WebError::NotFound)?;
     let h = &rec.household;
-    if !["window", "online", "proxy", "discovery", "alert"].contains(&b.channel.as_str()) {
+    if !jiuzhu_domain::workflow::CHANNELS.contains(&b.channel.as_str()) {
         return Err(WebError::Invalid(format!("channel: {:?}", b.channel)));
     }
     if b.channel == "proxy"
@@ -166,15 +166,6 @@ async fn create_application(
         return Err(WebError::Invalid(
             "proxy: a proxy application needs the proxy's name and a valid ID number".into(),
         ));
-    }
-    if let Some(auth) = b.authorisation
-        && !jiuzhu_app::intake::authorisations(&state.db, h.id)
-            .await?
-            .iter()
-            .any(|a| a.id == auth)
-    {
-        // An authorisation that is not this household's.
-        return Err(WebError::NotFound);
     }
     let today = jiuzhu_db::today();
     let programs = crate::case_pages::chosen_programs(&rec, b.programs.clone(), b.any, today);

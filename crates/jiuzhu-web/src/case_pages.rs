@@ -591,7 +591,7 @@ async fn intake_submit(
         .await;
     }
     let channel = field(&pairs, "channel");
-    if !["window", "online", "proxy", "discovery", "alert"].contains(&channel.as_str()) {
+    if !jiuzhu_domain::workflow::CHANNELS.contains(&channel.as_str()) {
         return render_intake(&state, &u, who(), format!("channel: {channel:?}")).await;
     }
     let (proxy_name, proxy_id) = (
@@ -1256,16 +1256,12 @@ async fn step_submit(
     .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(e @ (WebError::Invalid(_) | WebError::Conflict(_))) => {
-            let status = e.status_code();
-            let (WebError::Invalid(m) | WebError::Conflict(m)) = e else {
-                unreachable!()
-            };
+        Err(e) => {
+            let (status, m) = e.refusal()?;
             let mut r = render_case(&state, &u, id, m).await?;
             *r.status_mut() = status;
             Ok(r)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -1381,13 +1377,12 @@ async fn note_submit(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(e @ (jiuzhu_db::DbError::Invalid(_) | jiuzhu_db::DbError::Conflict(_))) => {
-            let (status, m) = crate::error::refusal(e);
+        Err(e) => {
+            let (status, m) = WebError::from(e).refusal()?;
             let mut r = render_case(&state, &u, id, m).await?;
             *r.status_mut() = status;
             Ok(r)
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -311,8 +311,8 @@ pub fn application_input() -> Value {
         {"required": ["any"], "properties": {"any": {"enum": [true]}}},
     ]});
     let mut direct = common.clone();
-    direct["channel"] =
-        json!({"type": "string", "enum": ["window", "online", "discovery", "alert"]});
+    direct["channel"] = json!({"type": "string",
+        "enum": workflow::CHANNELS.iter().filter(|c| **c != "proxy").collect::<Vec<_>>()});
     let mut proxy = common;
     proxy["channel"] = json!({"type": "string", "enum": ["proxy"]});
     proxy["proxy_name"] = text(NAME_CHARS);

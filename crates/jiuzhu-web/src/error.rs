@@ -24,6 +24,16 @@ pub enum WebError {
 }
 
 impl WebError {
+    /// A refusal a page shows in its form, with its status (422 for the input, 409 for the
+    /// registry's state) and message; any other error as it is.
+    pub fn refusal(self) -> Result<(StatusCode, String), WebError> {
+        let status = self.status_code();
+        match self {
+            WebError::Invalid(m) | WebError::Conflict(m) => Ok((status, m)),
+            e => Err(e),
+        }
+    }
+
     pub fn status_code(&self) -> StatusCode {
         match self {
             WebError::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -73,20 +83,11 @@ impl From<jiuzhu_db::DbError> for WebError {
         match e {
             D::NotFound(_) => WebError::NotFound,
             D::Conflict(m) => WebError::Conflict(m),
+            D::Forbidden(_) => WebError::Forbidden,
             D::Invalid(m) => WebError::Invalid(m),
             e if e.is_unique_violation() => WebError::Conflict("already exists".into()),
             e => WebError::Internal(e.to_string()),
         }
-    }
-}
-
-/// A refusal a page shows in its form: the status (422 for input, 409 for the registry's
-/// state) and the message. Other errors are not refusals.
-pub fn refusal(e: jiuzhu_db::DbError) -> (StatusCode, String) {
-    match e {
-        jiuzhu_db::DbError::Conflict(m) => (StatusCode::CONFLICT, m),
-        jiuzhu_db::DbError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
-        e => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 

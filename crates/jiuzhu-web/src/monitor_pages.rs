@@ -427,13 +427,12 @@ async fn alert_step(
     };
     match monitoring::advance(&state.db, &u.scope, &u.actor(), &[id], &step).await {
         Ok(_) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
-        Err(e @ (jiuzhu_db::DbError::Invalid(_) | jiuzhu_db::DbError::Conflict(_))) => {
-            let (status, m) = crate::error::refusal(e);
+        Err(e) => {
+            let (status, m) = WebError::from(e).refusal()?;
             let mut r = render_alert(&state, &u, id, m).await?;
             *r.status_mut() = status;
             Ok(r)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -462,13 +461,12 @@ async fn grant_decide(
     match monitoring::decide_grant(&state.db, &u.scope, &u.actor(), f.grant, approve, &f.note).await
     {
         Ok(()) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
-        Err(e @ (jiuzhu_db::DbError::Invalid(_) | jiuzhu_db::DbError::Conflict(_))) => {
-            let (status, m) = crate::error::refusal(e);
+        Err(e) => {
+            let (status, m) = WebError::from(e).refusal()?;
             let mut r = render_alert(&state, &u, id, m).await?;
             *r.status_mut() = status;
             Ok(r)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
