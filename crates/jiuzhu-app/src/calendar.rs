@@ -13,3 +13,14 @@ pub async fn in_force(
         _ => shipped.clone(),
     }
 }
+
+/// The calendar in force over the shipped one.
+pub async fn current(db: &jiuzhu_db::Db) -> jiuzhu_domain::calendar::WorkCalendar {
+    static SHIPPED: std::sync::OnceLock<jiuzhu_domain::calendar::WorkCalendar> =
+        std::sync::OnceLock::new();
+    in_force(
+        db,
+        SHIPPED.get_or_init(jiuzhu_domain::calendar::WorkCalendar::shipped),
+    )
+    .await
+}

@@ -2,13 +2,13 @@
 //! decisions computed by the policy engine on the registry's evidence plus the expense the
 //! rule found, each kept with its receipt and waiting one working day for approval.
 
+use crate::monitoring::{GrantCandidate, RunOutcome};
 use jiuzhu_db::Db;
 use jiuzhu_db::audit::Actor;
 use jiuzhu_db::households::{self, Scope};
 use jiuzhu_db::monitoring::{self, NewGrant};
 use jiuzhu_domain::Money;
 use jiuzhu_domain::calendar::WorkCalendar;
-use jiuzhu_monitor::store::{GrantCandidate, RunOutcome};
 use jiuzhu_monitor::{Month, RuleSet};
 
 use crate::AppError;
@@ -24,8 +24,7 @@ pub async fn run_month(
     today: chrono::NaiveDate,
     calendar: &WorkCalendar,
 ) -> Result<(RunOutcome, usize), AppError> {
-    let outcome =
-        jiuzhu_monitor::store::run_month(db, actor, set, month, via, today, calendar).await?;
+    let outcome = crate::monitoring::run_month(db, actor, set, month, via, today, calendar).await?;
     let mut grants = Vec::new();
     for c in &outcome.grants {
         match compute(db, c, today, calendar).await {

@@ -12,11 +12,55 @@
 
 pub mod accounts;
 pub mod calendar;
+pub mod cases;
 pub mod credentials;
+pub mod demo;
 pub mod grants;
 pub mod intake;
+pub mod monitoring;
 pub mod prescription;
+pub mod registry;
+pub mod roster;
 pub mod supervision;
+pub mod verification;
+
+/// The user a use case acts for: who, in which role, for which department, over which
+/// region. The front ends build it from the session or token; the command line and the
+/// scheduler from their own accounts.
+#[derive(Clone, Debug)]
+pub struct Acting {
+    pub username: String,
+    pub role: jiuzhu_domain::Role,
+    /// The user's department (a department handler's), else empty.
+    pub department: String,
+    pub scope: jiuzhu_db::households::Scope,
+    /// The region the scope is of (the application's taking region).
+    pub region: String,
+    pub ip: String,
+}
+
+impl Acting {
+    /// The acting user as the audit log records them.
+    pub fn actor(&self) -> jiuzhu_db::audit::Actor {
+        jiuzhu_db::audit::Actor {
+            name: self.username.clone(),
+            role: self.role.code().into(),
+            ip: self.ip.clone(),
+        }
+    }
+
+    /// Refuses unless `allowed`, saying what the role may not do.
+    pub fn require(&self, allowed: bool, what: &str) -> Result<()> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "role: {} may not {what}",
+                self.role.code()
+            )))
+        }
+    }
+}
 
 /// Why a use case refused or failed, in the classes the front ends answer differently.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +107,6 @@ impl From<jiuzhu_monitor::MonitorError> for AppError {
         match e {
             jiuzhu_monitor::MonitorError::Invalid(m) => AppError::Invalid(m),
             jiuzhu_monitor::MonitorError::Forbidden(m) => AppError::Forbidden(m),
-            jiuzhu_monitor::MonitorError::Db(d) => d.into(),
             e => AppError::Monitor(e),
         }
     }

@@ -73,13 +73,30 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         ],
     ),
     // The engines and the roster reader are called by the use cases, never the reverse.
+    // They read no store: the use cases hand them what the store holds.
     (
         "jiuzhu-monitor",
-        &["jiuzhu-app", "jiuzhu-web", "jiuzhu-policy", "axum", "sqlx"],
+        &[
+            "jiuzhu-db",
+            "jiuzhu-app",
+            "jiuzhu-web",
+            "jiuzhu-policy",
+            "axum",
+            "sqlx",
+            "tokio",
+        ],
     ),
     (
         "jiuzhu-roster",
-        &["jiuzhu-app", "jiuzhu-web", "axum", "datafusion"],
+        &[
+            "jiuzhu-db",
+            "jiuzhu-app",
+            "jiuzhu-web",
+            "axum",
+            "sqlx",
+            "tokio",
+            "datafusion",
+        ],
     ),
     // The use cases know no front end (HTTP, HTML, the command line).
     (
@@ -96,14 +113,6 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ),
     // The web holds no SQL and no engine of its own.
     ("jiuzhu-web", &["sqlx", "rusqlite", "datafusion"]),
-];
-
-/// Edges the layering still has to remove (issue 22): the monitoring run and verification
-/// read the store from `jiuzhu-monitor`, and the roster's rows are `jiuzhu-db` types.
-/// When one goes, this list must lose it, so the rule above can be written.
-const REMAINING: &[(&str, &str)] = &[
-    ("jiuzhu-monitor", "jiuzhu-db"),
-    ("jiuzhu-roster", "jiuzhu-db"),
 ];
 
 #[test]
@@ -136,33 +145,48 @@ fn datafusion_is_compiled_for_the_monitoring_engine_only() {
     }
 }
 
-#[test]
-fn the_edges_left_to_remove_are_still_there() {
-    for (krate, dep) in REMAINING {
-        assert!(
-            dependencies(krate).contains(*dep),
-            "{krate} no longer depends on {dep}: take it out of REMAINING and forbid it"
-        );
-    }
-}
-
-/// Every line of a crate's `src/*.rs`, with its `file:line`.
+/// Every line of a crate's `src/**/*.rs`, with its `file:line`.
 fn source_lines(krate: &str) -> Vec<(String, String)> {
+    fn walk(dir: &Path, lines: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, lines);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (n, line) in text.lines().enumerate() {
+                    lines.push((format!("{}:{}", path.display(), n + 1), line.to_string()));
+                }
+            }
+        }
+    }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join(krate)
         .join("src");
     let mut lines = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            for (n, line) in text.lines().enumerate() {
-                lines.push((format!("{}:{}", path.display(), n + 1), line.to_string()));
+    walk(&dir, &mut lines);
+    lines
+}
+
+/// No SQL outside `jiuzhu-db`: no other crate's sources run a query on the store.
+#[test]
+fn no_store_query_outside_the_store() {
+    let mut found = Vec::new();
+    for krate in crates().into_iter().filter(|k| k != "jiuzhu-db") {
+        for (place, line) in source_lines(&krate) {
+            if ["sqlx::query", "sqlx::raw_sql", "rusqlite::"]
+                .iter()
+                .any(|q| line.contains(q))
+            {
+                found.push(place);
             }
         }
     }
-    lines
+    assert!(
+        found.is_empty(),
+        "store queries outside jiuzhu-db: {found:?}"
+    );
 }
 
 /// Only command-line and scheduler entry points, and the use cases that serve them, may

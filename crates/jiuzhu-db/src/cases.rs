@@ -107,22 +107,15 @@ impl Item {
     }
 }
 
-/// An event of an item.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Event {
-    pub id: i64,
-    pub item_id: i64,
-    pub step: String,
-    pub action: String,
-    pub data: String,
-    pub actor: String,
-    pub at: String,
-}
+/// An event of an item (its `subject_id` is the item's id).
+pub use crate::steps::Event;
 
-const APP_COLUMNS: &str = "id, code, household_id, applicant_id_number, applicant_name, channel, proxy_name,
+pub use crate::case_steps::{Action, CategoryEffect, StepTx, begin as begin_step};
+
+pub(crate) const APP_COLUMNS: &str = "id, code, household_id, applicant_id_number, applicant_name, channel, proxy_name,
     proxy_id_number, source_ref, requested, authorisation_id, notice, taken_by, taken_region, created_at";
 
-fn app_of(r: &sqlx::any::AnyRow) -> Result<Application> {
+pub(crate) fn app_of(r: &sqlx::any::AnyRow) -> Result<Application> {
     Ok(Application {
         id: r.try_get(0)?,
         code: r.try_get(1)?,
@@ -210,7 +203,24 @@ pub async fn create_application(
             "programs: choose at least one program".into(),
         ));
     }
-    let open = open_items(db, a.household_id).await?;
+    let mut tx = db.begin_write().await?;
+    // One open item per program and household, checked where the items are written: on
+    // PostgreSQL the household's row is locked so two clerks at once cannot both pass.
+    if db.backend() == crate::Backend::Postgres {
+        sqlx::query("SELECT id FROM households WHERE id = $1 FOR UPDATE")
+            .bind(a.household_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let open: Vec<Item> = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.household_id = $1 AND i.status = 'open' ORDER BY i.id"
+    )))
+    .bind(a.household_id)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(item_of)
+    .collect::<Result<_>>()?;
     if let Some(dup) = open
         .iter()
         .find(|o| items.iter().any(|i| i.program == o.program))
@@ -220,7 +230,6 @@ pub async fn create_application(
             dup.program, dup.application_code
         )));
     }
-    let mut tx = db.begin_write().await?;
     let now = crate::now_text();
     // An authorisation cited must be this household's (checked where it is written).
     if let Some(auth) = a.authorisation_id {
@@ -435,8 +444,8 @@ pub async fn queue(
     if department.is_some() {
         // A department sees its own items and those it co-handles (协办).
         sql.push_str(
-            " AND (i.department = $3 OR EXISTS (SELECT 1 FROM case_events e WHERE e.item_id = i.id
-                   AND e.action = 'cohandle' AND e.data LIKE $4))",
+            " AND (i.department = $3 OR EXISTS (SELECT 1 FROM step_events e WHERE e.subject = 'case_item'
+                   AND e.subject_id = i.id AND e.action = 'cohandle' AND e.data LIKE $4))",
         );
     }
     if open_only {
@@ -454,370 +463,20 @@ pub async fn queue(
 
 /// The events of an item, oldest first.
 pub async fn events(db: &Db, item_id: i64) -> Result<Vec<Event>> {
-    let rows = sqlx::query(
-        "SELECT id, item_id, step, action, data, actor, at FROM case_events WHERE item_id = $1 ORDER BY id",
-    )
-    .bind(item_id)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Event {
-                id: r.try_get(0)?,
-                item_id: r.try_get(1)?,
-                step: r.try_get(2)?,
-                action: r.try_get(3)?,
-                data: r.try_get(4)?,
-                actor: r.try_get(5)?,
-                at: r.try_get(6)?,
-            })
-        })
-        .collect()
-}
-
-/// What to do at the current step.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
-    /// Complete the step with its form; on `decide`, the amount and the engine's receipt.
-    Complete {
-        data: serde_json::Value,
-        amount_fen: Option<i64>,
-        receipt: Option<(String, String)>,
-        /// What the decision does to the household's assistance category.
-        category: Option<CategoryEffect>,
-    },
-    /// Send the case back one step, with reasons (退回).
-    Return { reason: String },
-    /// Refuse: not accepted (at accept) or not approved (at approve); closes the item.
-    Refuse { reason: String },
-}
-
-/// A decision's effect on the household's assistance category (the monitored population).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CategoryEffect {
-    /// The household receives this category from the decision's date.
-    Set(String),
-    /// The category ends on this date (today, or the end of a phase-out).
-    EndOn(String),
-}
-
-/// Acts on an item's current step, which must be `step` (no step can be skipped or merged).
-/// `files` are attachments of the step `(name, mime, bytes)`. Entering the notice step
-/// starts the notice on `today`.
-#[allow(clippy::too_many_arguments)]
-pub async fn act(
-    db: &Db,
-    scope: &Scope,
-    actor: &Actor,
-    item_id: i64,
-    step: &str,
-    action: &Action,
-    files: &[(String, String, Vec<u8>)],
-    today: &str,
-) -> Result<Item> {
-    match action {
-        Action::Complete { data, .. } => {
-            jiuzhu_domain::limits::texts_within("data", data).map_err(DbError::Invalid)?
-        }
-        Action::Return { reason } | Action::Refuse { reason } => {
-            crate::limit("reason", reason, jiuzhu_domain::limits::TEXT_CHARS)?
-        }
-    }
-    let Some(it) = item(db, item_id).await? else {
-        return Err(DbError::NotFound("item".into()));
-    };
-    if !scope.contains(&it.region_code) {
-        return Err(DbError::NotFound("item".into()));
-    }
-    let mut tx = db.begin_write().await?;
-    // Re-read the position inside the transaction: two clerks cannot both complete it.
-    let (status, index) = lock_position(&mut tx, db, item_id).await?;
-    let current = it.steps.get(index as usize).cloned().unwrap_or_default();
-    if status != "open" {
-        return Err(DbError::Conflict(format!(
-            "the item is {status}; nothing more can be done"
-        )));
-    }
-    if current != step {
-        return Err(DbError::Conflict(format!(
-            "step: {step} is not the current step ({current}); steps cannot be skipped"
-        )));
-    }
-    // The public notice ends only with every objection answered, counted here, where an
-    // objection filed a moment ago is seen (the row lock makes the two wait for each other).
-    if step == "notice"
-        && matches!(action, Action::Complete { .. })
-        && unanswered_objections(&mut tx, item_id).await? > 0
-    {
-        return Err(DbError::Conflict(
-            "objections: every objection must be answered first".into(),
-        ));
-    }
-    let now = crate::now_text();
-    let (event, data) = match action {
-        Action::Complete {
-            data,
-            amount_fen,
-            receipt,
-            category,
-        } => {
-            match category {
-                Some(CategoryEffect::Set(c)) => {
-                    crate::monitoring::replace_category(
-                        &mut tx,
-                        it.household_id,
-                        today,
-                        Some((c, today)),
-                        &actor.name,
-                    )
-                    .await?
-                }
-                Some(CategoryEffect::EndOn(d)) => {
-                    crate::monitoring::replace_category(
-                        &mut tx,
-                        it.household_id,
-                        d,
-                        None,
-                        &actor.name,
-                    )
-                    .await?
-                }
-                None => {}
-            }
-            let next = index + 1;
-            let last = next as usize >= it.steps.len();
-            let entering_notice = it.steps.get(next as usize).map(String::as_str) == Some("notice");
-            sqlx::query(
-                "UPDATE case_items SET step_index = $1, status = $2, closed_at = $3, notice_from = $4,
-                        amount_fen = COALESCE($5, amount_fen), receipt = COALESCE($6, receipt),
-                        receipt_sha256 = COALESCE($7, receipt_sha256)
-                 WHERE id = $8",
-            )
-            .bind(next)
-            .bind(if last { "approved" } else { "open" })
-            .bind(last.then(|| now.clone()))
-            .bind(if entering_notice { Some(today.to_string()) } else { it.notice_from.clone() })
-            .bind(*amount_fen)
-            .bind(receipt.as_ref().map(|r| r.0.clone()))
-            .bind(receipt.as_ref().map(|r| r.1.clone()))
-            .bind(item_id)
-            .execute(&mut *tx)
-            .await?;
-            ("complete", data.clone())
-        }
-        Action::Return { reason } => {
-            if reason.trim().is_empty() {
-                return Err(DbError::Invalid(
-                    "reason: say why the case is sent back".into(),
-                ));
-            }
-            if index == 0 {
-                return Err(DbError::Invalid(
-                    "step: the first step has nothing to send back to".into(),
-                ));
-            }
-            sqlx::query("UPDATE case_items SET step_index = $1, notice_from = NULL WHERE id = $2")
-                .bind(index - 1)
-                .bind(item_id)
-                .execute(&mut *tx)
-                .await?;
-            ("return", json!({"reason": reason}))
-        }
-        Action::Refuse { reason } => {
-            if reason.trim().is_empty() {
-                return Err(DbError::Invalid(
-                    "reason: give the reason for refusing".into(),
-                ));
-            }
-            if step != "accept" && step != "approve" {
-                return Err(DbError::Invalid(format!(
-                    "step: only acceptance or approval can refuse, not {step}"
-                )));
-            }
-            sqlx::query("UPDATE case_items SET status = 'rejected', closed_at = $1 WHERE id = $2")
-                .bind(&now)
-                .bind(item_id)
-                .execute(&mut *tx)
-                .await?;
-            ("refuse", json!({"reason": reason}))
-        }
-    };
-    sqlx::query(
-        "INSERT INTO case_events (item_id, step, action, data, actor, at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(item_id)
-    .bind(step)
-    .bind(event)
-    .bind(data.to_string())
-    .bind(&actor.name)
-    .bind(&now)
-    .execute(&mut *tx)
-    .await?;
-    for (name, mime, bytes) in files {
-        sqlx::query(
-            "INSERT INTO case_files (item_id, step, name, mime, sha256, content, added_by, added_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(item_id)
-        .bind(step)
-        .bind(name)
-        .bind(mime)
-        .bind(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)))
-        .bind(bytes.clone())
-        .bind(&actor.name)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-    }
-    audit::append(
-        &mut tx,
-        db.backend(),
-        actor,
-        Entry {
-            action: "case.step",
-            object_type: "case_item",
-            object_id: item_id.to_string(),
-            household_id: Some(it.household_id),
-            detail: json!({"step": step, "action": event, "files": files.len()}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    item(db, item_id)
-        .await?
-        .ok_or_else(|| DbError::NotFound("item".into()))
-}
-
-/// Records an event that does not move the item: an objection to a notice and its answer,
-/// a transfer between departments (with the new department), a supervision notice.
-pub async fn note(
-    db: &Db,
-    scope: &Scope,
-    actor: &Actor,
-    item_id: i64,
-    action: &str,
-    data: serde_json::Value,
-) -> Result<i64> {
-    jiuzhu_domain::limits::texts_within("text", &data).map_err(DbError::Invalid)?;
-    let Some(it) = item(db, item_id).await? else {
-        return Err(DbError::NotFound("item".into()));
-    };
-    if !scope.contains(&it.region_code) {
-        return Err(DbError::NotFound("item".into()));
-    }
-    let mut tx = db.begin_write().await?;
-    let (status, index) = lock_position(&mut tx, db, item_id).await?;
-    if status != "open" {
-        return Err(DbError::Conflict(format!("the item is {status}")));
-    }
-    let current = it.steps.get(index as usize).cloned().unwrap_or_default();
-    if action == "objection" && current != "notice" {
-        return Err(DbError::Conflict(
-            "objection: objections are filed during the public notice, which is not running".into(),
-        ));
-    }
-    if action == "transfer" {
-        let to = data["department"].as_str().unwrap_or_default();
-        sqlx::query("UPDATE case_items SET department = $1 WHERE id = $2")
-            .bind(to)
-            .bind(item_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    if action == "overdue_notice" {
-        sqlx::query("UPDATE case_items SET overdue_notified = 1 WHERE id = $1")
-            .bind(item_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    let id: i64 = sqlx::query(
-        "INSERT INTO case_events (item_id, step, action, data, actor, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    )
-    .bind(item_id)
-    .bind(&current)
-    .bind(action)
-    .bind(data.to_string())
-    .bind(&actor.name)
-    .bind(crate::now_text())
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    audit::append(
-        &mut tx,
-        db.backend(),
-        actor,
-        Entry {
-            action: "case.note",
-            object_type: "case_item",
-            object_id: item_id.to_string(),
-            household_id: Some(it.household_id),
-            detail: json!({"action": action, "data": data}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-/// The item's status and step position, read inside `tx` and, on PostgreSQL, locked to
-/// its end, so that a step and a note on one item wait for each other (SQLite's writers
-/// are serial already: `BEGIN IMMEDIATE`).
-async fn lock_position(tx: &mut crate::Tx, db: &Db, item_id: i64) -> Result<(String, i64)> {
-    let sql = match db.backend() {
-        crate::Backend::Postgres => {
-            "SELECT status, step_index FROM case_items WHERE id = $1 FOR UPDATE"
-        }
-        crate::Backend::Sqlite => "SELECT status, step_index FROM case_items WHERE id = $1",
-    };
-    let row = sqlx::query(sql).bind(item_id).fetch_one(&mut **tx).await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
-}
-
-/// Objections to an item that no answer names.
-async fn unanswered_objections(tx: &mut crate::Tx, item_id: i64) -> Result<usize> {
-    let rows = sqlx::query(
-        "SELECT id, action, data FROM case_events WHERE item_id = $1 AND action IN ('objection', 'answer')",
-    )
-    .bind(item_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut objections = std::collections::BTreeSet::new();
-    let mut answered = std::collections::BTreeSet::new();
-    for r in rows {
-        let action: String = r.try_get(1)?;
-        if action == "objection" {
-            objections.insert(r.try_get::<i64, _>(0)?);
-        } else {
-            let data: String = r.try_get(2)?;
-            if let Some(o) = serde_json::from_str::<serde_json::Value>(&data)
-                .ok()
-                .and_then(|v| v["objection"].as_i64())
-            {
-                answered.insert(o);
-            }
-        }
-    }
-    Ok(objections.difference(&answered).count())
+    crate::steps::events(db, crate::steps::Subject::CaseItem, item_id).await
 }
 
 /// Departments asked to co-handle an item (协办).
 pub async fn cohandlers(db: &Db, item_id: i64) -> Result<Vec<String>> {
-    let rows =
-        sqlx::query("SELECT data FROM case_events WHERE item_id = $1 AND action = 'cohandle'")
-            .bind(item_id)
-            .fetch_all(db.pool())
-            .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        let data: String = r.try_get(0)?;
-        if let Some(d) = serde_json::from_str::<serde_json::Value>(&data)
-            .ok()
-            .and_then(|v| v["department"].as_str().map(String::from))
-        {
-            out.push(d);
-        }
-    }
-    Ok(out)
+    let events = crate::steps::events(db, crate::steps::Subject::CaseItem, item_id).await?;
+    let asked: Vec<_> = events
+        .into_iter()
+        .filter(|e| e.action == "cohandle")
+        .collect();
+    Ok(crate::steps::data_values(&asked, "department")
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect())
 }
 
 /// Items whose verification step may complete: the household's latest verification report

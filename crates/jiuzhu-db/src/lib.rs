@@ -7,6 +7,7 @@
 //! audit log in that same transaction.
 
 pub mod audit;
+pub mod case_steps;
 pub mod cases;
 pub mod feeds;
 pub mod households;
@@ -15,6 +16,9 @@ pub mod monitoring;
 pub mod regions;
 pub mod roster;
 pub mod sessions;
+pub mod steps;
+#[cfg(feature = "testing")]
+pub mod testing;
 // The only unsafe code of the workspace: SQLite's C interface, for parameters bound
 // without copying. Each block states why it is sound.
 #[allow(unsafe_code)]

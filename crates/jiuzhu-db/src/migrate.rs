@@ -60,6 +60,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_hardening.sql"),
         postgres: include_str!("../migrations/postgres/0007_hardening.sql"),
     },
+    Migration {
+        version: 8,
+        name: "steps",
+        sqlite: include_str!("../migrations/sqlite/0008_steps.sql"),
+        postgres: include_str!("../migrations/postgres/0008_steps.sql"),
+    },
 ];
 
 /// What [`run`] did.

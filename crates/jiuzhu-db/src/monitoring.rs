@@ -397,13 +397,7 @@ pub async fn scheduled_run_exists(db: &Db, rule_set: &str, month: &str) -> Resul
 /// Alert statuses, in order.
 pub const STATUSES: &[&str] = &["new", "assigned", "investigating", "closed"];
 /// Outcomes of a closed alert.
-pub const OUTCOMES: &[&str] = &[
-    "assistance_started",
-    "benefit_adjusted",
-    "suspended",
-    "no_change",
-    "false_alarm",
-];
+pub const OUTCOMES: &[&str] = jiuzhu_domain::casework::Outcome::CODES;
 
 /// An alert.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -659,16 +653,24 @@ pub async fn advance(
                 json!({"from": status, "to": to, "outcome": outcome, "note": note})
             }
         };
-        audit::append(
+        let action = match step {
+            Step::Assign(_) => "assign",
+            Step::Investigate => "investigate",
+            Step::Close { .. } => "close",
+        };
+        crate::steps::record(
             &mut tx,
             db.backend(),
             actor,
-            Entry {
-                action: "alert.advance",
-                object_type: "alert",
-                object_id: id.to_string(),
+            crate::steps::Step {
+                subject: crate::steps::Subject::Alert,
+                subject_id: *id,
                 household_id: household,
-                detail,
+                step: &status,
+                action,
+                data: detail.clone(),
+                audit_action: "alert.advance",
+                audit_detail: detail,
             },
         )
         .await?;
@@ -948,20 +950,24 @@ pub async fn decide_grant(
         .execute(&mut *tx)
         .await?;
     }
-    audit::append(
+    let detail = json!({"grant": grant_id, "amount_fen": g.amount_fen, "note": note.trim()});
+    crate::steps::record(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: if approve {
+        crate::steps::Step {
+            subject: crate::steps::Subject::Alert,
+            subject_id: g.alert_id,
+            household_id: Some(g.household_id),
+            step: "grant",
+            action: if approve { "approve" } else { "reject" },
+            data: detail.clone(),
+            audit_action: if approve {
                 "grant.approve"
             } else {
                 "grant.reject"
             },
-            object_type: "alert",
-            object_id: g.alert_id.to_string(),
-            household_id: Some(g.household_id),
-            detail: json!({"grant": grant_id, "amount_fen": g.amount_fen, "note": note.trim()}),
+            audit_detail: detail,
         },
     )
     .await?;

@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use jiuzhu_domain::{
-    EvidenceKind, EvidenceSource, EvidenceValue, Hukou, IdNumber, Money, Relation, SupporterStatus,
-};
+use jiuzhu_domain::EvidenceSource;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::audit::{self, Actor, Entry};
@@ -15,42 +13,7 @@ use crate::households::amount_fen;
 use crate::{Db, Result, Tx, list_placeholders, values_placeholders};
 use serde_json::json;
 
-/// A member to register, with the line it came from.
-#[derive(Clone, Debug)]
-pub struct RosterPerson {
-    pub line: usize,
-    pub id_number: IdNumber,
-    pub name: String,
-    pub phone: String,
-    pub relation: Relation,
-    pub evidence: Vec<(EvidenceKind, EvidenceValue)>,
-}
-
-/// A supporter of the household, with the line it came from.
-#[derive(Clone, Debug)]
-pub struct RosterSupporter {
-    pub line: usize,
-    pub id_number: IdNumber,
-    pub name: String,
-    pub relation: String,
-    pub annual_income: Money,
-    pub status: SupporterStatus,
-    pub has_luxury: bool,
-}
-
-/// A household of the roster with everything listed for it.
-#[derive(Clone, Debug)]
-pub struct RosterHousehold {
-    /// The households file's line; `None` when the roster only adds to a registered household.
-    pub line: Option<usize>,
-    pub code: String,
-    pub region_code: String,
-    pub hukou: Hukou,
-    pub address: String,
-    pub evidence: Vec<(EvidenceKind, EvidenceValue)>,
-    pub members: Vec<RosterPerson>,
-    pub supporters: Vec<RosterSupporter>,
-}
+pub use jiuzhu_domain::roster::{RosterHousehold, RosterPerson, RosterSupporter};
 
 /// How the roster's facts are recorded.
 #[derive(Clone, Debug)]

@@ -1,6 +1,7 @@
 //! Pure domain vocabulary shared by every jiuzhu crate: no IO, no clock, only parsing and rules.
 
 pub mod calendar;
+pub mod casework;
 pub mod dated;
 pub mod hash;
 pub mod id_number;
@@ -10,6 +11,7 @@ pub mod money;
 pub mod region;
 pub mod registry;
 pub mod role;
+pub mod roster;
 pub mod workflow;
 
 pub use dated::{DateError, Dated, age_on, parse_date, value_on};

@@ -236,9 +236,8 @@ pub fn shipped() -> Vec<Workflow> {
     parse(SHIPPED).expect("the shipped workflows parse")
 }
 
-/// How an application reaches the platform: at the window, online, through a proxy, from a
-/// discovery report or from a monitoring alert.
-pub const CHANNELS: [&str; 5] = ["window", "online", "proxy", "discovery", "alert"];
+/// How an application reaches the platform (the codes of [`crate::casework::Channel`]).
+pub const CHANNELS: &[&str] = crate::casework::Channel::CODES;
 
 /// Departments (部门) that decide programs.
 pub const DEPARTMENTS: [(&str, &str, &str); 12] = [

@@ -14,10 +14,8 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::{CsvReadOptions, SessionContext};
 
-pub mod demo;
 pub mod feeds;
-pub mod store;
-pub mod verify;
+pub mod tables;
 
 /// A rule: its name, its SQL (selecting `subject` and optionally `finding`), and what an
 /// alert from it means.
@@ -141,8 +139,6 @@ pub enum MonitorError {
         file: String,
         source: datafusion::error::DataFusionError,
     },
-    #[error(transparent)]
-    Db(#[from] jiuzhu_db::DbError),
 }
 
 macro_rules! rule_files {

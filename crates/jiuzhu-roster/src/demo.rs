@@ -3,7 +3,7 @@
 //! seed gives the same population, byte for byte; no real person is described.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use jiuzhu_db::roster::{RosterHousehold, RosterPerson, RosterSupporter};
+use jiuzhu_domain::roster::{RosterHousehold, RosterPerson, RosterSupporter};
 use jiuzhu_domain::{
     EvidenceKind, EvidenceValue, Hukou, IdNumber, Money, Relation, SupporterStatus,
     id_number::check_character,

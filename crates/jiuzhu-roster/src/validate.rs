@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use jiuzhu_db::roster::{RosterHousehold, RosterPerson, RosterSupporter};
 use jiuzhu_domain::hash::{FastMap, FastSet};
+use jiuzhu_domain::roster::{RosterHousehold, RosterPerson, RosterSupporter};
 use jiuzhu_domain::{
     EvidenceKind, EvidenceValue, HealthCategory, Hukou, IdNumber, Money, RegionCode, Relation, Sex,
     SupporterStatus, age_on, parse_date,

@@ -91,6 +91,18 @@ pub struct SignedIn {
 }
 
 impl SignedIn {
+    /// The user as the use cases of `jiuzhu-app` take them.
+    pub fn acting(&self) -> jiuzhu_app::Acting {
+        jiuzhu_app::Acting {
+            username: self.user.username.clone(),
+            role: self.role,
+            department: self.user.department.clone(),
+            scope: self.scope.clone(),
+            region: self.scope_region.to_string(),
+            ip: self.ip.clone(),
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             name: self.user.username.clone(),

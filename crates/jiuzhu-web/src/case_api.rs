@@ -1,6 +1,6 @@
 //! The JSON API of intake and approval: take an application, read it with its items, list a
 //! department's queue, read an item with its events, and act on its current step (with
-//! attachments as base64). The same checks as the pages (`case_pages::act_on_step`).
+//! attachments as base64). The same use cases as the pages (`jiuzhu_app::cases`).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
-use jiuzhu_db::cases::{self, NewApplication};
+use jiuzhu_db::cases;
 use jiuzhu_domain::workflow::StepInput;
 use jiuzhu_domain::{Money, mask_id_str};
 use serde::{Deserialize, Serialize};
@@ -149,59 +149,20 @@ async fn create_application(
     ApiUser(u): ApiUser,
     crate::extract::JsonBody(b): crate::extract::JsonBody<ApplicationInput>,
 ) -> Result<Response, WebError> {
-    u.require(u.role.can_write_registry())?;
-    let id_number = b.id_number.trim().to_uppercase();
-    // No household has a member with this ID number: 404.
-    let rec = jiuzhu_app::intake::household_by_id_number(&state.db, &id_number)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let h = &rec.household;
-    if !jiuzhu_domain::workflow::CHANNELS.contains(&b.channel.as_str()) {
-        return Err(WebError::Invalid(format!("channel: {:?}", b.channel)));
-    }
-    if b.channel == "proxy"
-        && (b.proxy_name.trim().is_empty()
-            || jiuzhu_domain::IdNumber::parse(&b.proxy_id_number).is_err())
-    {
-        return Err(WebError::Invalid(
-            "proxy: a proxy application needs the proxy's name and a valid ID number".into(),
-        ));
-    }
-    let today = jiuzhu_db::today();
-    let programs = crate::case_pages::chosen_programs(&rec, b.programs.clone(), b.any, today);
-    let expense = crate::case_pages::expense_of(b.expense.as_deref().unwrap_or(""), &programs)
-        .map_err(WebError::Invalid)?;
-    let cal = crate::case_pages::calendar(&state).await;
-    let items = crate::case_pages::new_items(&rec, &programs, b.urgent, expense, &cal, today)
-        .map_err(WebError::Invalid)?;
-    let app = NewApplication {
-        household_id: h.id,
-        applicant_name: rec
-            .current_members()
-            .find(|m| m.id_number == id_number)
-            .map(|m| m.name.clone())
-            .unwrap_or_default(),
-        applicant_id_number: id_number,
-        channel: b.channel.clone(),
-        proxy_name: b.proxy_name.trim().to_string(),
-        proxy_id_number: b.proxy_id_number.trim().to_uppercase(),
-        source_ref: b.source_ref.clone(),
-        requested: serde_json::to_string(&if b.any {
-            vec!["any".to_string()]
-        } else {
-            programs.clone()
-        })
-        .expect("json"),
-        authorisation_id: b.authorisation,
-        notice: serde_json::to_string(&crate::case_pages::one_time_notice(
-            &programs,
-            b.authorisation.is_some(),
-        ))
-        .expect("json"),
-        taken_region: u.scope_region.to_string(),
-        date: today.to_string(),
+    let req = jiuzhu_app::cases::ApplicationRequest {
+        household: None,
+        applicant: Some(jiuzhu_app::cases::Applicant::IdNumber(b.id_number)),
+        channel: b.channel,
+        proxy_name: b.proxy_name,
+        proxy_id_number: b.proxy_id_number,
+        source_ref: b.source_ref,
+        programs: b.programs,
+        any: b.any,
+        authorisation: b.authorisation,
+        expense: b.expense.unwrap_or_default(),
+        urgent: b.urgent,
     };
-    let (id, _) = cases::create_application(&state.db, &u.actor(), &app, &items).await?;
+    let id = jiuzhu_app::cases::take_application(&state.db, &u.acting(), req).await?;
     Ok((
         StatusCode::CREATED,
         Json(application_out(&state, id).await?),
@@ -360,9 +321,6 @@ async fn act(
     Path(id): Path<i64>,
     crate::extract::JsonBody(b): crate::extract::JsonBody<StepBody>,
 ) -> Result<Json<ItemOut>, WebError> {
-    let item = cases::item(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
     let mut files = Vec::new();
     for a in &b.attachments {
         // Lenient about the unused bits of the last character, as the schema's pattern is.
@@ -381,10 +339,14 @@ async fn act(
         attachments: Vec::new(),
         opinion: b.opinion,
     };
-    let done = crate::case_pages::act_on_step(
-        &state, &u, &item, &b.step, &b.action, &input, &b.reason, files,
-    )
-    .await?;
+    let req = jiuzhu_app::cases::StepRequest {
+        step: b.step,
+        action: b.action,
+        input,
+        reason: b.reason,
+        files,
+    };
+    let done = jiuzhu_app::cases::act(&state.db, &u.acting(), id, req).await?;
     let cal = crate::case_pages::calendar(&state).await;
     Ok(Json(item_out(&done, jiuzhu_db::today(), &cal)))
 }

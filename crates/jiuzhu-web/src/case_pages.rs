@@ -11,10 +11,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::NaiveDate;
-use jiuzhu_db::cases::{self, Action, CategoryEffect, Item, NewApplication, NewItem};
+use jiuzhu_app::cases::{NoteRequest, StepRequest, program_of_category, workflows};
+use jiuzhu_db::cases::{self, Item};
 use jiuzhu_db::households;
 use jiuzhu_domain::calendar::WorkCalendar;
-use jiuzhu_domain::workflow::{self, StepInput, StepKind, Workflow};
+use jiuzhu_domain::workflow::{self, StepInput, StepKind};
 use jiuzhu_domain::{Money, Role, mask_id_str};
 use serde::Deserialize;
 use serde_json::json;
@@ -50,84 +51,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cases/reviews", get(reviews_page))
         .route("/status", get(status_page).post(status_submit))
-}
-
-/// The approval paths in force (parsed once).
-pub fn workflows() -> &'static [Workflow] {
-    static PATHS: std::sync::OnceLock<Vec<Workflow>> = std::sync::OnceLock::new();
-    PATHS.get_or_init(workflow::shipped)
-}
-
-/// The steps of an item: the program's path, or on the green channel (aid first, paperwork
-/// after) acceptance and the decision first, then the rest of the path by the paperwork
-/// deadline. No step is dropped either way.
-pub fn item_steps(w: &Workflow, green: bool) -> String {
-    let mut steps: Vec<&str> = w.steps.iter().map(|s| s.code()).collect();
-    if green {
-        steps.retain(|s| *s != "accept" && *s != "decide");
-        steps.insert(0, "decide");
-        steps.insert(0, "accept");
-    }
-    serde_json::to_string(&steps).expect("steps")
-}
-
-/// The programs an application asks for: those chosen, plus with `any` ("whatever
-/// applies") every program the prescription finds eligible; sorted, once each.
-pub fn chosen_programs(
-    rec: &jiuzhu_db::households::HouseholdRecord,
-    mut programs: Vec<String>,
-    any: bool,
-    today: NaiveDate,
-) -> Vec<String> {
-    if any {
-        let rx = jiuzhu_app::prescription::prescribe(&rec.as_of(today), today);
-        programs.extend(
-            rx.programs
-                .iter()
-                .filter(|p| p.eligible)
-                .map(|p| p.code.clone()),
-        );
-    }
-    programs.sort();
-    programs.dedup();
-    programs
-}
-
-/// The items of a new application: each program on its path, routed to its department in
-/// the household's region, with its working-day deadline; temporary assistance carries
-/// the declared expense and, when urgent, takes the green channel.
-pub fn new_items(
-    rec: &jiuzhu_db::households::HouseholdRecord,
-    programs: &[String],
-    urgent: bool,
-    expense: Option<i64>,
-    cal: &WorkCalendar,
-    today: NaiveDate,
-) -> Result<Vec<NewItem>, String> {
-    programs
-        .iter()
-        .map(|p| {
-            let w = workflow_of(p).ok_or_else(|| format!("programs: no approval path for {p}"))?;
-            let green = w.green_channel && urgent;
-            Ok(NewItem {
-                program: w.program.clone(),
-                department: w.department.clone(),
-                region_code: rec.household.region_code.clone(),
-                steps: item_steps(&w, green),
-                approval: w.approval.clone(),
-                deadline: cal.add_working_days(today, w.deadline_days).to_string(),
-                green_channel: green,
-                kind: "grant".into(),
-                expense_fen: (w.program == "temporary").then_some(expense).flatten(),
-                paperwork_deadline: green
-                    .then(|| cal.add_working_days(today, w.paperwork_days).to_string()),
-            })
-        })
-        .collect()
-}
-
-fn workflow_of(program: &str) -> Option<Workflow> {
-    workflows().iter().find(|w| w.program == program).cloned()
 }
 
 /// The calendar in force: the administrator's edited copy, else the shipped one.
@@ -220,55 +143,6 @@ pub fn deadline_colour(item: &Item, today: NaiveDate, cal: &WorkCalendar) -> &'s
         "amber"
     } else {
         "green"
-    }
-}
-
-/// Whether `u` may act on the item's steps: the civil-affairs chain on civil-affairs items,
-/// a department's handlers on their department's items, county approvers and the city
-/// administrator on all; always inside the user's region.
-fn may_act(u: &SignedIn, item: &Item) -> bool {
-    if !u.scope.contains(&item.region_code) {
-        return false;
-    }
-    match u.role {
-        Role::CountyApprover | Role::CityAdmin => true,
-        Role::WindowClerk | Role::TownshipOfficer => item.department == "civil_affairs",
-        Role::DepartmentHandler => u.user.department == item.department,
-        _ => false,
-    }
-}
-
-/// Counties that delegate approval to their townships (an administrator's setting).
-pub async fn delegated_counties(state: &AppState) -> Vec<String> {
-    cases::setting(&state.db, "delegated_counties")
-        .await
-        .ok()
-        .flatten()
-        .map(|v| {
-            v.split([',', ' ', '，', '\n'])
-                .map(str::trim)
-                .filter(|c| c.len() == 6)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Whether `u` may take the approval step of the item: the county (or a township where the
-/// program's path, or the county's delegation, gives it to the township).
-fn may_approve(u: &SignedIn, item: &Item, delegated: &[String]) -> bool {
-    match u.role {
-        Role::CountyApprover | Role::CityAdmin => true,
-        Role::TownshipOfficer => {
-            item.approval == "township"
-                || delegated
-                    .iter()
-                    .any(|c| item.region_code.starts_with(c.as_str()))
-        }
-        Role::DepartmentHandler => {
-            u.user.department == item.department && item.department != "civil_affairs"
-        }
-        _ => false,
     }
 }
 
@@ -508,51 +382,6 @@ async fn intake_page(
     render_intake(&state, &u, who, String::new()).await
 }
 
-/// The sudden expense of a temporary-assistance application, in fen: required when
-/// temporary assistance is asked for, refused when malformed.
-pub fn expense_of(raw: &str, programs: &[String]) -> Result<Option<i64>, String> {
-    let wants = programs.iter().any(|p| p == "temporary");
-    match (raw.trim(), wants) {
-        ("", true) => {
-            Err("expense: temporary assistance needs the amount of the sudden expense".into())
-        }
-        ("", false) => Ok(None),
-        (v, _) => match Money::parse(v) {
-            Ok(m) if !m.is_negative() => Ok(Some(m.fen())),
-            Ok(_) => Err("expense: must not be negative".into()),
-            Err(e) => Err(format!("expense: {e}")),
-        },
-    }
-}
-
-/// What the one-time notice lists for the chosen programs (一次性告知).
-pub fn one_time_notice(programs: &[String], has_auth: bool) -> Vec<String> {
-    let mut need = Vec::new();
-    if !has_auth {
-        need.push("家庭经济状况核对授权书（全体成员及赡养义务人签字）".to_string());
-    }
-    need.push("申请人及共同生活家庭成员身份证、户口簿".into());
-    if programs
-        .iter()
-        .any(|p| p.starts_with("dibao") || p == "tekun")
-    {
-        need.push("家庭收入、财产情况申报表".into());
-    }
-    if programs.iter().any(|p| p == "medical") {
-        need.push("医疗费用结算单据".into());
-    }
-    if programs.iter().any(|p| p == "education") {
-        need.push("学籍证明或录取通知书".into());
-    }
-    if programs.iter().any(|p| p.starts_with("disability")) {
-        need.push("第二代残疾人证".into());
-    }
-    if programs.iter().any(|p| p == "temporary") {
-        need.push("突发事件或支出的证明材料".into());
-    }
-    need
-}
-
 async fn intake_submit(
     State(state): State<AppState>,
     PageUser(u): PageUser,
@@ -564,110 +393,52 @@ async fn intake_submit(
     let household_id: i64 = field(&pairs, "household_id")
         .parse()
         .map_err(|_| WebError::Invalid("household_id".into()))?;
-    let rec = jiuzhu_app::intake::household(&state.db, household_id)
-        .await?
-        .ok_or(WebError::NotFound)?;
     // The form names the applicant by person id; an API-like post may give the ID number.
     let by_person: Option<i64> = field(&pairs, "applicant").parse().ok();
-    let id_number = match by_person {
-        Some(pid) => rec
-            .current_members()
-            .find(|m| m.person_id == pid)
-            .map(|m| m.id_number.clone())
-            .unwrap_or_default(),
-        None => field(&pairs, "id_number").to_uppercase(),
-    };
-    let who = || Applicant {
-        id_number: &id_number,
-        typed: by_person.is_none(),
-    };
-    if !rec.current_members().any(|m| m.id_number == id_number) {
-        return render_intake(
-            &state,
-            &u,
-            who(),
-            "id_number: the applicant is not a member of this household".into(),
-        )
-        .await;
-    }
-    let channel = field(&pairs, "channel");
-    if !jiuzhu_domain::workflow::CHANNELS.contains(&channel.as_str()) {
-        return render_intake(&state, &u, who(), format!("channel: {channel:?}")).await;
-    }
-    let (proxy_name, proxy_id) = (
-        field(&pairs, "proxy_name"),
-        field(&pairs, "proxy_id_number").to_uppercase(),
-    );
-    if channel == "proxy"
-        && (proxy_name.is_empty() || jiuzhu_domain::IdNumber::parse(&proxy_id).is_err())
-    {
-        return render_intake(
-            &state,
-            &u,
-            who(),
-            "proxy: a proxy application needs the proxy's name and a valid ID number".into(),
-        )
-        .await;
-    }
-    let any = field(&pairs, "any") == "1";
-    let today = jiuzhu_db::today();
-    let asked = pairs
-        .iter()
-        .filter(|(k, _)| k == "program")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let programs = chosen_programs(&rec, asked, any, today);
-    let auth: Option<i64> = field(&pairs, "authorisation").parse().ok();
-    let expense = match expense_of(&field(&pairs, "expense"), &programs) {
-        Ok(e) => e,
-        Err(m) => return render_intake(&state, &u, who(), m).await,
-    };
-    let cal = calendar(&state).await;
-    let items = match new_items(
-        &rec,
-        &programs,
-        field(&pairs, "urgent") == "1",
-        expense,
-        &cal,
-        today,
-    ) {
-        Ok(items) => items,
-        Err(m) => return render_intake(&state, &u, who(), m).await,
-    };
-    let app = NewApplication {
-        household_id,
-        applicant_id_number: id_number.clone(),
-        applicant_name: rec
-            .current_members()
-            .find(|m| m.id_number == id_number)
-            .map(|m| m.name.clone())
-            .unwrap_or_default(),
-        channel,
-        proxy_name,
-        proxy_id_number: proxy_id,
+    let typed = field(&pairs, "id_number").to_uppercase();
+    let req = jiuzhu_app::cases::ApplicationRequest {
+        household: Some(household_id),
+        applicant: Some(match by_person {
+            Some(pid) => jiuzhu_app::cases::Applicant::Person(pid),
+            None => jiuzhu_app::cases::Applicant::IdNumber(typed.clone()),
+        }),
+        channel: field(&pairs, "channel"),
+        proxy_name: field(&pairs, "proxy_name"),
+        proxy_id_number: field(&pairs, "proxy_id_number"),
         source_ref: field(&pairs, "source_ref"),
-        requested: serde_json::to_string(&if any {
-            vec!["any".to_string()]
-        } else {
-            programs.clone()
-        })
-        .expect("json"),
-        authorisation_id: auth,
-        notice: serde_json::to_string(&one_time_notice(&programs, auth.is_some())).expect("json"),
-        taken_region: u.scope_region.to_string(),
-        date: today.to_string(),
+        programs: crate::forms::fields(&pairs, "program"),
+        any: field(&pairs, "any") == "1",
+        authorisation: field(&pairs, "authorisation").parse().ok(),
+        expense: field(&pairs, "expense"),
+        urgent: field(&pairs, "urgent") == "1",
     };
-    match cases::create_application(&state.db, &u.actor(), &app, &items).await {
-        Ok((id, _)) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
-        Err(jiuzhu_db::DbError::Invalid(m)) | Err(jiuzhu_db::DbError::Conflict(m)) => {
-            let mut r = render_intake(&state, &u, who(), m).await?;
-            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    match jiuzhu_app::cases::take_application(&state.db, &u.acting(), req).await {
+        Ok(id) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
+        Err(e) => {
+            // The form is shown again for the applicant it was about, as a refused form.
+            let (_, m) = WebError::from(e).refusal()?;
+            let status = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            let id_number = match by_person {
+                Some(pid) => jiuzhu_app::intake::household(&state.db, household_id)
+                    .await?
+                    .and_then(|rec| {
+                        rec.current_members()
+                            .find(|m| m.person_id == pid)
+                            .map(|m| m.id_number.clone())
+                    })
+                    .unwrap_or_default(),
+                None => typed,
+            };
+            let who = Applicant {
+                id_number: &id_number,
+                typed: by_person.is_none(),
+            };
+            let mut r = render_intake(&state, &u, who, m).await?;
+            *r.status_mut() = status;
             Ok(r)
         }
-        Err(e) => Err(e.into()),
     }
 }
-
 // ------------------------------------------------------------------------ applications
 
 #[derive(Template, WebTemplate)]
@@ -854,31 +625,15 @@ struct CsrfOnly {
     csrf: String,
 }
 
-/// 超时通报: every overdue open item in scope not yet notified gets a supervision notice.
 async fn board_notify(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     Form(f): Form<CsrfOnly>,
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
-    u.require(matches!(u.role, Role::CountyApprover | Role::CityAdmin))?;
-    let today = jiuzhu_db::today().to_string();
-    for i in cases::queue(&state.db, &u.scope, None, true).await? {
-        if i.deadline < today && !i.overdue_notified {
-            cases::note(
-                &state.db,
-                &u.scope,
-                &u.actor(),
-                i.id,
-                "overdue_notice",
-                json!({"deadline": i.deadline, "department": i.department, "notified_by": u.user.username}),
-            )
-            .await?;
-        }
-    }
+    jiuzhu_app::cases::notify_overdue(&state.db, &u.acting()).await?;
     Ok(Redirect::to("/cases/board").into_response())
 }
-
 // -------------------------------------------------------------------------------- case
 
 pub struct EventView {
@@ -1013,8 +768,12 @@ async fn render_case(state: &AppState, u: &SignedIn, id: i64, message: String) -
         ),
         nav: Some(nav(state, u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
-        can_act: may_act(u, &item),
-        can_approve: may_approve(u, &item, &delegated_counties(state).await),
+        can_act: jiuzhu_app::cases::may_act(&u.acting(), &item),
+        can_approve: jiuzhu_app::cases::may_approve(
+            &u.acting(),
+            &item,
+            &jiuzhu_app::cases::delegated_counties(&state.db).await?,
+        ),
         areas: workflow::INVESTIGATION_AREAS.to_vec(),
         notice_from: item.notice_from.clone().unwrap_or_default(),
         notice_until,
@@ -1047,169 +806,6 @@ async fn case_page(
     render_case(&state, &u, id, String::new()).await
 }
 
-/// The amount of the household's latest approved decision for the item's program.
-async fn last_amount(state: &AppState, item: &Item) -> Result<Option<i64>, WebError> {
-    let (rows, _) = (
-        cases::decided(&state.db, item.household_id, &item.program).await?,
-        (),
-    );
-    Ok(rows
-        .into_iter()
-        .map(|i| i.amount_fen)
-        .find(|a| a.is_some())
-        .flatten())
-}
-
-/// Checks what a step needs beyond its form and completes, returns or refuses it.
-#[allow(clippy::too_many_arguments)]
-pub async fn act_on_step(
-    state: &AppState,
-    u: &SignedIn,
-    item: &Item,
-    step: &str,
-    action: &str,
-    input: &StepInput,
-    reason: &str,
-    files: Vec<(String, String, Vec<u8>)>,
-) -> Result<Item, WebError> {
-    if !may_act(u, item) {
-        return Err(WebError::NotFound);
-    }
-    let kind = StepKind::parse(step)
-        .ok_or_else(|| WebError::Invalid(format!("step: unknown step {step:?}")))?;
-    if kind == StepKind::Approve && !may_approve(u, item, &delegated_counties(state).await) {
-        return Err(WebError::Forbidden);
-    }
-    let today = jiuzhu_db::today();
-    let act = match action {
-        "return" => Action::Return {
-            reason: reason.to_string(),
-        },
-        "refuse" => Action::Refuse {
-            reason: reason.to_string(),
-        },
-        "complete" => {
-            // Only the current step may be completed; the database checks it again inside
-            // the transaction, so the step order holds under concurrent clerks too.
-            if item.current_step() != Some(step) {
-                return Err(WebError::Conflict(format!(
-                    "step: {step} is not the current step ({}); steps cannot be skipped",
-                    item.current_step().unwrap_or("none")
-                )));
-            }
-            let mut input = input.clone();
-            input.attachments.extend(files.iter().map(|f| f.0.clone()));
-            workflow::check_input(kind, &input).map_err(|m| WebError::Invalid(m.join("; ")))?;
-            let mut data = json!({
-                "areas": input.areas.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-                "staff": input.staff, "opinion": input.opinion, "attachments": input.attachments,
-            });
-            let (mut amount_fen, mut receipt, mut category) = (None, None, None);
-            match kind {
-                StepKind::Accept => {
-                    let app = cases::application(&state.db, item.application_id)
-                        .await?
-                        .ok_or(WebError::NotFound)?;
-                    if item.steps.iter().any(|s| s == "verify") && app.authorisation_id.is_none() {
-                        return Err(WebError::Conflict(
-                            "authorisation: this program's verification needs the applicant's signed authorisation; record it first".into(),
-                        ));
-                    }
-                }
-                StepKind::Verify => {
-                    let app = cases::application(&state.db, item.application_id)
-                        .await?
-                        .ok_or(WebError::NotFound)?;
-                    let report = cases::verification_since(&state.db, item.household_id, &app.created_at)
-                        .await?
-                        .ok_or_else(|| {
-                            WebError::Conflict(
-                                "verification: no verification report of this household since the application; run the verification (核对) first".into(),
-                            )
-                        })?;
-                    data["report"] = json!(report);
-                }
-                StepKind::Notice => {
-                    let from = item
-                        .notice_from
-                        .as_deref()
-                        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-                    let until = from.map(|d| d + chrono::Duration::days(workflow::NOTICE_DAYS));
-                    if until.is_none_or(|u| today < u) {
-                        return Err(WebError::Conflict(format!(
-                            "notice: the public notice runs until {}; it cannot end earlier",
-                            until.map(|d| d.to_string()).unwrap_or_default()
-                        )));
-                    }
-                    // Unanswered objections are counted by `cases::act`, inside the
-                    // transaction that ends the notice.
-                }
-                StepKind::Decide => {
-                    let rec = jiuzhu_app::intake::household(&state.db, item.household_id)
-                        .await?
-                        .ok_or(WebError::NotFound)?;
-                    // A conversion decides the tekun benefit; the other kinds the program's.
-                    let decided = if item.kind == "convert" {
-                        "tekun"
-                    } else {
-                        item.program.as_str()
-                    };
-                    let d = jiuzhu_app::grants::evaluate(
-                        &rec.as_of(today),
-                        today,
-                        decided,
-                        item.expense_fen.map(Money::from_fen),
-                    )
-                    .map_err(WebError::Invalid)?;
-                    let computed = d.amount_fen;
-                    let (_, _, phase_out_months) = workflow::shipped_changes();
-                    amount_fen = Some(match item.kind.as_str() {
-                        "suspend" | "terminate" => 0,
-                        // 渐退: the current benefit continues through the phase-out.
-                        "phase_out" => last_amount(state, item).await?.unwrap_or(computed),
-                        _ => computed,
-                    });
-                    category = match item.kind.as_str() {
-                        "grant" => category_of_program(&item.program)
-                            .map(|c| CategoryEffect::Set(c.into())),
-                        "convert" => Some(CategoryEffect::Set("tekun".into())),
-                        "suspend" | "terminate" => Some(CategoryEffect::EndOn(today.to_string())),
-                        "phase_out" => {
-                            let until = today + chrono::Months::new(phase_out_months);
-                            data["phase_out_until"] = json!(until.to_string());
-                            Some(CategoryEffect::EndOn(until.to_string()))
-                        }
-                        _ => None,
-                    };
-                    data["kind"] = json!(item.kind);
-                    data["eligible"] = json!(d.eligible);
-                    data["amount"] = json!(Money::from_fen(amount_fen.unwrap_or(0)).to_string());
-                    receipt = Some((d.receipt, d.receipt_sha256));
-                }
-                _ => {}
-            }
-            Action::Complete {
-                data,
-                amount_fen,
-                category,
-                receipt,
-            }
-        }
-        other => return Err(WebError::Invalid(format!("action: {other:?}"))),
-    };
-    Ok(cases::act(
-        &state.db,
-        &u.scope,
-        &u.actor(),
-        item.id,
-        step,
-        &act,
-        &files,
-        &today.to_string(),
-    )
-    .await?)
-}
-
 async fn step_submit(
     State(state): State<AppState>,
     PageUser(u): PageUser,
@@ -1225,9 +821,6 @@ async fn step_submit(
             .unwrap_or_default()
     };
     u.check_csrf(&f("csrf"))?;
-    let item = cases::item(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
     let input = StepInput {
         areas: workflow::INVESTIGATION_AREAS
             .iter()
@@ -1243,17 +836,16 @@ async fn step_submit(
         attachments: Vec::new(),
         opinion: f("opinion"),
     };
-    match act_on_step(
-        &state,
-        &u,
-        &item,
-        &f("step"),
-        &f("action"),
-        &input,
-        &f("reason"),
-        up.files,
-    )
-    .await
+    let req = StepRequest {
+        step: f("step"),
+        action: f("action"),
+        input,
+        reason: f("reason"),
+        files: up.files,
+    };
+    match jiuzhu_app::cases::act(&state.db, &u.acting(), id, req)
+        .await
+        .map_err(WebError::from)
     {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(e) => {
@@ -1284,98 +876,13 @@ async fn note_submit(
     Form(f): Form<NoteForm>,
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
-    let item = cases::item(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let cohandler = u.role == Role::DepartmentHandler
-        && u.scope.contains(&item.region_code)
-        && cases::cohandlers(&state.db, id)
-            .await?
-            .contains(&u.user.department);
-    if cohandler && f.action == "opinion" && !f.text.trim().is_empty() {
-        cases::note(
-            &state.db,
-            &u.scope,
-            &u.actor(),
-            id,
-            "opinion",
-            json!({"department": u.user.department, "text": f.text.trim()}),
-        )
-        .await?;
-        return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
-    }
-    if !may_act(&u, &item) {
-        return Err(WebError::NotFound.into());
-    }
-    let text = f.text.trim().to_string();
-    let result = match f.action.as_str() {
-        "cohandle"
-            if workflow::DEPARTMENTS
-                .iter()
-                .any(|(c, _, _)| *c == f.department)
-                && !text.is_empty() =>
-        {
-            cases::note(
-                &state.db,
-                &u.scope,
-                &u.actor(),
-                id,
-                "cohandle",
-                json!({"department": f.department, "request": text}),
-            )
-            .await
-        }
-        "objection" if item.current_step() == Some("notice") && !text.is_empty() => {
-            cases::note(
-                &state.db,
-                &u.scope,
-                &u.actor(),
-                id,
-                "objection",
-                json!({"text": text}),
-            )
-            .await
-        }
-        "answer" if !text.is_empty() => match f.objection.parse::<i64>() {
-            Ok(o) => {
-                cases::note(
-                    &state.db,
-                    &u.scope,
-                    &u.actor(),
-                    id,
-                    "answer",
-                    json!({"objection": o, "text": text}),
-                )
-                .await
-            }
-            Err(_) => Err(jiuzhu_db::DbError::Invalid(
-                "objection: which objection is answered".into(),
-            )),
-        },
-        "transfer"
-            if workflow::DEPARTMENTS
-                .iter()
-                .any(|(c, _, _)| *c == f.department)
-                && !text.is_empty() =>
-        {
-            cases::note(
-                &state.db,
-                &u.scope,
-                &u.actor(),
-                id,
-                "transfer",
-                json!({"department": f.department, "from": item.department, "reason": text}),
-            )
-            .await
-        }
-        "objection" => Err(jiuzhu_db::DbError::Invalid(
-            "objection: only during the public notice, with its text".into(),
-        )),
-        _ => Err(jiuzhu_db::DbError::Invalid(
-            "text: say what is recorded (and, for a transfer, the department)".into(),
-        )),
+    let req = NoteRequest {
+        action: f.action,
+        text: f.text,
+        objection: f.objection.trim().parse().ok(),
+        department: f.department,
     };
-    match result {
+    match jiuzhu_app::cases::note(&state.db, &u.acting(), id, req).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(e) => {
             let (status, m) = WebError::from(e).refusal()?;
@@ -1385,7 +892,6 @@ async fn note_submit(
         }
     }
 }
-
 async fn case_file(
     State(state): State<AppState>,
     PageUser(u): PageUser,
@@ -1807,7 +1313,9 @@ async fn calendar_page(State(state): State<AppState>, PageUser(u): PageUser) -> 
         nav: Some(nav(&state, &u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
         text,
-        delegated: delegated_counties(&state).await.join(","),
+        delegated: jiuzhu_app::cases::delegated_counties(&state.db)
+            .await?
+            .join(","),
         message: String::new(),
     };
     Ok(t.into_response())
@@ -1839,7 +1347,9 @@ async fn calendar_submit(
                 nav: Some(nav(&state, &u).await),
                 csrf: u.csrf.clone().unwrap_or_default(),
                 text,
-                delegated: delegated_counties(&state).await.join(","),
+                delegated: jiuzhu_app::cases::delegated_counties(&state.db)
+                    .await?
+                    .join(","),
                 message: e.to_string(),
             };
             let mut r = t.into_response();
@@ -1917,62 +1427,24 @@ async fn apply_submit(
         let b = state.status_tries.fail(&by_ip, TRIES_PER_ADDRESS, lock);
         a || b
     };
-    let Some(rec) = jiuzhu_app::intake::household_by_id_number(&state.db, &id_number).await? else {
-        miss();
-        return refuse(lang.t("apply_not_matched"));
+    let application = jiuzhu_app::cases::OnlineApplication {
+        id_number: id_number.clone(),
+        name: name.clone(),
+        phone,
+        programs: crate::forms::fields(&pairs, "program"),
+        any: field(&pairs, "any") == "1",
+        expense: field(&pairs, "expense"),
     };
-    let h = &rec.household;
-    let matched = rec.current_members().any(|m| {
-        m.id_number == id_number && m.name == name && !m.phone.is_empty() && m.phone == phone
-    });
-    if !matched {
-        miss();
-        return refuse(lang.t("apply_not_matched"));
-    }
-    state.status_tries.clear(&by_id);
-    let asked = pairs
-        .iter()
-        .filter(|(k, _)| k == "program")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let any = field(&pairs, "any") == "1";
-    let today = jiuzhu_db::today();
-    let programs = chosen_programs(&rec, asked, any, today);
-    let expense = match expense_of(&field(&pairs, "expense"), &programs) {
-        Ok(e) => e,
-        Err(m) => return refuse(&m),
-    };
-    let cal = calendar(&state).await;
-    let items = match new_items(&rec, &programs, false, expense, &cal, today) {
-        Ok(items) => items,
-        Err(m) => return refuse(&m),
-    };
-    let actor = jiuzhu_db::audit::Actor {
-        name: format!("online:{}", mask_id_str(&id_number)),
-        role: "applicant".into(),
-        ip: ip.clone(),
-    };
-    let app = NewApplication {
-        household_id: h.id,
-        applicant_id_number: id_number.clone(),
-        applicant_name: name.clone(),
-        channel: "online".into(),
-        proxy_name: String::new(),
-        proxy_id_number: String::new(),
-        source_ref: String::new(),
-        requested: serde_json::to_string(&if any {
-            vec!["any".to_string()]
-        } else {
-            programs.clone()
-        })
-        .expect("json"),
-        authorisation_id: None,
-        notice: serde_json::to_string(&one_time_notice(&programs, false)).expect("json"),
-        taken_region: rec.household.region_code.clone(),
-        date: today.to_string(),
-    };
-    match cases::create_application(&state.db, &actor, &app, &items).await {
-        Ok((id, _)) => {
+    match jiuzhu_app::cases::apply_online(&state.db, &ip, application)
+        .await
+        .map_err(WebError::from)
+    {
+        Ok(None) => {
+            miss();
+            refuse(lang.t("apply_not_matched"))
+        }
+        Ok(Some(id)) => {
+            state.status_tries.clear(&by_id);
             // The status is shown at once, not by a redirect: the ID number stays out of
             // the address bar, the history and the server logs.
             let a = cases::application(&state.db, id)
@@ -1981,8 +1453,12 @@ async fn apply_submit(
             let t = status_of(&state, lang, &a.code, &id_number).await?;
             Ok(t.into_response())
         }
-        Err(jiuzhu_db::DbError::Invalid(m)) | Err(jiuzhu_db::DbError::Conflict(m)) => refuse(&m),
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            // The identity matched: the refusal is about the application itself.
+            state.status_tries.clear(&by_id);
+            let (_, m) = e.refusal()?;
+            refuse(&m)
+        }
     }
 }
 
@@ -2108,26 +1584,6 @@ struct ChangeTemplate {
     message: String,
 }
 
-/// The assistance category a granted program gives the household.
-fn category_of_program(program: &str) -> Option<&'static str> {
-    match program {
-        "dibao" | "dibao_single" => Some("dibao"),
-        "tekun" => Some("tekun"),
-        "dibao_edge" => Some("edge"),
-        _ => None,
-    }
-}
-
-/// The program whose benefit a household of this category receives.
-fn program_of_category(category: &str) -> Option<&'static str> {
-    match category {
-        "dibao" => Some("dibao"),
-        "tekun" => Some("tekun"),
-        "edge" => Some("dibao_edge"),
-        _ => None,
-    }
-}
-
 async fn render_change(state: &AppState, u: &SignedIn, id: i64, message: String) -> PageResult {
     u.require(u.role.can_write_registry())?;
     let rec = households::get(&state.db, &u.scope, id)
@@ -2192,7 +1648,16 @@ async fn change_submit(
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
     u.require(u.role.can_write_registry())?;
-    let result = open_change(&state, &u, id, &f.kind, f.reason.trim(), f.consent == "1").await;
+    let result = jiuzhu_app::cases::open_change(
+        &state.db,
+        &u.acting(),
+        id,
+        &f.kind,
+        f.reason.trim(),
+        f.consent == "1",
+    )
+    .await
+    .map_err(WebError::from);
     match result {
         Ok(app_id) => Ok(Redirect::to(&format!("/applications/{app_id}")).into_response()),
         Err(WebError::Invalid(m)) | Err(WebError::Conflict(m)) => {
@@ -2202,86 +1667,6 @@ async fn change_submit(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// Opens a change item for a recipient household; returns the application's id.
-pub async fn open_change(
-    state: &AppState,
-    u: &SignedIn,
-    household_id: i64,
-    kind: &str,
-    reason: &str,
-    consent: bool,
-) -> Result<i64, WebError> {
-    let rec = households::get(&state.db, &u.scope, household_id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let category = jiuzhu_db::monitoring::category_of(&state.db, household_id)
-        .await?
-        .unwrap_or_default();
-    let program = program_of_category(&category).ok_or_else(|| {
-        WebError::Invalid(
-            "kind: the household receives no dibao, near-dibao or tekun benefit to change".into(),
-        )
-    })?;
-    let (changes, _, _) = workflow::shipped_changes();
-    let change = changes
-        .iter()
-        .find(|c| c.kind == kind)
-        .ok_or_else(|| WebError::Invalid(format!("kind: unknown change {kind:?}")))?;
-    if kind == "convert" && (program != "dibao" || !consent) {
-        return Err(WebError::Invalid(
-            "consent: a conversion from dibao to tekun needs a dibao recipient's recorded consent"
-                .into(),
-        ));
-    }
-    if kind != "review" && reason.is_empty() {
-        return Err(WebError::Invalid(
-            "reason: say why the benefit changes".into(),
-        ));
-    }
-    let today = jiuzhu_db::today();
-    let cal = calendar(state).await;
-    let head = rec
-        .current_members()
-        .find(|m| m.relation == "head")
-        .or_else(|| rec.current_members().next())
-        .cloned();
-    let head = head.ok_or_else(|| WebError::Invalid("the household has no member".into()))?;
-    let department = workflow_of(program)
-        .map(|w| w.department)
-        .unwrap_or_else(|| "civil_affairs".into());
-    let item = NewItem {
-        program: program.to_string(),
-        department,
-        region_code: rec.household.region_code.clone(),
-        steps: serde_json::to_string(&change.steps.iter().map(|s| s.code()).collect::<Vec<_>>())
-            .expect("steps"),
-        approval: change.approval.clone(),
-        deadline: cal
-            .add_working_days(today, change.deadline_days)
-            .to_string(),
-        green_channel: false,
-        paperwork_deadline: None,
-        kind: kind.to_string(),
-        expense_fen: None,
-    };
-    let app = NewApplication {
-        household_id,
-        applicant_id_number: head.id_number.clone(),
-        applicant_name: head.name.clone(),
-        channel: "discovery".into(),
-        proxy_name: String::new(),
-        proxy_id_number: String::new(),
-        source_ref: format!("change:{kind}{}", if consent { ":consent" } else { "" }),
-        requested: serde_json::to_string(&[format!("{program}:{kind}")]).expect("json"),
-        authorisation_id: None,
-        notice: serde_json::to_string(&vec![format!("{}: {reason}", kind)]).expect("json"),
-        taken_region: u.scope_region.to_string(),
-        date: today.to_string(),
-    };
-    let (app_id, _) = cases::create_application(&state.db, &u.actor(), &app, &[item]).await?;
-    Ok(app_id)
 }
 
 /// A recipient household due for its periodic review.

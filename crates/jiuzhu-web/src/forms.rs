@@ -14,6 +14,15 @@ pub fn form_pairs(body: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Every value of a repeated field (checkboxes), in form order.
+pub fn fields(pairs: &[(String, String)], name: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
 /// The first value of a field, trimmed; empty when absent.
 pub fn field(pairs: &[(String, String)], name: &str) -> String {
     pairs

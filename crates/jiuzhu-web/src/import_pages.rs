@@ -10,9 +10,9 @@ use axum::extract::{Multipart, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use jiuzhu_app::roster::ImportError;
+use jiuzhu_app::roster::{ImportOptions, ImportReport};
 use jiuzhu_domain::{EvidenceSource, mask_ids_in};
-use jiuzhu_roster::import::ImportError;
-use jiuzhu_roster::{ImportOptions, ImportReport};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -120,7 +120,7 @@ async fn import_files(
             std::fs::write(dir.join(format!("{stem}.{ext}")), bytes)
                 .map_err(|e| Refused::Upload(format!("{stem}: {e}")))?;
         }
-        jiuzhu_roster::import_dir(db, &dir, opts, &mut |_| {})
+        jiuzhu_app::roster::import_dir(db, &dir, opts, &mut |_| {})
             .await
             .map_err(|e| match e {
                 ImportError::Db(e) => Refused::Db(e),

@@ -108,8 +108,8 @@ pub fn router(db: Db, config: Config) -> Router {
 
 /// The importer of a department feed: the city administrator imports any feed, anyone
 /// else only their department's, each within their region.
-pub fn feed_importer(u: &auth::SignedIn) -> jiuzhu_monitor::store::Importer<'_> {
-    jiuzhu_monitor::store::Importer {
+pub fn feed_importer(u: &auth::SignedIn) -> jiuzhu_app::monitoring::Importer<'_> {
+    jiuzhu_app::monitoring::Importer {
         department: (u.role != jiuzhu_domain::Role::CityAdmin)
             .then_some(u.user.department.as_str()),
         scope: &u.scope,

@@ -359,7 +359,7 @@ async fn feed_types(
 ) -> Result<Json<Vec<FeedTypeOut>>, WebError> {
     u.require(u.role.can_import_feeds() || u.role.can_read_alerts())?;
     Ok(Json(
-        jiuzhu_monitor::store::feed_types(&state.db)
+        jiuzhu_app::monitoring::feed_types(&state.db)
             .await?
             .into_iter()
             .map(|t| FeedTypeOut {
@@ -471,7 +471,7 @@ async fn push_snapshot(
         crate::auth::new_token()
     ));
     std::fs::write(&tmp, &body).map_err(|e| WebError::Internal(e.to_string()))?;
-    let r = jiuzhu_monitor::store::import_feed(
+    let r = jiuzhu_app::monitoring::import_feed(
         &state.db,
         &u.actor(),
         &crate::feed_importer(&u),
@@ -531,7 +531,7 @@ async fn verify(
     {
         return Err(WebError::NotFound);
     }
-    let report = jiuzhu_monitor::verify::verify(
+    let report = jiuzhu_app::verification::verify(
         &state.db,
         &u.scope,
         &u.actor(),
@@ -553,7 +553,7 @@ async fn report_out(
     let stored = verification::report(&state.db, &u.scope, id)
         .await?
         .ok_or(WebError::NotFound)?;
-    let r: jiuzhu_monitor::verify::Report =
+    let r: jiuzhu_app::verification::Report =
         serde_json::from_str(&stored.report).map_err(|e| WebError::Internal(e.to_string()))?;
     jiuzhu_db::audit::record(
         &state.db,

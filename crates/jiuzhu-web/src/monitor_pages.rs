@@ -56,7 +56,6 @@ pub fn routes() -> Router<AppState> {
 impl From<jiuzhu_monitor::MonitorError> for WebError {
     fn from(e: jiuzhu_monitor::MonitorError) -> WebError {
         match e {
-            jiuzhu_monitor::MonitorError::Db(d) => d.into(),
             jiuzhu_monitor::MonitorError::Invalid(m) => WebError::Invalid(m),
             jiuzhu_monitor::MonitorError::Forbidden(_) => WebError::Forbidden,
             other => WebError::Internal(other.to_string()),
@@ -644,7 +643,7 @@ struct FeedsTemplate {
 async fn render_feeds(state: &AppState, u: &SignedIn, message: String) -> PageResult {
     u.require(u.role.can_import_feeds() || u.role.can_read_alerts())?;
     let snapshots = dbfeeds::snapshots(&state.db, None).await?;
-    let types = jiuzhu_monitor::store::feed_types(&state.db)
+    let types = jiuzhu_app::monitoring::feed_types(&state.db)
         .await?
         .into_iter()
         .zip(dbfeeds::types(&state.db).await?)
@@ -716,7 +715,7 @@ async fn feeds_import(
         crate::auth::new_token()
     ));
     std::fs::write(&tmp, &bytes).map_err(|e| WebError::Internal(e.to_string()))?;
-    let result = jiuzhu_monitor::store::import_feed(
+    let result = jiuzhu_app::monitoring::import_feed(
         &state.db,
         &u.actor(),
         &crate::feed_importer(&u),
@@ -729,13 +728,12 @@ async fn feeds_import(
     let _ = std::fs::remove_file(&tmp);
     match result {
         Ok(r) => Ok(Redirect::to(&format!("/feeds/snapshots/{}", r.snapshot_id)).into_response()),
-        Err(jiuzhu_monitor::MonitorError::Invalid(m))
-        | Err(jiuzhu_monitor::MonitorError::Db(jiuzhu_db::DbError::Conflict(m))) => {
+        Err(jiuzhu_app::AppError::Invalid(m)) | Err(jiuzhu_app::AppError::Conflict(m)) => {
             let mut r = render_feeds(&state, &u, m).await?;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
-        Err(jiuzhu_monitor::MonitorError::Forbidden(m)) => {
+        Err(jiuzhu_app::AppError::Forbidden(m)) => {
             let mut r = render_feeds(&state, &u, m).await?;
             *r.status_mut() = axum::http::StatusCode::FORBIDDEN;
             Ok(r)
@@ -783,13 +781,12 @@ async fn feeds_declare(
                 .map_err(jiuzhu_monitor::MonitorError::Invalid)?,
             city_wide: f.city_wide == "1",
         };
-        jiuzhu_monitor::store::declare_feed_type(&state.db, &u.actor(), &ft).await
+        jiuzhu_app::monitoring::declare_feed_type(&state.db, &u.actor(), &ft).await
     }
     .await;
     match result {
         Ok(()) => Ok(Redirect::to("/feeds").into_response()),
-        Err(jiuzhu_monitor::MonitorError::Invalid(m))
-        | Err(jiuzhu_monitor::MonitorError::Db(jiuzhu_db::DbError::Conflict(m))) => {
+        Err(jiuzhu_app::AppError::Invalid(m)) | Err(jiuzhu_app::AppError::Conflict(m)) => {
             let mut r = render_feeds(&state, &u, m).await?;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
@@ -986,7 +983,7 @@ async fn verify_submit(
     u.check_csrf(&f.csrf)?;
     u.require(u.role.can_write_registry())?;
     let auth: i64 = f.authorisation.parse().unwrap_or(0);
-    let r = jiuzhu_monitor::verify::verify(
+    let r = jiuzhu_app::verification::verify(
         &state.db,
         &u.scope,
         &u.actor(),
@@ -1026,7 +1023,7 @@ struct ReportTemplate {
     household_code: String,
     feeds_queried: String,
     persons: Vec<PersonView>,
-    contradictions: Vec<(usize, jiuzhu_monitor::verify::Contradiction)>,
+    contradictions: Vec<(usize, jiuzhu_app::verification::Contradiction)>,
     can_accept: bool,
     message: String,
 }
@@ -1036,7 +1033,7 @@ async fn render_report(state: &AppState, u: &SignedIn, id: i64, message: String)
     let stored = verification::report(&state.db, &u.scope, id)
         .await?
         .ok_or(WebError::NotFound)?;
-    let r: jiuzhu_monitor::verify::Report =
+    let r: jiuzhu_app::verification::Report =
         serde_json::from_str(&stored.report).map_err(|e| WebError::Internal(e.to_string()))?;
     audit::record(
         &state.db,
@@ -1126,7 +1123,7 @@ async fn accept_submit(
     if picked.is_empty() {
         return render_report(&state, &u, id, "finding: select at least one".into()).await;
     }
-    match jiuzhu_monitor::verify::accept(&state.db, &u.scope, &u.actor(), id, &picked).await {
+    match jiuzhu_app::verification::accept(&state.db, &u.scope, &u.actor(), id, &picked).await {
         Ok(ids) => {
             render_report(
                 &state,
@@ -1136,7 +1133,7 @@ async fn accept_submit(
             )
             .await
         }
-        Err(jiuzhu_monitor::MonitorError::Invalid(m)) => render_report(&state, &u, id, m).await,
+        Err(jiuzhu_app::AppError::Invalid(m)) => render_report(&state, &u, id, m).await,
         Err(e) => Err(e.into()),
     }
 }

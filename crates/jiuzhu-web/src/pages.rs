@@ -1,6 +1,7 @@
 //! Server-rendered pages: sign-in, home, regions, household search, household page,
 //! household forms, user administration and the audit log.
 
+pub use jiuzhu_app::registry::parse_evidence;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -11,9 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use jiuzhu_db::audit::{self, Entry, Verification};
-use jiuzhu_db::households::{
-    self, HouseholdFields, NewEvidence, PersonFields, SearchQuery, SensitiveField, Subject,
-};
+use jiuzhu_db::households::{self, HouseholdFields, PersonFields, SearchQuery, SensitiveField};
 use jiuzhu_domain::{EvidenceKind, EvidenceSource, Hukou, IdNumber, RegionCode, Relation, Role};
 use serde::Deserialize;
 use serde_json::json;
@@ -1152,13 +1151,8 @@ struct MemberForm {
 }
 
 fn date_or_today(s: &str) -> Result<chrono::NaiveDate, WebError> {
-    if s.trim().is_empty() {
-        Ok(jiuzhu_db::today())
-    } else {
-        jiuzhu_domain::parse_date(s.trim()).map_err(|e| WebError::Invalid(e.to_string()))
-    }
+    Ok(jiuzhu_app::registry::date_or_today(s)?)
 }
-
 async fn add_member_submit(
     State(state): State<AppState>,
     PageUser(u): PageUser,
@@ -1332,37 +1326,6 @@ async fn record_evidence_submit(
     }
     .await;
     after_change(&state, &u, id, result).await
-}
-
-/// Parses evidence as typed in a form or sent to the API.
-pub fn parse_evidence(
-    subject: &str,
-    kind: &str,
-    value: &str,
-    source: &str,
-    valid_from: &str,
-    note: &str,
-) -> Result<NewEvidence, WebError> {
-    let kind = EvidenceKind::parse(kind).map_err(|e| WebError::Invalid(e.to_string()))?;
-    let value = kind
-        .validate_value(value)
-        .map_err(|m| WebError::Invalid(format!("{}: {m}", kind.code())))?;
-    let source = EvidenceSource::parse(source).map_err(|e| WebError::Invalid(e.to_string()))?;
-    let subject = match subject {
-        "household" => Subject::Household,
-        s => Subject::Person(
-            s.parse()
-                .map_err(|_| WebError::Invalid("subject: household or a person id".into()))?,
-        ),
-    };
-    Ok(NewEvidence {
-        subject,
-        kind,
-        value,
-        source,
-        valid_from: date_or_today(valid_from)?,
-        note: note.trim().to_string(),
-    })
 }
 
 async fn end_evidence_submit(

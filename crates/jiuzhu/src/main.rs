@@ -11,11 +11,11 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiuzhu_app::accounts::{self, UserForm};
+use jiuzhu_app::roster::register;
+use jiuzhu_app::roster::{ImportOptions, ImportReport, Progress};
 use jiuzhu_db::Db;
 use jiuzhu_db::audit::Actor;
 use jiuzhu_domain::{EvidenceSource, Role};
-use jiuzhu_roster::import::register;
-use jiuzhu_roster::{ImportOptions, ImportReport, Progress};
 
 #[derive(Parser)]
 #[command(
@@ -347,7 +347,7 @@ async fn open(url: &str) -> Result<Db> {
         .await
         .with_context(|| format!("opening {url}"))?;
     let report = jiuzhu_db::migrate::run(&db).await.context("migrating")?;
-    jiuzhu_monitor::store::ensure_feed_types(&db).await?;
+    jiuzhu_app::monitoring::ensure_feed_types(&db).await?;
     for m in &report.applied {
         eprintln!("applied migration {m}");
     }
@@ -445,26 +445,27 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let started = Instant::now();
             let bar = bar(0, "registering households");
-            let report = match jiuzhu_roster::import_dir(&db, &dir, &opts, &mut |p: Progress| {
-                bar.set_length(p.households_total as u64);
-                bar.set_position(p.households_done as u64);
-            })
-            .await
-            {
-                Ok(r) => r,
-                // A file refused whole (not text, a missing column, a missing file): the
-                // roster's own fault, said in one line, like refused rows (status 2).
-                Err(
-                    e @ (jiuzhu_roster::ImportError::Table(_)
-                    | jiuzhu_roster::ImportError::Missing(..)),
-                ) => {
-                    bar.finish_and_clear();
-                    eprintln!("{e}");
-                    db.close().await;
-                    std::process::exit(2);
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let report =
+                match jiuzhu_app::roster::import_dir(&db, &dir, &opts, &mut |p: Progress| {
+                    bar.set_length(p.households_total as u64);
+                    bar.set_position(p.households_done as u64);
+                })
+                .await
+                {
+                    Ok(r) => r,
+                    // A file refused whole (not text, a missing column, a missing file): the
+                    // roster's own fault, said in one line, like refused rows (status 2).
+                    Err(
+                        e @ (jiuzhu_app::roster::ImportError::Table(_)
+                        | jiuzhu_app::roster::ImportError::Missing(..)),
+                    ) => {
+                        bar.finish_and_clear();
+                        eprintln!("{e}");
+                        db.close().await;
+                        std::process::exit(2);
+                    }
+                    Err(e) => return Err(e.into()),
+                };
             bar.finish_and_clear();
             let secs = started.elapsed().as_secs_f64();
             print_report(&report, secs);
@@ -601,7 +602,7 @@ async fn run(cli: Cli) -> Result<()> {
                 return Ok(());
             }
             let db = open(&db).await?;
-            jiuzhu_monitor::store::ensure_feed_types(&db).await?;
+            jiuzhu_app::monitoring::ensure_feed_types(&db).await?;
             let (r, granted) = jiuzhu_app::grants::run_month(
                 &db,
                 &Actor::system("cli:monitor"),
@@ -747,7 +748,7 @@ async fn feed_command(what: FeedWhat) -> Result<()> {
     match what {
         FeedWhat::Types { db } => {
             let db = open(&db.db).await?;
-            for t in jiuzhu_monitor::store::feed_types(&db).await? {
+            for t in jiuzhu_app::monitoring::feed_types(&db).await? {
                 let cols: Vec<String> = t
                     .columns
                     .iter()
@@ -766,11 +767,11 @@ async fn feed_command(what: FeedWhat) -> Result<()> {
             let db = open(&db.db).await?;
             let started = Instant::now();
             let everything = jiuzhu_db::households::Scope::everything();
-            let operator = jiuzhu_monitor::store::Importer {
+            let operator = jiuzhu_app::monitoring::Importer {
                 department: None,
                 scope: &everything,
             };
-            let r = jiuzhu_monitor::store::import_feed(
+            let r = jiuzhu_app::monitoring::import_feed(
                 &db,
                 &Actor::system("cli:feed"),
                 &operator,
@@ -819,7 +820,7 @@ async fn feed_command(what: FeedWhat) -> Result<()> {
                     .map_err(anyhow::Error::msg)?,
                 city_wide,
             };
-            jiuzhu_monitor::store::declare_feed_type(&db, &Actor::system("cli:feed"), &ft).await?;
+            jiuzhu_app::monitoring::declare_feed_type(&db, &Actor::system("cli:feed"), &ft).await?;
             println!("declared feed type {}", ft.name);
             Ok(())
         }
@@ -835,11 +836,11 @@ async fn demo_monitoring(
     as_of: chrono::NaiveDate,
 ) -> Result<()> {
     let actor = Actor::system("cli:demo");
-    let cats = jiuzhu_monitor::demo::categories(population, seed, as_of);
+    let cats = jiuzhu_app::demo::categories(population, seed, as_of);
     jiuzhu_db::monitoring::enrol_bulk(db, &actor, &as_of.to_string(), &cats).await?;
-    jiuzhu_monitor::store::ensure_feed_types(db).await?;
+    jiuzhu_app::monitoring::ensure_feed_types(db).await?;
     let month = jiuzhu_monitor::Month::parse("2026-10")?;
-    let rows = jiuzhu_monitor::demo::seed_feeds(db, &actor, month, seed).await?;
+    let rows = jiuzhu_app::demo::seed_feeds(db, &actor, month, seed).await?;
     let set = jiuzhu_monitor::load_rule_set("standard")?;
     let (r, granted) = jiuzhu_app::grants::run_month(
         db,

@@ -107,12 +107,12 @@ async fn county_at_work(app: &mut TestApp) {
         .unwrap();
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let population = jiuzhu_roster::demo::generate(&villages, 120, 42, as_of);
-    let cats = jiuzhu_monitor::demo::categories(&population, 42, as_of);
+    let cats = jiuzhu_app::demo::categories(&population, 42, as_of);
     jiuzhu_db::monitoring::enrol_bulk(&app.db, &actor, &as_of.to_string(), &cats)
         .await
         .unwrap();
     let month = jiuzhu_monitor::Month::parse("2026-10").unwrap();
-    jiuzhu_monitor::demo::seed_feeds(&app.db, &actor, month, 42)
+    jiuzhu_app::demo::seed_feeds(&app.db, &actor, month, 42)
         .await
         .unwrap();
     let set = jiuzhu_monitor::load_rule_set("standard").unwrap();
@@ -261,7 +261,7 @@ both!(the_household_export_holds_every_row_in_scope, |b| {
         .unwrap();
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let more = jiuzhu_roster::demo::generate(&villages, 2_300, 7, as_of);
-    let opts = jiuzhu_roster::ImportOptions {
+    let opts = jiuzhu_app::roster::ImportOptions {
         as_of,
         source: jiuzhu_domain::EvidenceSource::Declared,
         actor: jiuzhu_db::audit::Actor::system("test"),
@@ -270,7 +270,7 @@ both!(the_household_export_holds_every_row_in_scope, |b| {
         label: None,
     };
     let mut report = Default::default();
-    jiuzhu_roster::import::register(&app.db, &more, &opts, "more", &mut report, &mut |_| {})
+    jiuzhu_app::roster::register(&app.db, &more, &opts, "more", &mut report, &mut |_| {})
         .await
         .unwrap();
     let (_, in_scope) = jiuzhu_db::households::search(

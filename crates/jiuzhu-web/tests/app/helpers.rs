@@ -2,109 +2,26 @@
 //! user per role; requests go through the router in-process with a cookie jar.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use jiuzhu_app::accounts::{UserForm, create_user};
+use jiuzhu_app::roster::ImportOptions;
 use jiuzhu_db::audit::Actor;
 use jiuzhu_db::{Backend, Db};
 use jiuzhu_domain::{EvidenceSource, Role};
-use jiuzhu_roster::ImportOptions;
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct-horse-battery";
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-fn unique(prefix: &str) -> String {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}_{}_{}_{n}", std::process::id(), t % 1_000_000_000)
-}
-
-/// Removes what earlier test runs left behind (other processes' files and schemas), once.
-async fn sweep(base: &str) {
-    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
-    SWEPT
-        .get_or_init(|| async {
-            let mine = format!("_{}_", std::process::id());
-            if let Ok(dir) = std::fs::read_dir(std::env::temp_dir()) {
-                for e in dir.flatten() {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    if name.starts_with("jiuzhu_test_") && !name.contains(&mine) {
-                        let _ = std::fs::remove_file(e.path());
-                    }
-                }
-            }
-            if let Ok(admin) = Db::connect(base).await {
-                let rows = jiuzhu_db::sqlx::query(
-                    "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 't\\_%'",
-                )
-                .fetch_all(admin.pool())
-                .await
-                .unwrap_or_default();
-                for r in rows {
-                    let name: String = jiuzhu_db::sqlx::Row::try_get(&r, 0).unwrap_or_default();
-                    if !name.contains(&mine)
-                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    {
-                        let _ = jiuzhu_db::sqlx::query(jiuzhu_db::sqlx::AssertSqlSafe(format!(
-                            "DROP SCHEMA {name} CASCADE"
-                        )))
-                        .execute(admin.pool())
-                        .await;
-                    }
-                }
-                admin.close().await;
-            }
-        })
-        .await;
-}
-
 /// A database URL of a fresh, empty database on `backend`.
-pub async fn fresh_url(backend: Backend) -> String {
-    let base = std::env::var("JIUZHU_TEST_PG")
-        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
-    sweep(&base).await;
-    match backend {
-        Backend::Sqlite => {
-            let path = std::env::temp_dir().join(format!("{}.db", unique("jiuzhu_test")));
-            format!("sqlite://{}", path.display())
-        }
-        Backend::Postgres => {
-            let base = std::env::var("JIUZHU_TEST_PG")
-                .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
-            let schema = unique("t");
-            let admin = Db::connect(&base)
-                .await
-                .expect("PostgreSQL for tests (JIUZHU_TEST_PG)");
-            jiuzhu_db::sqlx::query(jiuzhu_db::sqlx::AssertSqlSafe(format!(
-                "CREATE SCHEMA {schema}"
-            )))
-            .execute(admin.pool())
-            .await
-            .unwrap();
-            admin.close().await;
-            let sep = if base.contains('?') { '&' } else { '?' };
-            format!("{base}{sep}options=-c%20search_path%3D{schema}")
-        }
-    }
-}
+pub use jiuzhu_db::testing::fresh_url;
 
 /// A migrated database with the regions of Wenzhou.
 pub async fn fresh_db(backend: Backend) -> Db {
-    let db = Db::connect(&fresh_url(backend).await).await.unwrap();
-    jiuzhu_db::migrate::run(&db).await.unwrap();
-    jiuzhu_db::regions::insert(&db, &jiuzhu_regions::load_under("3303"), |_, _| {})
-        .await
-        .unwrap();
-    db
+    jiuzhu_db::testing::fresh_db(backend, "3303").await
 }
 
 pub struct TestApp {
@@ -161,7 +78,7 @@ impl TestApp {
             label: None,
         };
         let mut report = Default::default();
-        jiuzhu_roster::import::register(&db, &population, &opts, "test", &mut report, &mut |_| {})
+        jiuzhu_app::roster::register(&db, &population, &opts, "test", &mut report, &mut |_| {})
             .await
             .unwrap();
         let township = villages
@@ -194,7 +111,9 @@ impl TestApp {
                 .await
                 .unwrap();
         }
-        jiuzhu_monitor::store::ensure_feed_types(&db).await.unwrap();
+        jiuzhu_app::monitoring::ensure_feed_types(&db)
+            .await
+            .unwrap();
         let router = jiuzhu_web::router(db.clone(), config)
             .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))));
         TestApp {
@@ -420,25 +339,7 @@ pub fn enc(s: &str) -> String {
     out
 }
 
-/// Runs a test body on both backends.
-#[macro_export]
-macro_rules! both {
-    ($name:ident, |$b:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($b: jiuzhu_db::Backend) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(jiuzhu_db::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                run(jiuzhu_db::Backend::Postgres).await
-            }
-        }
-    };
-}
+pub use jiuzhu_db::both;
 
 /// A household under `prefix` (and outside `skip`, if given): (household id, head's ID number).
 pub async fn household_under(app: &TestApp, prefix: &str, skip: Option<&str>) -> (i64, String) {

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
+use jiuzhu_app::roster::{ImportOptions, import_dir};
 use jiuzhu_db::audit::Actor;
 use jiuzhu_db::households::{self, Scope};
 use jiuzhu_domain::{EvidenceSource, Role};
-use jiuzhu_roster::{ImportOptions, import_dir};
 
 use crate::*;
 

@@ -4,7 +4,6 @@
 
 mod api_contract;
 mod cases;
-mod concurrency;
 mod defects;
 mod helpers;
 mod import;

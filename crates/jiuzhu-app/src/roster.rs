@@ -1,4 +1,6 @@
-//! `jiuzhu import registry DIR`: read, validate, and register a roster in batches.
+//! Registering a roster (`jiuzhu import registry DIR`, `/import`): read and validate it with
+//! `jiuzhu-roster` on a thread of its own, and write whole households in batches through
+//! `jiuzhu-db` as they arrive.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,8 +12,8 @@ use jiuzhu_db::roster::{BatchOptions, Registrar, RosterHousehold};
 use jiuzhu_domain::EvidenceSource;
 use jiuzhu_domain::hash::FastSet;
 
-use crate::table::{self, Table, TableError};
-use crate::validate::{Known, RowError, Summary, validate_in_batches};
+use jiuzhu_roster::table::{self, Table, TableError};
+use jiuzhu_roster::validate::{Known, RowError, Summary, validate_in_batches};
 
 /// How to import.
 #[derive(Clone, Debug)]

@@ -12,7 +12,8 @@ use jiuzhu_domain::{IdNumber, Money};
 use jiuzhu_roster::demo::Rng;
 use sha2::{Digest, Sha256};
 
-use crate::{MonitorError, Month};
+use crate::AppError;
+use jiuzhu_monitor::Month;
 
 /// Categories for about a quarter of the households, and each one's main labourer (the
 /// first member aged 16-59): `(household code, category, main labourer)`.
@@ -53,12 +54,7 @@ fn money(rng: &mut Rng, lo: i64, hi: i64) -> String {
 
 /// Stores one snapshot per feed for `month` (dated five days after its end) about the
 /// registry's monitored population and others. Returns the rows stored.
-pub async fn seed_feeds(
-    db: &Db,
-    actor: &Actor,
-    month: Month,
-    seed: u64,
-) -> Result<usize, MonitorError> {
+pub async fn seed_feeds(db: &Db, actor: &Actor, month: Month, seed: u64) -> crate::Result<usize> {
     let mut rng = Rng::new(seed ^ 0xfeed);
     let population = monitoring::population(db, &month.end.to_string()).await?;
     let others = monitoring::other_persons(db, &month.end.to_string(), 5000).await?;
@@ -253,14 +249,14 @@ pub async fn seed_feeds(
             );
         }
     }
-    let types = crate::store::feed_types(db).await?;
+    let types = crate::monitoring::feed_types(db).await?;
     let as_of = (m1 + chrono::Duration::days(5)).to_string();
     let mut total = 0;
     for (name, rows) in feeds {
         let ft = types
             .iter()
             .find(|t| t.name == name)
-            .ok_or_else(|| MonitorError::Invalid(format!("no feed type {name}")))?;
+            .ok_or_else(|| AppError::Invalid(format!("no feed type {name}")))?;
         let id_pos = ft
             .columns
             .iter()

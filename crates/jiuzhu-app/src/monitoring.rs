@@ -1,27 +1,23 @@
-//! Monitoring over the platform's database: feed types and snapshots stored by `jiuzhu-db`,
-//! the monitored population from the registry, alerts raised into the alert tables.
+//! Monitoring over the platform's database (监测预警): feed types and their immutable
+//! snapshots stored by `jiuzhu-db`, department files imported into them, and the monthly
+//! run: the monitored population and the counting snapshots read from the store, the rules
+//! run by `jiuzhu-monitor` over them, the alerts not raised before stored.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
-use datafusion::arrow::array::{
-    ArrayRef, Decimal128Builder, Int64Builder, RecordBatch, StringBuilder,
-};
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::datasource::MemTable;
-use datafusion::prelude::SessionContext;
 use jiuzhu_db::Db;
 use jiuzhu_db::audit::Actor;
 use jiuzhu_db::feeds::{self as dbfeeds, FeedTypeRecord, NewSnapshot};
 use jiuzhu_db::households::Scope;
 use jiuzhu_db::monitoring::{self, NewAlert, NewRun};
-use jiuzhu_domain::Money;
 use jiuzhu_domain::calendar::WorkCalendar;
+use jiuzhu_monitor::feeds::{self, FeedColumn, FeedType, RowError};
+use jiuzhu_monitor::tables::{Member, Tables};
+use jiuzhu_monitor::{Month, RuleSet};
 
-use crate::feeds::{self, FeedColumn, FeedType, RowError};
-use crate::{MonitorError, Month, RuleSet, feed_schema, population_schema, run_context};
+use crate::AppError;
 
 /// A feed type as stored.
 pub fn record_of(ft: &FeedType) -> FeedTypeRecord {
@@ -39,9 +35,9 @@ pub fn record_of(ft: &FeedType) -> FeedTypeRecord {
 }
 
 /// A stored feed type.
-pub fn type_of(r: &FeedTypeRecord) -> Result<FeedType, MonitorError> {
+pub fn type_of(r: &FeedTypeRecord) -> crate::Result<FeedType> {
     let columns: Vec<FeedColumn> = serde_json::from_str(&r.columns)
-        .map_err(|e| MonitorError::Invalid(format!("feed type {}: columns: {e}", r.name)))?;
+        .map_err(|e| AppError::Invalid(format!("feed type {}: columns: {e}", r.name)))?;
     Ok(FeedType {
         name: r.name.clone(),
         label_zh: r.label_zh.clone(),
@@ -55,19 +51,19 @@ pub fn type_of(r: &FeedTypeRecord) -> Result<FeedType, MonitorError> {
 }
 
 /// Stores the built-in feed types missing from the database.
-pub async fn ensure_feed_types(db: &Db) -> Result<usize, MonitorError> {
+pub async fn ensure_feed_types(db: &Db) -> crate::Result<usize> {
     let records: Vec<FeedTypeRecord> = feeds::builtin_types().iter().map(record_of).collect();
     Ok(dbfeeds::ensure_builtin(db, &records).await?)
 }
 
 /// Every feed type in the database.
-pub async fn feed_types(db: &Db) -> Result<Vec<FeedType>, MonitorError> {
+pub async fn feed_types(db: &Db) -> crate::Result<Vec<FeedType>> {
     dbfeeds::types(db).await?.iter().map(type_of).collect()
 }
 
 /// Declares a feed type after checking it.
-pub async fn declare_feed_type(db: &Db, actor: &Actor, ft: &FeedType) -> Result<(), MonitorError> {
-    ft.check().map_err(MonitorError::Invalid)?;
+pub async fn declare_feed_type(db: &Db, actor: &Actor, ft: &FeedType) -> crate::Result<()> {
+    ft.check().map_err(AppError::Invalid)?;
     Ok(dbfeeds::declare(db, actor, &record_of(ft)).await?)
 }
 
@@ -100,25 +96,25 @@ pub async fn import_feed(
     as_of: &str,
     path: &Path,
     display_name: Option<&str>,
-) -> Result<FeedImport, MonitorError> {
+) -> crate::Result<FeedImport> {
     let rec = dbfeeds::feed_type(db, feed_type)
         .await?
-        .ok_or_else(|| MonitorError::Invalid(format!("feed type: no feed type {feed_type:?}")))?;
+        .ok_or_else(|| AppError::Invalid(format!("feed type: no feed type {feed_type:?}")))?;
     let ft = type_of(&rec)?;
     if let Some(dept) = importer.department
         && !ft.delivered_by(dept)
     {
-        return Err(MonitorError::Forbidden(format!(
+        return Err(AppError::Forbidden(format!(
             "feed_type: {} is delivered by {}, not by your department ({dept})",
             ft.name, ft.department
         )));
     }
     if chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d").is_err() {
-        return Err(MonitorError::Invalid(format!(
+        return Err(AppError::Invalid(format!(
             "as_of: not a date (YYYY-MM-DD): {as_of:?}"
         )));
     }
-    let mut file = feeds::read(path, &ft).map_err(|e| MonitorError::Invalid(e.to_string()))?;
+    let mut file = feeds::read(path, &ft).map_err(|e| AppError::Invalid(e.to_string()))?;
     if let Some(name) = display_name {
         file.file = name.to_string();
         for r in &mut file.rejected {
@@ -164,7 +160,7 @@ async fn refuse_outside(
     scope: &Scope,
     ft: &FeedType,
     file: &mut feeds::FeedFile,
-) -> Result<(), MonitorError> {
+) -> crate::Result<()> {
     let ids: Vec<&str> = file.rows.iter().map(|r| r.id_number.as_str()).collect();
     let regions = jiuzhu_db::households::registered_regions(db, &ids).await?;
     let outside = |id: &str| {
@@ -190,99 +186,6 @@ async fn refuse_outside(
     }
     file.rejected.sort_by_key(|e| e.line);
     Ok(())
-}
-
-/// Arrow columns of a feed's stored rows, in the type's column order.
-fn feed_batch(
-    ft: &FeedType,
-    snapshot_columns: &[String],
-    cells: &[String],
-) -> Result<RecordBatch, MonitorError> {
-    let schema: SchemaRef = Arc::new(feed_schema(ft));
-    let pos: Vec<usize> = ft
-        .columns
-        .iter()
-        .map(|c| {
-            snapshot_columns
-                .iter()
-                .position(|s| *s == c.name)
-                .ok_or_else(|| {
-                    MonitorError::Invalid(format!(
-                        "feed {}: a snapshot lacks column {}",
-                        ft.name, c.name
-                    ))
-                })
-        })
-        .collect::<Result<_, _>>()?;
-    let parsed: Vec<Vec<String>> = cells
-        .iter()
-        .map(|c| serde_json::from_str(c))
-        .collect::<Result<_, _>>()
-        .map_err(|e| MonitorError::Invalid(format!("feed {}: stored row: {e}", ft.name)))?;
-    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(ft.columns.len());
-    for (c, &p) in ft.columns.iter().zip(&pos) {
-        let cell = |row: &Vec<String>| row.get(p).cloned().unwrap_or_default();
-        let array: ArrayRef = match c.ty {
-            feeds::ColumnType::Money => {
-                let mut b = Decimal128Builder::with_capacity(parsed.len());
-                for row in &parsed {
-                    let m = Money::parse(&cell(row)).map_err(|e| {
-                        MonitorError::Invalid(format!("feed {}: {}: {e}", ft.name, c.name))
-                    })?;
-                    b.append_value(m.fen() as i128);
-                }
-                Arc::new(
-                    b.finish()
-                        .with_precision_and_scale(18, 2)
-                        .map_err(|e| MonitorError::Invalid(format!("feed {}: {e}", ft.name)))?,
-                )
-            }
-            feeds::ColumnType::Integer => {
-                let mut b = Int64Builder::with_capacity(parsed.len());
-                for row in &parsed {
-                    b.append_value(cell(row).parse().map_err(|_| {
-                        MonitorError::Invalid(format!("feed {}: {}: not a number", ft.name, c.name))
-                    })?);
-                }
-                Arc::new(b.finish())
-            }
-            _ => {
-                let mut b = StringBuilder::with_capacity(parsed.len(), parsed.len() * 12);
-                for row in &parsed {
-                    b.append_value(row.get(p).map(String::as_str).unwrap_or(""));
-                }
-                Arc::new(b.finish())
-            }
-        };
-        arrays.push(array);
-    }
-    RecordBatch::try_new(schema, arrays).map_err(|e| MonitorError::Invalid(e.to_string()))
-}
-
-fn population_batch(rows: &[monitoring::PopulationRow]) -> Result<RecordBatch, MonitorError> {
-    let mut id = StringBuilder::new();
-    let mut hh = StringBuilder::new();
-    let mut region = StringBuilder::new();
-    let mut cat = StringBuilder::new();
-    let mut main = Int64Builder::new();
-    for r in rows {
-        id.append_value(&r.id_number);
-        hh.append_value(&r.household_code);
-        region.append_value(&r.region_code);
-        cat.append_value(&r.category);
-        main.append_value(r.main_laborer as i64);
-    }
-    RecordBatch::try_new(
-        Arc::new(population_schema()),
-        vec![
-            Arc::new(id.finish()),
-            Arc::new(hh.finish()),
-            Arc::new(region.finish()),
-            Arc::new(cat.finish()),
-            Arc::new(main.finish()),
-        ],
-    )
-    .map_err(|e| MonitorError::Invalid(e.to_string()))
 }
 
 /// A new alert of a granting rule: what the policy engine must decide on.
@@ -323,39 +226,34 @@ pub async fn run_month(
     via: &str,
     today: chrono::NaiveDate,
     calendar: &WorkCalendar,
-) -> Result<RunOutcome, MonitorError> {
+) -> crate::Result<RunOutcome> {
     let started_at = jiuzhu_db::now_text();
     let t0 = Instant::now();
     let population = monitoring::population(db, &month.end.to_string()).await?;
-    let ctx = SessionContext::new();
-    let reg = |name: &str, batch: RecordBatch| -> Result<(), MonitorError> {
-        let table = MemTable::try_new(batch.schema(), vec![vec![batch]])
-            .map_err(|e| MonitorError::Invalid(format!("{name}: {e}")))?;
-        ctx.register_table(name, Arc::new(table))
-            .map_err(|e| MonitorError::Invalid(format!("{name}: {e}")))?;
-        Ok(())
-    };
-    reg("population", population_batch(&population)?)?;
+    let members: Vec<Member> = population
+        .iter()
+        .map(|p| Member {
+            id_number: p.id_number.clone(),
+            household_code: p.household_code.clone(),
+            region_code: p.region_code.clone(),
+            category: p.category.clone(),
+            main_laborer: p.main_laborer,
+        })
+        .collect();
+    let mut tables = Tables::new(&members)?;
     for ft in feed_types(db).await? {
         let snaps = dbfeeds::counting_snapshots(db, &ft.name, &ft.kind, "9999-12-31").await?;
-        let mut cells = Vec::new();
-        let mut batches = Vec::new();
+        let mut stored = Vec::with_capacity(snaps.len());
         for s in &snaps {
             let cols: Vec<String> = serde_json::from_str(&s.columns)
-                .map_err(|e| MonitorError::Invalid(format!("snapshot {}: {e}", s.id)))?;
-            cells.clear();
-            cells.extend(dbfeeds::rows_of(db, &[s.id]).await?);
-            batches.push(feed_batch(&ft, &cols, &cells)?);
+                .map_err(|e| AppError::Invalid(format!("snapshot {}: {e}", s.id)))?;
+            stored.push((cols, dbfeeds::rows_of(db, &[s.id]).await?));
         }
-        let schema: SchemaRef = Arc::new(feed_schema(&ft));
-        let table = MemTable::try_new(schema, vec![batches])
-            .map_err(|e| MonitorError::Invalid(format!("{}: {e}", ft.name)))?;
-        ctx.register_table(&ft.name, Arc::new(table))
-            .map_err(|e| MonitorError::Invalid(format!("{}: {e}", ft.name)))?;
+        tables.add_feed(&ft, &stored)?;
     }
     let load_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let findings = run_context(&ctx, set, month).await?;
+    let findings = tables.run(set, month).await?;
     let rules_s = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let by_person: HashMap<&str, &monitoring::PopulationRow> = population
@@ -377,7 +275,7 @@ pub async fn run_month(
             by_person.get(f.subject.as_str())
         };
         let Some(home) = home else {
-            return Err(MonitorError::Invalid(format!(
+            return Err(AppError::Invalid(format!(
                 "rule {}: subject {} is not in the population (a rule must select subjects of the population)",
                 f.rule, f.subject
             )));

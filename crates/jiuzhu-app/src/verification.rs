@@ -13,8 +13,8 @@ use jiuzhu_db::verification;
 use jiuzhu_domain::{EvidenceKind, EvidenceSource, Money};
 use serde::{Deserialize, Serialize};
 
-use crate::MonitorError;
-use crate::store::feed_types;
+use crate::AppError;
+use crate::monitoring::feed_types;
 
 /// Rows of one feed about one person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,10 +279,10 @@ pub async fn verify(
     authorisation_id: i64,
     purpose: &str,
     as_of: NaiveDate,
-) -> Result<i64, MonitorError> {
+) -> crate::Result<i64> {
     let rec = households::get(db, scope, household_id)
         .await?
-        .ok_or_else(|| MonitorError::Db(jiuzhu_db::DbError::NotFound("household".into())))?
+        .ok_or_else(|| AppError::NotFound("household".into()))?
         .as_of(as_of);
     let mut people: Vec<PersonFindings> = rec
         .members
@@ -387,31 +387,28 @@ pub async fn accept(
     actor: &Actor,
     report_id: i64,
     indices: &[usize],
-) -> Result<Vec<i64>, MonitorError> {
+) -> crate::Result<Vec<i64>> {
     let stored = verification::report(db, scope, report_id)
         .await?
-        .ok_or_else(|| MonitorError::Db(jiuzhu_db::DbError::NotFound("report".into())))?;
+        .ok_or_else(|| AppError::NotFound("report".into()))?;
     let report: Report = serde_json::from_str(&stored.report)
-        .map_err(|e| MonitorError::Invalid(format!("report {report_id}: {e}")))?;
+        .map_err(|e| AppError::Invalid(format!("report {report_id}: {e}")))?;
     let from = NaiveDate::parse_from_str(&report.as_of, "%Y-%m-%d")
-        .map_err(|e| MonitorError::Invalid(e.to_string()))?;
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
     let mut ids = Vec::new();
     for &i in indices {
         let c = report.contradictions.get(i).ok_or_else(|| {
-            MonitorError::Invalid(format!(
+            AppError::Invalid(format!(
                 "finding {i}: no such finding in report {report_id}"
             ))
         })?;
         let Some(p) = &c.proposal else {
-            return Err(MonitorError::Invalid(format!(
+            return Err(AppError::Invalid(format!(
                 "finding {i}: nothing to accept into the evidence; record it by hand"
             )));
         };
-        let kind =
-            EvidenceKind::parse(&p.kind).map_err(|e| MonitorError::Invalid(e.to_string()))?;
-        let value = kind
-            .validate_value(&p.value)
-            .map_err(MonitorError::Invalid)?;
+        let kind = EvidenceKind::parse(&p.kind).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let value = kind.validate_value(&p.value).map_err(AppError::Invalid)?;
         let e = NewEvidence {
             subject: p
                 .person_id

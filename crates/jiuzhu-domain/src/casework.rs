@@ -1,0 +1,147 @@
+//! The vocabulary of casework as types: how an application arrives ([`Channel`]), what is
+//! done at a step ([`StepAction`]), what is recorded beside the steps ([`NoteAction`]),
+//! what an item decides ([`ItemKind`]) and how an alert ends ([`Outcome`]). Front ends
+//! parse a code once at the edge; use cases match on the enum, never on a string.
+
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $code:literal, $zh:literal, $en:literal;)+ }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($variant,)+
+        }
+
+        impl $name {
+            /// Every value, in the order of the vocabulary.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// Every code, in the order of the vocabulary.
+            pub const CODES: &'static [&'static str] = &[$($code,)+];
+
+            /// The code stored and sent over the API.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)+
+                }
+            }
+
+            /// The value of a code, if it is one.
+            pub fn parse(code: &str) -> Option<$name> {
+                match code {
+                    $($code => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+
+            pub fn label_zh(self) -> &'static str {
+                match self {
+                    $($name::$variant => $zh,)+
+                }
+            }
+
+            pub fn label_en(self) -> &'static str {
+                match self {
+                    $($name::$variant => $en,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// How an application reaches the platform: at the window, online, through a proxy,
+    /// from a discovery report or from a monitoring alert (and, for changes to recipients,
+    /// from the caseworker: `discovery`).
+    Channel {
+        Window = "window", "窗口受理", "at the window";
+        Online = "online", "网上申请", "online";
+        Proxy = "proxy", "代为申请", "by proxy";
+        Discovery = "discovery", "主动发现", "discovery";
+        Alert = "alert", "预警转办", "from an alert";
+    }
+);
+
+vocabulary!(
+    /// What is done at an item's current step.
+    StepAction {
+        Complete = "complete", "办结本环节", "complete";
+        Return = "return", "退回", "send back";
+        Refuse = "refuse", "不予受理或不予批准", "refuse";
+    }
+);
+
+vocabulary!(
+    /// What is recorded beside the steps, without moving the item.
+    NoteAction {
+        Opinion = "opinion", "协办意见", "co-handling opinion";
+        Cohandle = "cohandle", "发起协办", "co-handling request";
+        Objection = "objection", "公示异议", "objection";
+        Answer = "answer", "异议答复", "answer to an objection";
+        Transfer = "transfer", "转办", "transfer";
+        OverdueNotice = "overdue_notice", "超时通报", "overdue notice";
+    }
+);
+
+vocabulary!(
+    /// What an item decides: a new grant, or a change to a recipient's benefit (动态管理).
+    ItemKind {
+        Grant = "grant", "新申请", "new application";
+        Review = "review", "定期核查", "periodic review";
+        Adjust = "adjust", "调整救助金额", "adjustment";
+        Suspend = "suspend", "暂停发放", "suspension";
+        Terminate = "terminate", "终止救助", "termination";
+        PhaseOut = "phase_out", "就业渐退", "phase-out after finding work";
+        Convert = "convert", "低保转特困", "dibao to tekun";
+    }
+);
+
+vocabulary!(
+    /// How an alert's investigation ends.
+    Outcome {
+        AssistanceStarted = "assistance_started", "已启动救助", "assistance started";
+        BenefitAdjusted = "benefit_adjusted", "已调整待遇", "benefit adjusted";
+        Suspended = "suspended", "已暂停发放", "payments suspended";
+        NoChange = "no_change", "核实无变化", "no change";
+        FalseAlarm = "false_alarm", "误报", "false alarm";
+    }
+);
+
+impl ItemKind {
+    /// Changes (not new grants): the kinds a caseworker opens on a recipient.
+    pub const CHANGES: [ItemKind; 6] = [
+        ItemKind::Review,
+        ItemKind::Adjust,
+        ItemKind::Suspend,
+        ItemKind::Terminate,
+        ItemKind::PhaseOut,
+        ItemKind::Convert,
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_unknown_codes_are_refused() {
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.code()), Some(*c));
+        }
+        for k in ItemKind::ALL {
+            assert_eq!(ItemKind::parse(&k.to_string()), Some(*k));
+        }
+        assert_eq!(StepAction::parse("Complete"), None);
+        assert_eq!(
+            NoteAction::parse("overdue_notice"),
+            Some(NoteAction::OverdueNotice)
+        );
+        assert_eq!(Outcome::CODES.len(), Outcome::ALL.len());
+        assert!(ItemKind::CHANGES.iter().all(|k| *k != ItemKind::Grant));
+    }
+}
