@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::population::{Loaded, load_population, par_map};
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
+use clap::Subcommand;
 use jiuzhu_policy::columnar::Column;
 use jiuzhu_policy::pack::{self, Files};
 use jiuzhu_policy::simulation::{Comparison, Outcome, Stats};
@@ -453,4 +454,83 @@ pub fn simulate(
         out_dir.join("changes.csv").display()
     );
     Ok(())
+}
+
+#[derive(Subcommand)]
+pub(crate) enum PolicyWhat {
+    /// Evaluate workload P's files (params, households, persons, supporters CSV) into a results CSV.
+    Run {
+        /// A shipped pack name (rp1) or a pack folder.
+        #[arg(long)]
+        pack: String,
+        /// Evaluation date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Evaluate one household (JSON) under every program of the pack and print JSON.
+    Eval {
+        #[arg(long)]
+        pack: String,
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        household: PathBuf,
+        /// Include the trace: every value with its formula, every parameter with its date and reference.
+        #[arg(long)]
+        explain: bool,
+        /// Also write a receipt (pack files, date, inputs, result, trace, hash) to this file.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+    },
+    /// Recompute a receipt and check it gives the same bytes; exit 1 if not.
+    Replay { receipt: PathBuf },
+    /// Run a pack's test cases.
+    Test {
+        /// A shipped pack name or a pack folder.
+        pack: String,
+    },
+}
+
+pub(crate) fn command(what: PolicyWhat) -> Result<()> {
+    match what {
+        PolicyWhat::Run {
+            pack,
+            date,
+            input,
+            out,
+        } => {
+            let date =
+                jiuzhu_domain::parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
+            let summary = run(&pack, date, &input, &out)?;
+            eprintln!("{summary} out={}", out.display());
+            Ok(())
+        }
+        PolicyWhat::Eval {
+            pack,
+            date,
+            household,
+            explain,
+            receipt,
+        } => {
+            let date =
+                jiuzhu_domain::parse_date(&date).map_err(|e| anyhow::anyhow!("--date: {e}"))?;
+            eval(&pack, date, &household, explain, receipt.as_deref())
+        }
+        PolicyWhat::Replay { receipt } => {
+            if !replay(&receipt)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        PolicyWhat::Test { pack } => {
+            if !test(&pack)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+    }
 }

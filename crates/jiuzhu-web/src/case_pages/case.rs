@@ -1,0 +1,280 @@
+//! The case page: an item's steps, timeline and documents, with the step and note forms.
+
+use super::*;
+
+pub struct EventView {
+    pub at: String,
+    pub actor: String,
+    pub step: String,
+    pub action: String,
+    pub data: String,
+    pub id: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "case.html")]
+pub(super) struct CaseTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    i: ItemRow,
+    steps: Vec<(String, String, &'static str)>,
+    events: Vec<EventView>,
+    files: Vec<(i64, String, String, String)>,
+    can_act: bool,
+    can_approve: bool,
+    areas: Vec<(&'static str, &'static str)>,
+    notice_from: String,
+    notice_until: String,
+    open_objections: Vec<EventView>,
+    departments: Vec<(&'static str, String)>,
+    documents: Vec<(&'static str, String)>,
+    paperwork_deadline: String,
+    cohandlers: Vec<String>,
+    is_cohandler: bool,
+    message: String,
+}
+
+pub(super) fn documents_of(
+    item: &Item,
+    events: &[cases::Event],
+    lang: Lang,
+) -> Vec<(&'static str, String)> {
+    let done =
+        |step: &str, action: &str| events.iter().any(|e| e.step == step && e.action == action);
+    let mut out = Vec::new();
+    let t = |k: &str| lang.t(k).to_string();
+    if done("accept", "complete") {
+        out.push(("acceptance", t("doc_acceptance")));
+    }
+    if done("accept", "refuse") {
+        out.push(("non_acceptance", t("doc_non_acceptance")));
+    }
+    if done("investigate", "complete") {
+        out.push(("investigation", t("doc_investigation")));
+    }
+    if item.status == "approved" && (item.kind == "terminate" || item.kind == "suspend") {
+        out.push(("termination", t("doc_termination")));
+    } else if item.status == "approved" {
+        out.push(("decision", t("doc_decision")));
+    }
+    if done("approve", "refuse") {
+        out.push(("refusal", t("doc_refusal")));
+    }
+    out
+}
+
+pub(super) async fn render_case(
+    state: &AppState,
+    u: &SignedIn,
+    id: i64,
+    message: String,
+) -> PageResult {
+    let item = cases::item(&state.db, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if !(u.scope.contains(&item.region_code) || item.taken_by == u.user.username)
+        || !u.role.can_read_registry()
+    {
+        return Err(WebError::NotFound.into());
+    }
+    let today = jiuzhu_db::today();
+    let cal = calendar(state).await;
+    let events = cases::events(&state.db, id).await?;
+    let cohandlers = cases::cohandlers(&state.db, id).await?;
+    let is_cohandler = u.role == Role::DepartmentHandler
+        && cohandlers.contains(&u.user.department)
+        && u.scope.contains(&item.region_code);
+    let view = |e: &cases::Event| EventView {
+        at: e.at.clone(),
+        actor: e.actor.clone(),
+        step: step_label(&e.step, u.lang),
+        action: e.action.clone(),
+        data: e.data.clone(),
+        id: e.id,
+    };
+    let answered: Vec<i64> = events
+        .iter()
+        .filter(|e| e.action == "answer")
+        .filter_map(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.data).ok()?["objection"].as_i64()
+        })
+        .collect();
+    let open_objections = events
+        .iter()
+        .filter(|e| e.action == "objection" && !answered.contains(&e.id))
+        .map(view)
+        .collect();
+    let idx = item.step_index as usize;
+    let steps = item
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let state = if item.status != "open" && k >= idx {
+                if item.status == "approved" {
+                    "done"
+                } else {
+                    "stopped"
+                }
+            } else if k < idx {
+                "done"
+            } else if k == idx {
+                "current"
+            } else {
+                "todo"
+            };
+            (s.clone(), step_label(s, u.lang), state)
+        })
+        .collect();
+    let notice_until = item
+        .notice_from
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(|d| (d + chrono::Duration::days(workflow::NOTICE_DAYS)).to_string())
+        .unwrap_or_default();
+    let t = CaseTemplate {
+        lang: u.lang,
+        title: format!(
+            "{} {}",
+            program_label(&item.program, u.lang),
+            item.household_code
+        ),
+        nav: Some(nav(state, u).await),
+        csrf: u.csrf.clone().unwrap_or_default(),
+        can_act: jiuzhu_app::cases::may_act(&u.acting(), &item),
+        can_approve: jiuzhu_app::cases::may_approve(
+            &u.acting(),
+            &item,
+            &jiuzhu_app::cases::delegated_counties(&state.db).await?,
+        ),
+        areas: workflow::INVESTIGATION_AREAS.to_vec(),
+        notice_from: item.notice_from.clone().unwrap_or_default(),
+        notice_until,
+        open_objections,
+        departments: workflow::DEPARTMENTS
+            .iter()
+            .map(|(c, _, _)| (*c, department_label(c, u.lang)))
+            .collect(),
+        documents: documents_of(&item, &events, u.lang),
+        paperwork_deadline: item.paperwork_deadline.clone().unwrap_or_default(),
+        cohandlers: cohandlers
+            .iter()
+            .map(|d| department_label(d, u.lang))
+            .collect(),
+        is_cohandler,
+        files: cases::files_of(&state.db, id).await?,
+        events: events.iter().map(view).collect(),
+        steps,
+        i: item_row(&item, u.lang, today, &cal),
+        message,
+    };
+    Ok(t.into_response())
+}
+
+pub(super) async fn case_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult {
+    render_case(&state, &u, id, String::new()).await
+}
+
+pub(super) async fn step_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    m: Multipart,
+) -> PageResult {
+    let up = read_upload(m).await?;
+    let f = |name: &str| {
+        up.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    u.check_csrf(&f("csrf"))?;
+    let input = StepInput {
+        areas: workflow::INVESTIGATION_AREAS
+            .iter()
+            .map(|(c, _)| (c.to_string(), f(&format!("area_{c}"))))
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
+        staff: f("staff")
+            .split([',', '，', '、', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        attachments: Vec::new(),
+        opinion: f("opinion"),
+    };
+    let req = StepRequest {
+        step: f("step"),
+        action: f("action"),
+        input,
+        reason: f("reason"),
+        files: up.files,
+    };
+    match jiuzhu_app::cases::act(&state.db, &u.acting(), id, req)
+        .await
+        .map_err(WebError::from)
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(e) => {
+            let (status, m) = e.refusal()?;
+            let mut r = render_case(&state, &u, id, m).await?;
+            *r.status_mut() = status;
+            Ok(r)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct NoteForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    objection: String,
+    #[serde(default)]
+    department: String,
+}
+
+pub(super) async fn note_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
+    u.check_csrf(&f.csrf)?;
+    let req = NoteRequest {
+        action: f.action,
+        text: f.text,
+        objection: f.objection.trim().parse().ok(),
+        department: f.department,
+    };
+    match jiuzhu_app::cases::note(&state.db, &u.acting(), id, req).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(e) => {
+            let (status, m) = WebError::from(e).refusal()?;
+            let mut r = render_case(&state, &u, id, m).await?;
+            *r.status_mut() = status;
+            Ok(r)
+        }
+    }
+}
+pub(super) async fn case_file(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult {
+    u.require(u.role.can_read_registry())?;
+    let (name, mime, bytes) = cases::file(&state.db, &u.scope, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    Ok(inline_file(&name, mime, bytes))
+}
