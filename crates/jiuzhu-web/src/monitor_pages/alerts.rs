@@ -1,0 +1,333 @@
+//! The alert inbox with bulk assignment, an alert's life step by step, and its automatic grant's decision.
+
+use super::*;
+
+#[derive(Deserialize, Default)]
+pub(super) struct AlertQuery {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    overdue: String,
+    #[serde(default)]
+    page: i64,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "alerts.html")]
+pub(super) struct AlertsTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    q: AlertQuery,
+    rows: Vec<AlertRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    rules: Vec<(String, String)>,
+    statuses: &'static [&'static str],
+    can_work: bool,
+    assignees: Vec<(String, String)>,
+    message: String,
+}
+
+pub(super) const PER_PAGE: i64 = 50;
+
+pub(super) async fn alerts_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<AlertQuery>,
+) -> PageResult {
+    u.require(u.role.can_read_alerts())?;
+    let today = jiuzhu_db::today().to_string();
+    let f = AlertFilter {
+        region: Some(q.region.clone()),
+        status: Some(q.status.clone()),
+        rule: Some(q.rule.clone()),
+        assignee: Some(q.assignee.clone()),
+        overdue_on: (q.overdue == "1").then(|| today.clone()),
+        household_id: None,
+        page: q.page,
+        per_page: PER_PAGE,
+    };
+    let (alerts, total) = monitoring::alerts(&state.db, &u.scope, &f).await?;
+    let set = rule_set();
+    let rows = alerts
+        .iter()
+        .map(|a| alert_row(a, set, u.lang, &today))
+        .collect();
+    // Those in the user's scope who can work alerts.
+    let assignees = jiuzhu_db::users::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|x| {
+            x.active
+                && jiuzhu_domain::Role::parse(&x.role).is_ok_and(|r| r.can_work_alerts())
+                && (x.scope_region.starts_with(u.scope.prefix())
+                    || u.scope.prefix().starts_with(&x.scope_region))
+        })
+        .map(|x| (x.username.clone(), x.display_name.clone()))
+        .collect();
+    let t = AlertsTemplate {
+        lang: u.lang,
+        title: u.lang.t("alerts").into(),
+        nav: Some(nav(&state, &u).await),
+        csrf: u.csrf.clone().unwrap_or_default(),
+        message: q.message.clone(),
+        rows,
+        total,
+        page: q.page.max(0),
+        pages: (total + PER_PAGE - 1) / PER_PAGE,
+        rules: set
+            .rules
+            .iter()
+            .map(|r| (r.name.clone(), rule_label(set, &r.name, u.lang)))
+            .collect(),
+        statuses: monitoring::STATUSES,
+        can_work: u.role.can_work_alerts(),
+        assignees,
+        q,
+    };
+    Ok(t.into_response())
+}
+
+pub(super) async fn alerts_bulk(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    body: String,
+) -> PageResult {
+    let pairs = form_pairs(&body);
+    u.check_csrf(&field(&pairs, "csrf"))?;
+    u.require(u.role.can_work_alerts())?;
+    let ids: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let assignee = field(&pairs, "assignee");
+    let message = match monitoring::advance(
+        &state.db,
+        &u.scope,
+        &u.actor(),
+        &ids,
+        &Step::Assign(assignee.clone()),
+    )
+    .await
+    {
+        Ok(n) => format!("{} {n} → {assignee}", u.lang.t("assigned_n")),
+        Err(
+            jiuzhu_db::DbError::Invalid(m)
+            | jiuzhu_db::DbError::Conflict(m)
+            | jiuzhu_db::DbError::NotFound(m),
+        ) => m,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Redirect::to(&format!(
+        "/alerts?message={}",
+        url::form_urlencoded::byte_serialize(message.as_bytes()).collect::<String>()
+    ))
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "alert.html")]
+pub(super) struct AlertTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    a: AlertRow,
+    rule_sql: String,
+    can_work: bool,
+    outcomes: &'static [&'static str],
+    assignees: Vec<(String, String)>,
+    history: Vec<crate::views::AuditView>,
+    rx: Option<jiuzhu_app::prescription::Prescription>,
+    grant: Option<GrantView>,
+    message: String,
+}
+
+/// A proposed grant as the alert page shows it.
+pub struct GrantView {
+    pub id: i64,
+    pub program: String,
+    pub expense: String,
+    pub amount: String,
+    pub status: String,
+    pub deadline: String,
+    pub receipt_sha256: String,
+    pub note: String,
+    pub decided_by: String,
+}
+
+pub(super) async fn render_alert(
+    state: &AppState,
+    u: &SignedIn,
+    id: i64,
+    message: String,
+) -> PageResult {
+    u.require(u.role.can_read_alerts())?;
+    let a = monitoring::alert(&state.db, &u.scope, id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let set = rule_set();
+    let today = jiuzhu_db::today();
+    // An alert opens the household's prescription, so new assistance can start from it.
+    let rx = match a.household_id {
+        Some(hid) if u.role.can_read_registry() => households::get(&state.db, &u.scope, hid)
+            .await?
+            .map(|rec| jiuzhu_app::prescription::prescribe(&rec.as_of(today), today)),
+        _ => None,
+    };
+    audit::record(
+        &state.db,
+        &u.actor(),
+        Entry {
+            action: "alert.view",
+            object_type: "alert",
+            object_id: id.to_string(),
+            household_id: a.household_id,
+            detail: json!({}),
+        },
+    )
+    .await?;
+    let (history, _) = audit::search(
+        &state.db,
+        &audit::Filter {
+            object_type: Some("alert".into()),
+            object_id: Some(id.to_string()),
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let assignees = jiuzhu_db::users::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|x| {
+            x.active
+                && jiuzhu_domain::Role::parse(&x.role).is_ok_and(|r| r.can_work_alerts())
+                && (a.region_code.starts_with(&x.scope_region))
+        })
+        .map(|x| (x.username.clone(), x.display_name.clone()))
+        .collect();
+    let grant = monitoring::grant_of_alert(&state.db, id)
+        .await?
+        .map(|g| GrantView {
+            id: g.id,
+            program: g.program,
+            expense: jiuzhu_domain::Money::from_fen(g.expense_fen).to_string(),
+            amount: jiuzhu_domain::Money::from_fen(g.amount_fen).to_string(),
+            status: g.status,
+            deadline: g.deadline,
+            receipt_sha256: g.receipt_sha256,
+            note: g.note,
+            decided_by: g.decided_by.unwrap_or_default(),
+        });
+    let t = AlertTemplate {
+        lang: u.lang,
+        title: format!("{} #{id}", u.lang.t("alert")),
+        grant,
+        nav: Some(nav(state, u).await),
+        csrf: u.csrf.clone().unwrap_or_default(),
+        rule_sql: set.rule(&a.rule).map(|r| r.sql.clone()).unwrap_or_default(),
+        a: alert_row(&a, set, u.lang, &today.to_string()),
+        can_work: u.role.can_work_alerts(),
+        outcomes: monitoring::OUTCOMES,
+        assignees,
+        history: history.iter().map(crate::views::AuditView::from).collect(),
+        rx,
+        message,
+    };
+    Ok(t.into_response())
+}
+
+pub(super) async fn alert_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult {
+    render_alert(&state, &u, id, String::new()).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct StepForm {
+    csrf: String,
+    step: String,
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub(super) async fn alert_step(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<StepForm>,
+) -> PageResult {
+    u.check_csrf(&f.csrf)?;
+    u.require(u.role.can_work_alerts())?;
+    let step = match f.step.as_str() {
+        "assign" => Step::Assign(f.assignee.trim().to_string()),
+        "investigate" => Step::Investigate,
+        "close" => Step::Close {
+            outcome: f.outcome.clone(),
+            note: f.note.trim().to_string(),
+        },
+        other => return Err(WebError::Invalid(format!("step: unknown step {other:?}")).into()),
+    };
+    match monitoring::advance(&state.db, &u.scope, &u.actor(), &[id], &step).await {
+        Ok(_) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
+        Err(e) => {
+            let (status, m) = WebError::from(e).refusal()?;
+            let mut r = render_alert(&state, &u, id, m).await?;
+            *r.status_mut() = status;
+            Ok(r)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct GrantForm {
+    csrf: String,
+    grant: i64,
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub(super) async fn grant_decide(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<GrantForm>,
+) -> PageResult {
+    u.check_csrf(&f.csrf)?;
+    u.require(u.role.can_work_alerts())?;
+    let approve = match f.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        other => return Err(WebError::Invalid(format!("decision: {other:?}")).into()),
+    };
+    match monitoring::decide_grant(&state.db, &u.scope, &u.actor(), f.grant, approve, &f.note).await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
+        Err(e) => {
+            let (status, m) = WebError::from(e).refusal()?;
+            let mut r = render_alert(&state, &u, id, m).await?;
+            *r.status_mut() = status;
+            Ok(r)
+        }
+    }
+}

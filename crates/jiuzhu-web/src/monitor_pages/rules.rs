@@ -1,0 +1,148 @@
+//! Rule statistics (raised, closed, false alarms per rule), runs, and a run started by hand.
+
+use super::*;
+
+pub struct StatsRow {
+    pub rule: String,
+    pub label: String,
+    pub severity: String,
+    pub action: String,
+    pub raised: i64,
+    pub open: i64,
+    pub closed: i64,
+    pub false_alarms: i64,
+    pub false_share: String,
+    pub overdue: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "rules.html")]
+pub(super) struct RulesTemplate {
+    lang: Lang,
+    title: String,
+    nav: Option<Nav>,
+    csrf: String,
+    stats: Vec<StatsRow>,
+    runs: Vec<monitoring::Run>,
+    params: Vec<(String, String)>,
+    counties: Vec<(String, String, String)>,
+    can_run: bool,
+    last_month: String,
+    message: String,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct MessageQuery {
+    #[serde(default)]
+    pub(super) message: String,
+}
+
+pub(super) async fn rules_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<MessageQuery>,
+) -> PageResult {
+    u.require(u.role.can_read_alerts())?;
+    let today = jiuzhu_db::today();
+    let set = rule_set();
+    let stats = monitoring::rule_stats(&state.db, &u.scope, &today.to_string()).await?;
+    let rows = set
+        .rules
+        .iter()
+        .map(|r| {
+            let s = stats
+                .iter()
+                .find(|s| s.rule == r.name)
+                .cloned()
+                .unwrap_or_default();
+            StatsRow {
+                rule: r.name.clone(),
+                label: rule_label(set, &r.name, u.lang),
+                severity: r.meta.severity.clone(),
+                action: r.meta.action.clone(),
+                raised: s.raised,
+                open: s.open,
+                closed: s.closed,
+                false_alarms: s.false_alarms,
+                false_share: s
+                    .false_alarm_permille()
+                    .map(|p| format!("{}.{}%", p / 10, p % 10))
+                    .unwrap_or_else(|| "—".into()),
+                overdue: s.overdue,
+            }
+        })
+        .collect();
+    let prev = jiuzhu_monitor::Month::parse(&today.format("%Y-%m").to_string())
+        .map(|m| m.previous().label())
+        .unwrap_or_default();
+    let t = RulesTemplate {
+        lang: u.lang,
+        title: u.lang.t("rules").into(),
+        nav: Some(nav(&state, &u).await),
+        csrf: u.csrf.clone().unwrap_or_default(),
+        stats: rows,
+        runs: monitoring::runs(&state.db, 20).await?,
+        params: set
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        counties: set
+            .counties
+            .iter()
+            .flat_map(|(c, m)| {
+                m.iter()
+                    .map(move |(k, v)| (c.clone(), k.clone(), v.clone()))
+            })
+            .collect(),
+        can_run: u.role.can_admin_monitoring(),
+        last_month: prev,
+        message: q.message,
+    };
+    Ok(t.into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct RunForm {
+    csrf: String,
+    month: String,
+}
+
+pub(super) async fn rules_run(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(f): Form<RunForm>,
+) -> PageResult {
+    u.check_csrf(&f.csrf)?;
+    u.require(u.role.can_admin_monitoring())?;
+    let message = match jiuzhu_monitor::Month::parse(f.month.trim()) {
+        Err(e) => format!("month: {e}"),
+        Ok(month) => {
+            let (r, granted) = jiuzhu_app::grants::run_month(
+                &state.db,
+                &u.actor(),
+                rule_set(),
+                month,
+                "manual",
+                jiuzhu_db::today(),
+                &crate::case_pages::calendar(&state).await,
+            )
+            .await?;
+            format!(
+                "{} {}: {} {}, {} {}, {granted} {}",
+                u.lang.t("run_done"),
+                month.label(),
+                r.findings,
+                u.lang.t("findings"),
+                r.new_alerts,
+                u.lang.t("new_alerts"),
+                u.lang.t("grants_proposed")
+            )
+        }
+    };
+    Ok(Redirect::to(&format!(
+        "/rules?message={}",
+        url::form_urlencoded::byte_serialize(message.as_bytes()).collect::<String>()
+    ))
+    .into_response())
+}
