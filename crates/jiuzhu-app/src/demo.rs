@@ -290,3 +290,42 @@ pub async fn seed_feeds(db: &Db, actor: &Actor, month: Month, seed: u64) -> crat
     }
     Ok(total)
 }
+
+/// The synthetic population of `households` households in the villages under `prefix`
+/// (`jiuzhu_roster::demo`, the same for the same seed), registered as a roster dated
+/// `as_of` through the import's own writer. Returns the households and what was written.
+pub async fn register_population(
+    db: &Db,
+    prefix: &str,
+    households: usize,
+    seed: u64,
+    as_of: NaiveDate,
+    progress: &mut (dyn FnMut(crate::roster::Progress) + Send),
+) -> crate::Result<(Vec<RosterHousehold>, crate::roster::ImportReport)> {
+    let villages = jiuzhu_db::regions::villages_under(db, prefix).await?;
+    if villages.is_empty() {
+        return Err(AppError::Invalid(format!(
+            "region: no villages under {prefix} in the region table"
+        )));
+    }
+    let population = jiuzhu_roster::demo::generate(&villages, households, seed, as_of);
+    let opts = crate::roster::ImportOptions {
+        as_of,
+        source: jiuzhu_domain::EvidenceSource::Declared,
+        actor: Actor::system("demo"),
+        batch: 2000,
+        scope: String::new(),
+        label: None,
+    };
+    let mut report = crate::roster::ImportReport::default();
+    crate::roster::register(
+        db,
+        &population,
+        &opts,
+        &format!("demo seed {seed}"),
+        &mut report,
+        progress,
+    )
+    .await?;
+    Ok((population, report))
+}

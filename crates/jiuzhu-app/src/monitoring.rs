@@ -99,7 +99,7 @@ pub async fn import_feed(
 ) -> crate::Result<FeedImport> {
     let rec = dbfeeds::feed_type(db, feed_type)
         .await?
-        .ok_or_else(|| AppError::Invalid(format!("feed type: no feed type {feed_type:?}")))?;
+        .ok_or_else(|| AppError::NotFound(format!("feed type {feed_type:?}")))?;
     let ft = type_of(&rec)?;
     if let Some(dept) = importer.department
         && !ft.delivered_by(dept)

@@ -280,6 +280,22 @@ pub async fn verify(
     purpose: &str,
     as_of: NaiveDate,
 ) -> crate::Result<i64> {
+    // No authorisation chosen refuses the form; one that is not this household's is a
+    // reference to nothing (the store refuses both again where it queries).
+    if authorisation_id <= 0 {
+        return Err(AppError::Invalid(
+            "authorisation: choose the household's signed authorisation; department data cannot be queried without one".into(),
+        ));
+    }
+    if !verification::authorisations(db, scope, household_id)
+        .await?
+        .iter()
+        .any(|a| a.id == authorisation_id)
+    {
+        return Err(AppError::NotFound(format!(
+            "authorisation {authorisation_id}"
+        )));
+    }
     let rec = households::get(db, scope, household_id)
         .await?
         .ok_or_else(|| AppError::NotFound("household".into()))?

@@ -240,9 +240,6 @@ impl StepTx {
         action: &Action,
         today: &str,
     ) -> Result<(&'static str, serde_json::Value)> {
-        let index = self.item.step_index;
-        let id = self.item.id;
-        let now = crate::now_text();
         match action {
             Action::Complete {
                 data,
@@ -250,112 +247,140 @@ impl StepTx {
                 receipt,
                 category,
             } => {
-                let household = self.item.household_id;
-                match category {
-                    Some(CategoryEffect::Set(c)) => {
-                        crate::monitoring::replace_category(
-                            &mut self.tx,
-                            household,
-                            today,
-                            Some((c, today)),
-                            &actor.name,
-                        )
-                        .await?
-                    }
-                    Some(CategoryEffect::EndOn(d)) => {
-                        crate::monitoring::replace_category(
-                            &mut self.tx,
-                            household,
-                            d,
-                            None,
-                            &actor.name,
-                        )
-                        .await?
-                    }
-                    None => {}
-                }
-                let next = index + 1;
-                let last = next as usize >= self.item.steps.len();
-                let entering_notice =
-                    self.item.steps.get(next as usize).map(String::as_str) == Some("notice");
-                let notice_from = if entering_notice {
-                    Some(today.to_string())
-                } else {
-                    self.item.notice_from.clone()
-                };
-                sqlx::query(
-                    "UPDATE case_items SET step_index = $1, status = $2, closed_at = $3, notice_from = $4,
-                            amount_fen = COALESCE($5, amount_fen), receipt = COALESCE($6, receipt),
-                            receipt_sha256 = COALESCE($7, receipt_sha256)
-                     WHERE id = $8",
+                self.advance(
+                    actor,
+                    *amount_fen,
+                    receipt.as_ref(),
+                    category.as_ref(),
+                    today,
                 )
-                .bind(next)
-                .bind(if last { "approved" } else { "open" })
-                .bind(last.then(|| now.clone()))
-                .bind(&notice_from)
-                .bind(*amount_fen)
-                .bind(receipt.as_ref().map(|r| r.0.clone()))
-                .bind(receipt.as_ref().map(|r| r.1.clone()))
-                .bind(id)
-                .execute(&mut *self.tx)
                 .await?;
-                let it = &mut self.item;
-                it.step_index = next;
-                it.status = if last { "approved" } else { "open" }.into();
-                it.closed_at = last.then_some(now);
-                it.notice_from = notice_from;
-                it.amount_fen = amount_fen.or(it.amount_fen);
-                if let Some((r, sha)) = receipt {
-                    it.receipt = Some(r.clone());
-                    it.receipt_sha256 = Some(sha.clone());
-                }
                 Ok(("complete", data.clone()))
             }
-            Action::Return { reason } => {
-                if reason.trim().is_empty() {
-                    return Err(DbError::Invalid(
-                        "reason: say why the case is sent back".into(),
-                    ));
-                }
-                if index == 0 {
-                    return Err(DbError::Invalid(
-                        "step: the first step has nothing to send back to".into(),
-                    ));
-                }
-                sqlx::query(
-                    "UPDATE case_items SET step_index = $1, notice_from = NULL WHERE id = $2",
-                )
-                .bind(index - 1)
-                .bind(id)
-                .execute(&mut *self.tx)
-                .await?;
-                self.item.step_index = index - 1;
-                self.item.notice_from = None;
-                Ok(("return", json!({"reason": reason})))
-            }
-            Action::Refuse { reason } => {
-                if reason.trim().is_empty() {
-                    return Err(DbError::Invalid(
-                        "reason: give the reason for refusing".into(),
-                    ));
-                }
-                if step != "accept" && step != "approve" {
-                    return Err(DbError::Invalid(format!(
-                        "step: only acceptance or approval can refuse, not {step}"
-                    )));
-                }
-                sqlx::query(
-                    "UPDATE case_items SET status = 'rejected', closed_at = $1 WHERE id = $2",
-                )
-                .bind(&now)
-                .bind(id)
-                .execute(&mut *self.tx)
-                .await?;
-                self.item.status = "rejected".into();
-                self.item.closed_at = Some(now);
-                Ok(("refuse", json!({"reason": reason})))
-            }
+            Action::Return { reason } => self.send_back(reason).await,
+            Action::Refuse { reason } => self.refuse(step, reason).await,
         }
+    }
+
+    /// Completes the current step: the decision's effect on the household's category, the
+    /// next step (entering the notice starts it today), the amount and receipt kept.
+    async fn advance(
+        &mut self,
+        actor: &Actor,
+        amount_fen: Option<i64>,
+        receipt: Option<&(String, String)>,
+        category: Option<&CategoryEffect>,
+        today: &str,
+    ) -> Result<()> {
+        let index = self.item.step_index;
+        let id = self.item.id;
+        let now = crate::now_text();
+        let household = self.item.household_id;
+        match category {
+            Some(CategoryEffect::Set(c)) => {
+                crate::monitoring::replace_category(
+                    &mut self.tx,
+                    household,
+                    today,
+                    Some((c, today)),
+                    &actor.name,
+                )
+                .await?
+            }
+            Some(CategoryEffect::EndOn(d)) => {
+                crate::monitoring::replace_category(&mut self.tx, household, d, None, &actor.name)
+                    .await?
+            }
+            None => {}
+        }
+        let next = index + 1;
+        let last = next as usize >= self.item.steps.len();
+        let entering_notice =
+            self.item.steps.get(next as usize).map(String::as_str) == Some("notice");
+        let notice_from = if entering_notice {
+            Some(today.to_string())
+        } else {
+            self.item.notice_from.clone()
+        };
+        sqlx::query(
+            "UPDATE case_items SET step_index = $1, status = $2, closed_at = $3, notice_from = $4,
+                    amount_fen = COALESCE($5, amount_fen), receipt = COALESCE($6, receipt),
+                    receipt_sha256 = COALESCE($7, receipt_sha256)
+             WHERE id = $8",
+        )
+        .bind(next)
+        .bind(if last { "approved" } else { "open" })
+        .bind(last.then(|| now.clone()))
+        .bind(&notice_from)
+        .bind(amount_fen)
+        .bind(receipt.as_ref().map(|r| r.0.clone()))
+        .bind(receipt.as_ref().map(|r| r.1.clone()))
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        let it = &mut self.item;
+        it.step_index = next;
+        it.status = if last { "approved" } else { "open" }.into();
+        it.closed_at = last.then_some(now);
+        it.notice_from = notice_from;
+        it.amount_fen = amount_fen.or(it.amount_fen);
+        if let Some((r, sha)) = receipt {
+            it.receipt = Some(r.clone());
+            it.receipt_sha256 = Some(sha.clone());
+        }
+        Ok(())
+    }
+
+    /// Sends the case back one step (退回), with its reason.
+    async fn send_back(&mut self, reason: &str) -> Result<(&'static str, serde_json::Value)> {
+        let index = self.item.step_index;
+        let id = self.item.id;
+        if reason.trim().is_empty() {
+            return Err(DbError::Invalid(
+                "reason: say why the case is sent back".into(),
+            ));
+        }
+        if index == 0 {
+            return Err(DbError::Invalid(
+                "step: the first step has nothing to send back to".into(),
+            ));
+        }
+        sqlx::query("UPDATE case_items SET step_index = $1, notice_from = NULL WHERE id = $2")
+            .bind(index - 1)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.item.step_index = index - 1;
+        self.item.notice_from = None;
+        Ok(("return", json!({"reason": reason})))
+    }
+
+    /// Refuses the item at acceptance or approval, closing it, with its reason.
+    async fn refuse(
+        &mut self,
+        step: &str,
+        reason: &str,
+    ) -> Result<(&'static str, serde_json::Value)> {
+        let id = self.item.id;
+        let now = crate::now_text();
+        if reason.trim().is_empty() {
+            return Err(DbError::Invalid(
+                "reason: give the reason for refusing".into(),
+            ));
+        }
+        if step != "accept" && step != "approve" {
+            return Err(DbError::Invalid(format!(
+                "step: only acceptance or approval can refuse, not {step}"
+            )));
+        }
+        sqlx::query("UPDATE case_items SET status = 'rejected', closed_at = $1 WHERE id = $2")
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.item.status = "rejected".into();
+        self.item.closed_at = Some(now);
+        Ok(("refuse", json!({"reason": reason})))
     }
 
     /// Records an event that does not move the item: an objection to the notice and its

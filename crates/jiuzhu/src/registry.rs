@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use jiuzhu_app::accounts::{self, UserForm};
-use jiuzhu_app::roster::{ImportOptions, ImportReport, Progress, register};
+use jiuzhu_app::roster::{ImportOptions, ImportReport, Progress};
 use jiuzhu_db::Db;
 use jiuzhu_db::audit::Actor;
 use jiuzhu_domain::{EvidenceSource, Role};
@@ -184,26 +184,12 @@ pub(crate) async fn add_demo(db: &Db, households: usize, seed: u64) -> Result<()
     }
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
     let started = Instant::now();
-    let population = jiuzhu_roster::demo::generate(&villages, households, seed, as_of);
-    let opts = ImportOptions {
-        as_of,
-        source: EvidenceSource::Declared,
-        actor: Actor::system("cli:demo"),
-        batch: 2000,
-        scope: String::new(),
-        label: None,
-    };
     let bar = bar(households as u64, "demo households");
-    let mut report = ImportReport::default();
-    register(
-        db,
-        &population,
-        &opts,
-        &format!("demo seed {seed}"),
-        &mut report,
-        &mut |p: Progress| bar.set_position(p.households_done as u64),
-    )
-    .await?;
+    let (population, report) =
+        jiuzhu_app::demo::register_population(db, "3303", households, seed, as_of, &mut |p| {
+            bar.set_position(p.households_done as u64)
+        })
+        .await?;
     bar.finish_and_clear();
     eprintln!(
         "demo: {} households, {} persons, {} supporters in {:.1} s",

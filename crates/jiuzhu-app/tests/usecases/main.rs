@@ -10,7 +10,7 @@ use jiuzhu_app::Acting;
 use jiuzhu_db::audit::Actor;
 use jiuzhu_db::households::{Scope, SearchQuery};
 use jiuzhu_db::{Backend, Db};
-use jiuzhu_domain::{EvidenceSource, RegionCode, Role};
+use jiuzhu_domain::{RegionCode, Role};
 
 /// Pingyang county (平阳县), where the test users work.
 pub const PINGYANG: &str = "330326";
@@ -20,21 +20,8 @@ pub use jiuzhu_db::both;
 /// A fresh database with Wenzhou's regions and a demo population of 120 households.
 pub async fn registry(backend: Backend) -> Db {
     let db = jiuzhu_db::testing::fresh_db(backend, "3303").await;
-    let villages = jiuzhu_db::regions::villages_under(&db, "3303")
-        .await
-        .unwrap();
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    let population = jiuzhu_roster::demo::generate(&villages, 120, 42, as_of);
-    let opts = jiuzhu_app::roster::ImportOptions {
-        as_of,
-        source: EvidenceSource::Declared,
-        actor: Actor::system("test"),
-        batch: 50,
-        scope: String::new(),
-        label: None,
-    };
-    let mut report = Default::default();
-    jiuzhu_app::roster::register(&db, &population, &opts, "test", &mut report, &mut |_| {})
+    jiuzhu_app::demo::register_population(&db, "3303", 120, 42, as_of, &mut |_| {})
         .await
         .unwrap();
     jiuzhu_app::monitoring::ensure_feed_types(&db)
