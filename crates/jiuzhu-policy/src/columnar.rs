@@ -259,6 +259,42 @@ fn bools(c: &Column) -> &[bool] {
     }
 }
 
+/// `a and b`, `a or b`, row by row; the right side's error counts only where the left side
+/// does not decide.
+fn logical(and: bool, a: &Opd, b: &Opd, n: usize) -> Ev {
+    let col: Vec<bool> = (0..n)
+        .map(|i| {
+            if and {
+                a.flag(i) && b.flag(i)
+            } else {
+                a.flag(i) || b.flag(i)
+            }
+        })
+        .collect();
+    // The right side's error counts only where the left does not decide.
+    let err = match (a.errs(), b.errs()) {
+        (_, None) => a.errs().clone(),
+        (ea, Some(eb)) => Some(Arc::new(
+            (0..n)
+                .map(|i| {
+                    let ea = ea.as_ref().map(|e| e[i]).unwrap_or(0);
+                    if ea != 0 {
+                        ea
+                    } else if a.flag(i) != and {
+                        0
+                    } else {
+                        eb[i]
+                    }
+                })
+                .collect(),
+        )),
+    };
+    Ev {
+        col: Arc::new(Column::Bool(col)),
+        err,
+    }
+}
+
 fn merge(a: &Errs, b: &Errs) -> Errs {
     match (a, b) {
         (None, None) => None,
@@ -562,112 +598,8 @@ impl PopulationEvaluation<'_> {
                         .map(|e| Arc::new(parents.iter().map(|p| e[*p as usize]).collect())),
                 }
             }
-            C::Param(p) => match &self.dated.values[*p] {
-                Some(ParamAt::Scalar(_, x)) => Ev {
-                    col: Arc::new(Column::Num(vec![*x; n])),
-                    err: None,
-                },
-                Some(ParamAt::Regional(regions, default)) => {
-                    // Each household's value by its region, then carried to its members.
-                    let engine = self.dated.engine;
-                    let pname = engine.pack.parameters[*p].name.clone();
-                    let regions_col = engine.region_input.map(|i| self.pop.inputs[0][i].clone());
-                    let h = self.pop.households;
-                    // Looked up once per distinct region.
-                    let (dict, codes) = match regions_col.as_deref() {
-                        Some(Column::Text(t)) => (t.dict.as_slice(), Some(t.codes.as_slice())),
-                        _ => (&[][..], None),
-                    };
-                    let mut memo: Vec<Option<Option<Decimal>>> = vec![None; dict.len()];
-                    let mut out = Vec::with_capacity(h);
-                    let mut errs = vec![0u32; h];
-                    for (i, err) in errs.iter_mut().enumerate() {
-                        let code = codes.map(|c| c[i] as usize);
-                        let region: &str = code.map_or("", |c| &dict[c]);
-                        let found = match code {
-                            Some(c) => *memo[c].get_or_insert_with(|| {
-                                crate::engine::regional(regions, *default, region)
-                            }),
-                            None => crate::engine::regional(regions, *default, region),
-                        };
-                        match found {
-                            Some(x) => out.push(x),
-                            None => {
-                                out.push(Decimal::ZERO);
-                                self.messages.push(format!("{name}\u{0}parameter {pname} has no value for region {region} on {}", self.dated.date));
-                                *err = self.messages.len() as u32;
-                            }
-                        }
-                    }
-                    let any = errs.iter().any(|e| *e != 0);
-                    let ev = Ev {
-                        col: Arc::new(Column::Num(out)),
-                        err: any.then(|| Arc::new(errs)),
-                    };
-                    if ent == Entity::Household {
-                        ev
-                    } else {
-                        let parents = self.pop.parents(ent);
-                        Ev {
-                            col: Arc::new(ev.col.gather(parents)),
-                            err: ev.err.map(|e| {
-                                Arc::new(parents.iter().map(|p| e[*p as usize]).collect())
-                            }),
-                        }
-                    }
-                }
-                _ => {
-                    return Err(format!(
-                        "parameter {} has no value on {}",
-                        self.dated.engine.pack.parameters[*p].name, self.dated.date
-                    ));
-                }
-            },
-            C::Table(p, r, k) => {
-                let table = match &self.dated.values[*p] {
-                    Some(ParamAt::Table(_, t)) => *t,
-                    _ => {
-                        return Err(format!(
-                            "parameter {} has no value on {}",
-                            self.dated.engine.pack.parameters[*p].name, self.dated.date
-                        ));
-                    }
-                };
-                let (rv, kv) = (self.eval(r, ent, name)?, self.eval(k, ent, name)?);
-                // Lookups are memoised by cell value: a table has a handful of keys.
-                let mut memo: KeyMap<Result<Decimal, String>> = KeyMap::default();
-                let mut out = Vec::with_capacity(n);
-                let mut errs = merge(&rv.err, &kv.err)
-                    .as_deref()
-                    .cloned()
-                    .unwrap_or_else(|| vec![0; n]);
-                let pname = self.dated.engine.pack.parameters[*p].name.clone();
-                for (i, err) in errs.iter_mut().enumerate() {
-                    let found = memo.entry((cell_key(&rv.col, i), cell_key(&kv.col, i))).or_insert_with(|| {
-                        let (a, b) = (key(&rv.col.get(i)), key(&kv.col.get(i)));
-                        table
-                            .get(&a)
-                            .and_then(|cols| cols.get(&b))
-                            .copied()
-                            .ok_or_else(|| format!("{name}\u{0}table {pname} has no entry for row {a:?}, column {b:?}"))
-                    });
-                    match found {
-                        Ok(x) => out.push(*x),
-                        Err(m) => {
-                            out.push(Decimal::ZERO);
-                            if *err == 0 {
-                                self.messages.push(m.clone());
-                                *err = self.messages.len() as u32;
-                            }
-                        }
-                    }
-                }
-                let any = errs.iter().any(|e| *e != 0);
-                Ev {
-                    col: Arc::new(Column::Num(out)),
-                    err: any.then(|| Arc::new(errs)),
-                }
-            }
+            C::Param(p) => self.param(p, ent, name)?,
+            C::Table(p, r, k) => self.table(p, r, k, ent, name)?,
             C::Neg(a) => {
                 let a = self.eval(a, ent, name)?;
                 Ev {
@@ -682,203 +614,10 @@ impl PopulationEvaluation<'_> {
                     err: a.err,
                 }
             }
-            C::Bin(op, a, b) => {
-                let (a, b) = (self.operand(a, ent, name)?, self.operand(b, ent, name)?);
-                let err = merge(a.errs(), b.errs());
-                match op {
-                    BinOp::And | BinOp::Or => {
-                        let and = *op == BinOp::And;
-                        let col: Vec<bool> = (0..n)
-                            .map(|i| {
-                                if and {
-                                    a.flag(i) && b.flag(i)
-                                } else {
-                                    a.flag(i) || b.flag(i)
-                                }
-                            })
-                            .collect();
-                        // The right side's error counts only where the left does not decide.
-                        let err = match (a.errs(), b.errs()) {
-                            (_, None) => a.errs().clone(),
-                            (ea, Some(eb)) => Some(Arc::new(
-                                (0..n)
-                                    .map(|i| {
-                                        let ea = ea.as_ref().map(|e| e[i]).unwrap_or(0);
-                                        if ea != 0 {
-                                            ea
-                                        } else if a.flag(i) != and {
-                                            0
-                                        } else {
-                                            eb[i]
-                                        }
-                                    })
-                                    .collect(),
-                            )),
-                        };
-                        Ev {
-                            col: Arc::new(Column::Bool(col)),
-                            err,
-                        }
-                    }
-                    BinOp::Eq | BinOp::Ne => {
-                        let ne = *op == BinOp::Ne;
-                        let col = match (a.texts(), b.texts()) {
-                            // Text against a constant: compared once per dictionary entry.
-                            ((dict, Some(codes)), ([x], None))
-                            | (([x], None), (dict, Some(codes))) => {
-                                let eq: Vec<bool> =
-                                    dict.iter().map(|d| (**d == **x) != ne).collect();
-                                codes.iter().map(|c| eq[*c as usize]).collect()
-                            }
-                            _ => (0..n).map(|i| a.same(&b, i) != ne).collect(),
-                        };
-                        Ev {
-                            col: Arc::new(Column::Bool(col)),
-                            err,
-                        }
-                    }
-                    BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                        let (av, bv) = (a.nv(), b.nv());
-                        let cmp = |f: fn(std::cmp::Ordering) -> bool| -> Vec<bool> {
-                            (0..n).map(|i| f(dcmp(av.at(i), bv.at(i)))).collect()
-                        };
-                        let col = match op {
-                            BinOp::Lt => cmp(std::cmp::Ordering::is_lt),
-                            BinOp::Le => cmp(std::cmp::Ordering::is_le),
-                            BinOp::Gt => cmp(std::cmp::Ordering::is_gt),
-                            _ => cmp(std::cmp::Ordering::is_ge),
-                        };
-                        Ev {
-                            col: Arc::new(Column::Bool(col)),
-                            err,
-                        }
-                    }
-                    _ => {
-                        let mut out = Vec::with_capacity(n);
-                        let mut failed = Vec::new();
-                        let (av, bv) = (a.nv(), b.nv());
-                        for i in 0..n {
-                            let (x, y) = (av.at(i), bv.at(i));
-                            let r = match op {
-                                BinOp::Add => x.checked_add(y).ok_or("overflow"),
-                                BinOp::Sub => x.checked_sub(y).ok_or("overflow"),
-                                BinOp::Mul => x.checked_mul(y).ok_or("overflow"),
-                                _ if y.is_zero() => Err("division by zero"),
-                                _ => x.checked_div(y).ok_or("overflow"),
-                            };
-                            match r {
-                                Ok(v) => out.push(v),
-                                Err(m) => {
-                                    out.push(Decimal::ZERO);
-                                    failed.push((i, m));
-                                }
-                            }
-                        }
-                        let mut err = err;
-                        if !failed.is_empty() {
-                            let mut e = err.as_deref().cloned().unwrap_or_else(|| vec![0; n]);
-                            for (i, m) in failed {
-                                if e[i] == 0 {
-                                    e[i] = self.error(name, m.to_string());
-                                }
-                            }
-                            err = Some(Arc::new(e));
-                        }
-                        Ev {
-                            col: Arc::new(Column::Num(out)),
-                            err,
-                        }
-                    }
-                }
-            }
-            C::If(_, c0, a, b) => {
-                let c0 = self.eval(c0, ent, name)?;
-                let (a, b) = (self.operand(a, ent, name)?, self.operand(b, ent, name)?);
-                let cond = bools(&c0.col);
-                let pick = |i: usize| if cond[i] { &a } else { &b };
-                let col = match (a.kind(), b.kind()) {
-                    (Kind::Num, Kind::Num) => {
-                        let (av, bv) = (a.nv(), b.nv());
-                        Column::Num(
-                            (0..n)
-                                .map(|i| if cond[i] { av.at(i) } else { bv.at(i) })
-                                .collect(),
-                        )
-                    }
-                    (Kind::Bool, Kind::Bool) => {
-                        Column::Bool((0..n).map(|i| pick(i).flag(i)).collect())
-                    }
-                    (Kind::Text, Kind::Text) => {
-                        // The two dictionaries side by side; the codes of the branch taken.
-                        let ((da, ca), (db, cb)) = (a.texts(), b.texts());
-                        let off = da.len() as u32;
-                        let mut dict = da.to_vec();
-                        dict.extend_from_slice(db);
-                        let codes = (0..n)
-                            .map(|i| {
-                                if cond[i] {
-                                    ca.map_or(0, |c| c[i])
-                                } else {
-                                    off + cb.map_or(0, |c| c[i])
-                                }
-                            })
-                            .collect();
-                        Column::Text(Texts { dict, codes })
-                    }
-                    (Kind::Date, Kind::Date) => {
-                        Column::Date((0..n).map(|i| pick(i).date(i)).collect())
-                    }
-                    _ => return Err("if(): branches of different types".into()),
-                };
-                let err = if c0.err.is_none() && a.errs().is_none() && b.errs().is_none() {
-                    None
-                } else {
-                    let at = |e: &Errs, i: usize| e.as_ref().map(|e| e[i]).unwrap_or(0);
-                    Some(Arc::new(
-                        (0..n)
-                            .map(|i| {
-                                let ec = at(&c0.err, i);
-                                if ec != 0 { ec } else { at(pick(i).errs(), i) }
-                            })
-                            .collect(),
-                    ))
-                };
-                Ev {
-                    col: Arc::new(col),
-                    err,
-                }
-            }
-            C::Max(cs) | C::Min(cs) => {
-                let max = matches!(c, C::Max(_));
-                let ops = cs
-                    .iter()
-                    .map(|x| self.operand(x, ent, name))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let views: Vec<Nv> = ops.iter().map(Opd::nv).collect();
-                let col = (0..n)
-                    .map(|i| {
-                        let mut best = views[0].at(i);
-                        for o in &views[1..] {
-                            let v = o.at(i);
-                            // As Ord::max (the later one when equal) and Ord::min (the earlier).
-                            let take = if max {
-                                dcmp(v, best).is_ge()
-                            } else {
-                                dcmp(v, best).is_lt()
-                            };
-                            if take {
-                                best = v;
-                            }
-                        }
-                        best
-                    })
-                    .collect();
-                let err = ops.iter().fold(None, |acc, o| merge(&acc, o.errs()));
-                Ev {
-                    col: Arc::new(Column::Num(col)),
-                    err,
-                }
-            }
+            C::Bin(op, a, b) => self.binary(op, a, b, ent, name)?,
+            C::If(_, c0, a, b) => self.conditional(c0, a, b, ent, name)?,
+            C::Max(cs) => self.extremum(true, cs, ent, name)?,
+            C::Min(cs) => self.extremum(false, cs, ent, name)?,
             C::Round(a, places) => {
                 let a = self.eval(a, ent, name)?;
                 let p = *places;
@@ -901,56 +640,354 @@ impl PopulationEvaluation<'_> {
                     err: a.err,
                 }
             }
-            C::Agg(agg, g, inner) => {
-                let parents = self.pop.parents(*g).to_vec();
-                let households = self.pop.households;
-                match agg {
-                    Agg::Count => {
-                        let mut out = vec![Decimal::ZERO; households];
-                        for p in &parents {
-                            out[*p as usize] += Decimal::ONE;
-                        }
-                        Ev {
-                            col: Arc::new(Column::Num(out)),
-                            err: None,
+            C::Agg(agg, g, inner) => self.aggregate(agg, g, inner, name)?,
+        })
+    }
+
+    /// A parameter's value on the date: one for all, or each household's by its region.
+    fn param(&mut self, p: &usize, ent: Entity, name: &str) -> Result<Ev, String> {
+        let n = self.pop.rows(ent);
+        Ok(match &self.dated.values[*p] {
+            Some(ParamAt::Scalar(_, x)) => Ev {
+                col: Arc::new(Column::Num(vec![*x; n])),
+                err: None,
+            },
+            Some(ParamAt::Regional(regions, default)) => {
+                // Each household's value by its region, then carried to its members.
+                let engine = self.dated.engine;
+                let pname = engine.pack.parameters[*p].name.clone();
+                let regions_col = engine.region_input.map(|i| self.pop.inputs[0][i].clone());
+                let h = self.pop.households;
+                // Looked up once per distinct region.
+                let (dict, codes) = match regions_col.as_deref() {
+                    Some(Column::Text(t)) => (t.dict.as_slice(), Some(t.codes.as_slice())),
+                    _ => (&[][..], None),
+                };
+                let mut memo: Vec<Option<Option<Decimal>>> = vec![None; dict.len()];
+                let mut out = Vec::with_capacity(h);
+                let mut errs = vec![0u32; h];
+                for (i, err) in errs.iter_mut().enumerate() {
+                    let code = codes.map(|c| c[i] as usize);
+                    let region: &str = code.map_or("", |c| &dict[c]);
+                    let found = match code {
+                        Some(c) => *memo[c].get_or_insert_with(|| {
+                            crate::engine::regional(regions, *default, region)
+                        }),
+                        None => crate::engine::regional(regions, *default, region),
+                    };
+                    match found {
+                        Some(x) => out.push(x),
+                        None => {
+                            out.push(Decimal::ZERO);
+                            self.messages.push(format!("{name}\u{0}parameter {pname} has no value for region {region} on {}", self.dated.date));
+                            *err = self.messages.len() as u32;
                         }
                     }
-                    _ => {
-                        let v =
-                            self.eval(inner.as_deref().expect("aggregate has a body"), *g, name)?;
-                        let mut err = None;
-                        if let Some(e) = &v.err {
-                            let mut h = vec![0u32; households];
-                            for (i, p) in parents.iter().enumerate() {
-                                if h[*p as usize] == 0 {
-                                    h[*p as usize] = e[i];
-                                }
-                            }
-                            err = Some(Arc::new(h));
+                }
+                let any = errs.iter().any(|e| *e != 0);
+                let ev = Ev {
+                    col: Arc::new(Column::Num(out)),
+                    err: any.then(|| Arc::new(errs)),
+                };
+                if ent == Entity::Household {
+                    ev
+                } else {
+                    let parents = self.pop.parents(ent);
+                    Ev {
+                        col: Arc::new(ev.col.gather(parents)),
+                        err: ev
+                            .err
+                            .map(|e| Arc::new(parents.iter().map(|p| e[*p as usize]).collect())),
+                    }
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "parameter {} has no value on {}",
+                    self.dated.engine.pack.parameters[*p].name, self.dated.date
+                ));
+            }
+        })
+    }
+
+    /// A table parameter looked up by two cells of each row (memoised by cell value).
+    fn table(&mut self, p: &usize, r: &C, k: &C, ent: Entity, name: &str) -> Result<Ev, String> {
+        let n = self.pop.rows(ent);
+        Ok({
+            let table = match &self.dated.values[*p] {
+                Some(ParamAt::Table(_, t)) => *t,
+                _ => {
+                    return Err(format!(
+                        "parameter {} has no value on {}",
+                        self.dated.engine.pack.parameters[*p].name, self.dated.date
+                    ));
+                }
+            };
+            let (rv, kv) = (self.eval(r, ent, name)?, self.eval(k, ent, name)?);
+            // Lookups are memoised by cell value: a table has a handful of keys.
+            let mut memo: KeyMap<Result<Decimal, String>> = KeyMap::default();
+            let mut out = Vec::with_capacity(n);
+            let mut errs = merge(&rv.err, &kv.err)
+                .as_deref()
+                .cloned()
+                .unwrap_or_else(|| vec![0; n]);
+            let pname = self.dated.engine.pack.parameters[*p].name.clone();
+            for (i, err) in errs.iter_mut().enumerate() {
+                let found = memo.entry((cell_key(&rv.col, i), cell_key(&kv.col, i))).or_insert_with(|| {
+                let (a, b) = (key(&rv.col.get(i)), key(&kv.col.get(i)));
+                table
+                    .get(&a)
+                    .and_then(|cols| cols.get(&b))
+                    .copied()
+                    .ok_or_else(|| format!("{name}\u{0}table {pname} has no entry for row {a:?}, column {b:?}"))
+            });
+                match found {
+                    Ok(x) => out.push(*x),
+                    Err(m) => {
+                        out.push(Decimal::ZERO);
+                        if *err == 0 {
+                            self.messages.push(m.clone());
+                            *err = self.messages.len() as u32;
                         }
-                        let col = match agg {
-                            Agg::Sum => {
-                                let mut out = vec![Decimal::ZERO; households];
-                                for (x, p) in nums(&v.col).iter().zip(&parents) {
-                                    out[*p as usize] += *x;
-                                }
-                                Column::Num(out)
-                            }
-                            _ => {
-                                let any = *agg == Agg::Any;
-                                let mut out = vec![!any; households];
-                                for (x, p) in bools(&v.col).iter().zip(&parents) {
-                                    if *x == any {
-                                        out[*p as usize] = any;
-                                    }
-                                }
-                                Column::Bool(out)
-                            }
+                    }
+                }
+            }
+            let any = errs.iter().any(|e| *e != 0);
+            Ev {
+                col: Arc::new(Column::Num(out)),
+                err: any.then(|| Arc::new(errs)),
+            }
+        })
+    }
+
+    /// An arithmetic, comparison or logical operation, column by column.
+    fn binary(&mut self, op: &BinOp, a: &C, b: &C, ent: Entity, name: &str) -> Result<Ev, String> {
+        let n = self.pop.rows(ent);
+        Ok({
+            let (a, b) = (self.operand(a, ent, name)?, self.operand(b, ent, name)?);
+            let err = merge(a.errs(), b.errs());
+            match op {
+                BinOp::And | BinOp::Or => logical(*op == BinOp::And, &a, &b, n),
+                BinOp::Eq | BinOp::Ne => {
+                    let ne = *op == BinOp::Ne;
+                    let col = match (a.texts(), b.texts()) {
+                        // Text against a constant: compared once per dictionary entry.
+                        ((dict, Some(codes)), ([x], None)) | (([x], None), (dict, Some(codes))) => {
+                            let eq: Vec<bool> = dict.iter().map(|d| (**d == **x) != ne).collect();
+                            codes.iter().map(|c| eq[*c as usize]).collect()
+                        }
+                        _ => (0..n).map(|i| a.same(&b, i) != ne).collect(),
+                    };
+                    Ev {
+                        col: Arc::new(Column::Bool(col)),
+                        err,
+                    }
+                }
+                BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                    let (av, bv) = (a.nv(), b.nv());
+                    let cmp = |f: fn(std::cmp::Ordering) -> bool| -> Vec<bool> {
+                        (0..n).map(|i| f(dcmp(av.at(i), bv.at(i)))).collect()
+                    };
+                    let col = match op {
+                        BinOp::Lt => cmp(std::cmp::Ordering::is_lt),
+                        BinOp::Le => cmp(std::cmp::Ordering::is_le),
+                        BinOp::Gt => cmp(std::cmp::Ordering::is_gt),
+                        _ => cmp(std::cmp::Ordering::is_ge),
+                    };
+                    Ev {
+                        col: Arc::new(Column::Bool(col)),
+                        err,
+                    }
+                }
+                _ => {
+                    let mut out = Vec::with_capacity(n);
+                    let mut failed = Vec::new();
+                    let (av, bv) = (a.nv(), b.nv());
+                    for i in 0..n {
+                        let (x, y) = (av.at(i), bv.at(i));
+                        let r = match op {
+                            BinOp::Add => x.checked_add(y).ok_or("overflow"),
+                            BinOp::Sub => x.checked_sub(y).ok_or("overflow"),
+                            BinOp::Mul => x.checked_mul(y).ok_or("overflow"),
+                            _ if y.is_zero() => Err("division by zero"),
+                            _ => x.checked_div(y).ok_or("overflow"),
                         };
-                        Ev {
-                            col: Arc::new(col),
-                            err,
+                        match r {
+                            Ok(v) => out.push(v),
+                            Err(m) => {
+                                out.push(Decimal::ZERO);
+                                failed.push((i, m));
+                            }
                         }
+                    }
+                    let mut err = err;
+                    if !failed.is_empty() {
+                        let mut e = err.as_deref().cloned().unwrap_or_else(|| vec![0; n]);
+                        for (i, m) in failed {
+                            if e[i] == 0 {
+                                e[i] = self.error(name, m.to_string());
+                            }
+                        }
+                        err = Some(Arc::new(e));
+                    }
+                    Ev {
+                        col: Arc::new(Column::Num(out)),
+                        err,
+                    }
+                }
+            }
+        })
+    }
+
+    /// `if(c, a, b)`, each row taking its branch.
+    fn conditional(&mut self, c0: &C, a: &C, b: &C, ent: Entity, name: &str) -> Result<Ev, String> {
+        let n = self.pop.rows(ent);
+        Ok({
+            let c0 = self.eval(c0, ent, name)?;
+            let (a, b) = (self.operand(a, ent, name)?, self.operand(b, ent, name)?);
+            let cond = bools(&c0.col);
+            let pick = |i: usize| if cond[i] { &a } else { &b };
+            let col = match (a.kind(), b.kind()) {
+                (Kind::Num, Kind::Num) => {
+                    let (av, bv) = (a.nv(), b.nv());
+                    Column::Num(
+                        (0..n)
+                            .map(|i| if cond[i] { av.at(i) } else { bv.at(i) })
+                            .collect(),
+                    )
+                }
+                (Kind::Bool, Kind::Bool) => Column::Bool((0..n).map(|i| pick(i).flag(i)).collect()),
+                (Kind::Text, Kind::Text) => {
+                    // The two dictionaries side by side; the codes of the branch taken.
+                    let ((da, ca), (db, cb)) = (a.texts(), b.texts());
+                    let off = da.len() as u32;
+                    let mut dict = da.to_vec();
+                    dict.extend_from_slice(db);
+                    let codes = (0..n)
+                        .map(|i| {
+                            if cond[i] {
+                                ca.map_or(0, |c| c[i])
+                            } else {
+                                off + cb.map_or(0, |c| c[i])
+                            }
+                        })
+                        .collect();
+                    Column::Text(Texts { dict, codes })
+                }
+                (Kind::Date, Kind::Date) => Column::Date((0..n).map(|i| pick(i).date(i)).collect()),
+                _ => return Err("if(): branches of different types".into()),
+            };
+            let err = if c0.err.is_none() && a.errs().is_none() && b.errs().is_none() {
+                None
+            } else {
+                let at = |e: &Errs, i: usize| e.as_ref().map(|e| e[i]).unwrap_or(0);
+                Some(Arc::new(
+                    (0..n)
+                        .map(|i| {
+                            let ec = at(&c0.err, i);
+                            if ec != 0 { ec } else { at(pick(i).errs(), i) }
+                        })
+                        .collect(),
+                ))
+            };
+            Ev {
+                col: Arc::new(col),
+                err,
+            }
+        })
+    }
+
+    /// `max(…)` or `min(…)` of its operands, row by row.
+    fn extremum(&mut self, max: bool, cs: &[C], ent: Entity, name: &str) -> Result<Ev, String> {
+        let n = self.pop.rows(ent);
+        Ok({
+            let ops = cs
+                .iter()
+                .map(|x| self.operand(x, ent, name))
+                .collect::<Result<Vec<_>, _>>()?;
+            let views: Vec<Nv> = ops.iter().map(Opd::nv).collect();
+            let col = (0..n)
+                .map(|i| {
+                    let mut best = views[0].at(i);
+                    for o in &views[1..] {
+                        let v = o.at(i);
+                        // As Ord::max (the later one when equal) and Ord::min (the earlier).
+                        let take = if max {
+                            dcmp(v, best).is_ge()
+                        } else {
+                            dcmp(v, best).is_lt()
+                        };
+                        if take {
+                            best = v;
+                        }
+                    }
+                    best
+                })
+                .collect();
+            let err = ops.iter().fold(None, |acc, o| merge(&acc, o.errs()));
+            Ev {
+                col: Arc::new(Column::Num(col)),
+                err,
+            }
+        })
+    }
+
+    /// A household's count, sum, any or all over its members or supporters.
+    fn aggregate(
+        &mut self,
+        agg: &Agg,
+        g: &Entity,
+        inner: &Option<Box<C>>,
+        name: &str,
+    ) -> Result<Ev, String> {
+        Ok({
+            let parents = self.pop.parents(*g).to_vec();
+            let households = self.pop.households;
+            match agg {
+                Agg::Count => {
+                    let mut out = vec![Decimal::ZERO; households];
+                    for p in &parents {
+                        out[*p as usize] += Decimal::ONE;
+                    }
+                    Ev {
+                        col: Arc::new(Column::Num(out)),
+                        err: None,
+                    }
+                }
+                _ => {
+                    let v = self.eval(inner.as_deref().expect("aggregate has a body"), *g, name)?;
+                    let mut err = None;
+                    if let Some(e) = &v.err {
+                        let mut h = vec![0u32; households];
+                        for (i, p) in parents.iter().enumerate() {
+                            if h[*p as usize] == 0 {
+                                h[*p as usize] = e[i];
+                            }
+                        }
+                        err = Some(Arc::new(h));
+                    }
+                    let col = match agg {
+                        Agg::Sum => {
+                            let mut out = vec![Decimal::ZERO; households];
+                            for (x, p) in nums(&v.col).iter().zip(&parents) {
+                                out[*p as usize] += *x;
+                            }
+                            Column::Num(out)
+                        }
+                        _ => {
+                            let any = *agg == Agg::Any;
+                            let mut out = vec![!any; households];
+                            for (x, p) in bools(&v.col).iter().zip(&parents) {
+                                if *x == any {
+                                    out[*p as usize] = any;
+                                }
+                            }
+                            Column::Bool(out)
+                        }
+                    };
+                    Ev {
+                        col: Arc::new(col),
+                        err,
                     }
                 }
             }
