@@ -284,78 +284,21 @@ impl Writer {
     }
 
     fn write(&mut self, batch: &[RosterHousehold], opts: &BatchOptions) -> Result<BatchOutcome> {
+        refuse_repeats(batch)?;
         let mut out = BatchOutcome::default();
-        let now = now_text();
-        let as_of = opts.as_of.format("%Y-%m-%d").to_string();
-        let source = opts.source.code();
-        let by = opts.actor.name.as_str();
+        let (now, as_of) = (now_text(), opts.as_of.format("%Y-%m-%d").to_string());
+        let stamp = Stamp {
+            now: &now,
+            as_of: &as_of,
+            source: opts.source.code(),
+            by: opts.actor.name.as_str(),
+        };
         let mut rows = recycle(std::mem::take(&mut self.vals));
-        // A household or person twice in one batch would be taken for a registered one
-        // (validation refuses both; this writer does not rely on it).
-        let mut seen = FastSet::default();
-        seen.reserve(batch.len());
-        for h in batch {
-            if !seen.insert(h.code.as_str()) {
-                return Err(crate::DbError::Invalid(format!(
-                    "household {} is twice in one batch",
-                    h.code
-                )));
-            }
-        }
-        let mut seen = FastSet::default();
-        seen.reserve(batch.len() * 4);
-        for p in batch.iter().flat_map(|h| &h.members) {
-            if !seen.insert(p.id_number.as_str()) {
-                return Err(crate::DbError::Invalid(format!(
-                    "person {} is twice in one batch",
-                    p.id_number.masked()
-                )));
-            }
-        }
-
         // 1. Households, with the next free ids; then the ids of those registered already.
-        let first = self.next_id("households")?;
-        for (i, h) in batch.iter().enumerate() {
-            rows.extend([
-                Val::Int(first + i as i64),
-                Val::Text(&h.code),
-                Val::Text(&h.region_code),
-                Val::Text(h.hukou.code()),
-                Val::Text(&h.address),
-                Val::Text(&now),
-                Val::Text(&now),
-            ]);
-        }
-        let changed = self.insert(Table::Households, &rows)?;
-        let mut hids: Vec<(i64, bool)> =
-            (0..batch.len()).map(|i| (first + i as i64, true)).collect();
-        for (c, chunk) in hids.chunks_mut(ROWS).enumerate() {
-            if changed[c] == chunk.len() {
-                continue;
-            }
-            let mut lookup = self
-                .conn
-                .prepare_cached("SELECT id FROM households WHERE code = ?1")?;
-            for (j, slot) in chunk.iter_mut().enumerate() {
-                let h = &batch[c * ROWS + j];
-                let id: Option<i64> = lookup.query_row([&h.code], |r| r.get(0)).optional()?;
-                match id {
-                    Some(id) if id == slot.0 => {}
-                    Some(id) => *slot = (id, false),
-                    None => {
-                        return Err(crate::DbError::Invalid(format!(
-                            "household {} could not be stored",
-                            h.code
-                        )));
-                    }
-                }
-            }
-        }
+        let hids = self.store_households(batch, &stamp, &mut rows)?;
         out.households_added = hids.iter().filter(|(_, new)| *new).count();
         out.households_existing = batch.len() - out.households_added;
-
         // 2. Persons, the same way.
-        let mut first_p = self.next_id("persons")?;
         let people: Vec<(usize, &RosterPerson)> = batch
             .iter()
             .enumerate()
@@ -366,62 +309,7 @@ impl Writer {
         for (_, p) in &people {
             push_birth(&mut births, p);
         }
-        rows.clear();
-        for ((_, p), birth) in people.iter().zip(births.as_bytes().chunks(10)) {
-            let birth = std::str::from_utf8(birth).expect("ASCII digits and dashes");
-            rows.extend([
-                Val::Int(first_p),
-                Val::Text(p.id_number.as_str()),
-                Val::Text(&p.name),
-                Val::Text(p.id_number.sex().code()),
-                Val::Text(birth),
-                Val::Text(&p.phone),
-                Val::Text(&now),
-                Val::Text(&now),
-            ]);
-            first_p += 1;
-        }
-        let changed = self.insert(Table::Persons, &rows)?;
-        let first_p = first_p - people.len() as i64;
-        // For each person: its id, and whether a membership is to be added.
-        let mut pids: Vec<Option<i64>> = (0..people.len())
-            .map(|i| Some(first_p + i as i64))
-            .collect();
-        for (c, chunk) in pids.chunks_mut(ROWS).enumerate() {
-            if changed[c] == chunk.len() {
-                continue;
-            }
-            let mut lookup = self.conn.prepare_cached(
-                "SELECT p.id, m.household_id FROM persons p
-                 LEFT JOIN members m ON m.person_id = p.id AND m.valid_to IS NULL
-                 WHERE p.id_number = ?1",
-            )?;
-            for (j, slot) in chunk.iter_mut().enumerate() {
-                let (hi, p) = people[c * ROWS + j];
-                let found: Option<(i64, Option<i64>)> = lookup
-                    .query_row([p.id_number.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
-                *slot = match found {
-                    Some((id, _)) if Some(id) == *slot => continue,
-                    Some((_, Some(current))) if current == hids[hi].0 => {
-                        out.persons_existing += 1;
-                        None
-                    }
-                    Some((_, Some(_))) => {
-                        out.refused.push(refusal(p));
-                        None
-                    }
-                    Some((id, None)) => Some(id),
-                    None => {
-                        return Err(crate::DbError::Invalid(format!(
-                            "person {} could not be stored",
-                            p.id_number.masked()
-                        )));
-                    }
-                };
-            }
-        }
-
+        let pids = self.store_persons(&people, &births, &hids, &stamp, &mut rows, &mut out)?;
         // 3. Memberships and evidence of what was added.
         rows.clear();
         // Values are written end to end into one text (their `Display` is the stored form,
@@ -466,18 +354,153 @@ impl Writer {
                 Val::Text(e.kind),
                 Val::Text(&values[start..e.value_end]),
                 Val::from(e.amount_fen),
-                Val::Text(source),
-                Val::Text(&as_of),
-                Val::Text(&now),
-                Val::Text(by),
+                Val::Text(stamp.source),
+                Val::Text(stamp.as_of),
+                Val::Text(stamp.now),
+                Val::Text(stamp.by),
             ]);
             start = e.value_end;
         }
         self.insert(Table::Evidence, &rows)?;
 
         // 4. Supporters: one current obligation per household and supporter.
+        out.supporters_added = self.store_supporters(batch, &hids, &stamp, &mut rows)?;
+        self.vals = recycle(rows);
+        self.text = births;
+        // 5. The batch's audit row.
+        self.append_audit(batch, opts, &out, &as_of)?;
+        Ok(out)
+    }
+
+    /// Inserts the batch's households with the next free ids; returns each one's id and
+    /// whether it is new (a household registered already keeps its id).
+    fn store_households<'v>(
+        &mut self,
+        batch: &'v [RosterHousehold],
+        stamp: &Stamp<'v>,
+        rows: &mut Vec<Val<'v>>,
+    ) -> Result<Vec<(i64, bool)>> {
         rows.clear();
-        for (h, (hid, _)) in batch.iter().zip(&hids) {
+        let first = self.next_id("households")?;
+        for (i, h) in batch.iter().enumerate() {
+            rows.extend([
+                Val::Int(first + i as i64),
+                Val::Text(&h.code),
+                Val::Text(&h.region_code),
+                Val::Text(h.hukou.code()),
+                Val::Text(&h.address),
+                Val::Text(stamp.now),
+                Val::Text(stamp.now),
+            ]);
+        }
+        let changed = self.insert(Table::Households, rows)?;
+        let mut hids: Vec<(i64, bool)> =
+            (0..batch.len()).map(|i| (first + i as i64, true)).collect();
+        for (c, chunk) in hids.chunks_mut(ROWS).enumerate() {
+            if changed[c] == chunk.len() {
+                continue;
+            }
+            let mut lookup = self
+                .conn
+                .prepare_cached("SELECT id FROM households WHERE code = ?1")?;
+            for (j, slot) in chunk.iter_mut().enumerate() {
+                let h = &batch[c * ROWS + j];
+                let id: Option<i64> = lookup.query_row([&h.code], |r| r.get(0)).optional()?;
+                match id {
+                    Some(id) if id == slot.0 => {}
+                    Some(id) => *slot = (id, false),
+                    None => {
+                        return Err(crate::DbError::Invalid(format!(
+                            "household {} could not be stored",
+                            h.code
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(hids)
+    }
+
+    /// Inserts the persons with the next free ids; returns for each one the id whose
+    /// membership is to be added (`None`: already a member here, or refused, counted in `out`).
+    fn store_persons<'v>(
+        &mut self,
+        people: &[(usize, &'v RosterPerson)],
+        births: &'v str,
+        hids: &[(i64, bool)],
+        stamp: &Stamp<'v>,
+        rows: &mut Vec<Val<'v>>,
+        out: &mut BatchOutcome,
+    ) -> Result<Vec<Option<i64>>> {
+        let mut first_p = self.next_id("persons")?;
+        rows.clear();
+        for ((_, p), birth) in people.iter().zip(births.as_bytes().chunks(10)) {
+            let birth = std::str::from_utf8(birth).expect("ASCII digits and dashes");
+            rows.extend([
+                Val::Int(first_p),
+                Val::Text(p.id_number.as_str()),
+                Val::Text(&p.name),
+                Val::Text(p.id_number.sex().code()),
+                Val::Text(birth),
+                Val::Text(&p.phone),
+                Val::Text(stamp.now),
+                Val::Text(stamp.now),
+            ]);
+            first_p += 1;
+        }
+        let changed = self.insert(Table::Persons, rows)?;
+        let first_p = first_p - people.len() as i64;
+        // For each person: its id, and whether a membership is to be added.
+        let mut pids: Vec<Option<i64>> = (0..people.len())
+            .map(|i| Some(first_p + i as i64))
+            .collect();
+        for (c, chunk) in pids.chunks_mut(ROWS).enumerate() {
+            if changed[c] == chunk.len() {
+                continue;
+            }
+            let mut lookup = self.conn.prepare_cached(
+                "SELECT p.id, m.household_id FROM persons p
+                 LEFT JOIN members m ON m.person_id = p.id AND m.valid_to IS NULL
+                 WHERE p.id_number = ?1",
+            )?;
+            for (j, slot) in chunk.iter_mut().enumerate() {
+                let (hi, p) = people[c * ROWS + j];
+                let found: Option<(i64, Option<i64>)> = lookup
+                    .query_row([p.id_number.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                *slot = match found {
+                    Some((id, _)) if Some(id) == *slot => continue,
+                    Some((_, Some(current))) if current == hids[hi].0 => {
+                        out.persons_existing += 1;
+                        None
+                    }
+                    Some((_, Some(_))) => {
+                        out.refused.push(refusal(p));
+                        None
+                    }
+                    Some((id, None)) => Some(id),
+                    None => {
+                        return Err(crate::DbError::Invalid(format!(
+                            "person {} could not be stored",
+                            p.id_number.masked()
+                        )));
+                    }
+                };
+            }
+        }
+        Ok(pids)
+    }
+
+    /// Inserts the supporters of the batch's households; returns how many were added.
+    fn store_supporters<'v>(
+        &mut self,
+        batch: &'v [RosterHousehold],
+        hids: &[(i64, bool)],
+        stamp: &Stamp<'v>,
+        rows: &mut Vec<Val<'v>>,
+    ) -> Result<usize> {
+        rows.clear();
+        for (h, (hid, _)) in batch.iter().zip(hids) {
             for s in &h.supporters {
                 rows.extend([
                     Val::Int(*hid),
@@ -487,24 +510,30 @@ impl Writer {
                     Val::Int(s.annual_income.fen()),
                     Val::Text(s.status.code()),
                     Val::Int(s.has_luxury as i64),
-                    Val::Text(source),
-                    Val::Text(&as_of),
-                    Val::Text(&now),
-                    Val::Text(by),
+                    Val::Text(stamp.source),
+                    Val::Text(stamp.as_of),
+                    Val::Text(stamp.now),
+                    Val::Text(stamp.by),
                 ]);
             }
         }
-        out.supporters_added = self.insert(Table::Supporters, &rows)?.iter().sum();
-        self.vals = recycle(rows);
-        self.text = births;
+        Ok(self.insert(Table::Supporters, rows)?.iter().sum())
+    }
 
-        // 5. The batch's audit row.
+    /// Appends the batch's audit row, chained to the last one, when the batch added anything.
+    fn append_audit(
+        &mut self,
+        batch: &[RosterHousehold],
+        opts: &BatchOptions,
+        out: &BatchOutcome,
+        as_of: &str,
+    ) -> Result<()> {
         if out.households_added + out.persons_added + out.supporters_added > 0 {
             let prev: Option<(i64, String)> = self
                 .conn
                 .query_row(audit::LAST_SQL, [], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
-            let row = audit::chained_row(prev, &opts.actor, batch_entry(batch, opts, &out, &as_of));
+            let row = audit::chained_row(prev, &opts.actor, batch_entry(batch, opts, out, as_of));
             self.conn.execute(
                 audit::INSERT_SQL,
                 params![
@@ -523,8 +552,42 @@ impl Writer {
                 ],
             )?;
         }
-        Ok(out)
+        Ok(())
     }
+}
+
+/// What every row of a batch shares: when, from what date, on what source, by whom.
+struct Stamp<'v> {
+    now: &'v str,
+    as_of: &'v str,
+    source: &'v str,
+    by: &'v str,
+}
+
+/// A household or person twice in one batch would be taken for a registered one
+/// (validation refuses both; this writer does not rely on it).
+fn refuse_repeats(batch: &[RosterHousehold]) -> Result<()> {
+    let mut seen = FastSet::default();
+    seen.reserve(batch.len());
+    for h in batch {
+        if !seen.insert(h.code.as_str()) {
+            return Err(crate::DbError::Invalid(format!(
+                "household {} is twice in one batch",
+                h.code
+            )));
+        }
+    }
+    let mut seen = FastSet::default();
+    seen.reserve(batch.len() * 4);
+    for p in batch.iter().flat_map(|h| &h.members) {
+        if !seen.insert(p.id_number.as_str()) {
+            return Err(crate::DbError::Invalid(format!(
+                "person {} is twice in one batch",
+                p.id_number.masked()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// An evidence row to write; its value is the text of `values` up to `value_end`,
