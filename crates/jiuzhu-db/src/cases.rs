@@ -175,11 +175,19 @@ fn item_of(r: &sqlx::any::AnyRow) -> Result<Item> {
 
 /// Open items of a household (to point out an open application for the same program).
 pub async fn open_items(db: &Db, household_id: i64) -> Result<Vec<Item>> {
+    open_items_in(db.pool(), household_id).await
+}
+
+/// [`open_items`], read through `ex` (a pool, or the transaction that writes).
+async fn open_items_in<'e, E>(ex: E, household_id: i64) -> Result<Vec<Item>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query(AssertSqlSafe(format!(
         "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.household_id = $1 AND i.status = 'open' ORDER BY i.id"
     )))
     .bind(household_id)
-    .fetch_all(db.pool())
+    .fetch_all(ex)
     .await?
     .iter()
     .map(item_of)
@@ -212,15 +220,7 @@ pub async fn create_application(
             .execute(&mut *tx)
             .await?;
     }
-    let open: Vec<Item> = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.household_id = $1 AND i.status = 'open' ORDER BY i.id"
-    )))
-    .bind(a.household_id)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(item_of)
-    .collect::<Result<_>>()?;
+    let open = open_items_in(&mut *tx, a.household_id).await?;
     if let Some(dup) = open
         .iter()
         .find(|o| items.iter().any(|i| i.program == o.program))
