@@ -11,6 +11,7 @@
 //! test fails when the web crate names it.
 
 pub mod accounts;
+pub mod alerts;
 pub mod calendar;
 pub mod cases;
 pub mod credentials;

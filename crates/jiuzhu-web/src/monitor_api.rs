@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use jiuzhu_db::monitoring::{self, AlertFilter, Step};
+use jiuzhu_db::monitoring::{self, AlertFilter};
 use jiuzhu_db::{feeds as dbfeeds, verification};
 use jiuzhu_domain::mask_id_str;
 use serde::{Deserialize, Serialize};
@@ -211,17 +211,13 @@ async fn alert_step(
     Path(id): Path<i64>,
     crate::extract::JsonBody(b): crate::extract::JsonBody<StepInput>,
 ) -> Result<Json<Changed>, WebError> {
-    u.require(u.role.can_work_alerts())?;
-    let step = match b.step.as_str() {
-        "assign" => Step::Assign(b.assignee.unwrap_or_default()),
-        "investigate" => Step::Investigate,
-        "close" => Step::Close {
-            outcome: b.outcome.unwrap_or_default(),
-            note: b.note.unwrap_or_default(),
-        },
-        other => return Err(WebError::Invalid(format!("step: unknown step {other:?}"))),
+    let step = jiuzhu_app::alerts::AlertStep {
+        step: b.step,
+        assignee: b.assignee.unwrap_or_default(),
+        outcome: b.outcome.unwrap_or_default(),
+        note: b.note.unwrap_or_default(),
     };
-    let n = monitoring::advance(&state.db, &u.scope, &u.actor(), &[id], &step).await?;
+    let n = jiuzhu_app::alerts::advance(&state.db, &u.acting(), &[id], step).await?;
     Ok(Json(Changed { changed: n }))
 }
 
@@ -241,15 +237,7 @@ async fn assign_alerts(
     ApiUser(u): ApiUser,
     crate::extract::JsonBody(b): crate::extract::JsonBody<AssignInput>,
 ) -> Result<Json<Changed>, WebError> {
-    u.require(u.role.can_work_alerts())?;
-    let n = monitoring::advance(
-        &state.db,
-        &u.scope,
-        &u.actor(),
-        &b.ids,
-        &Step::Assign(b.assignee),
-    )
-    .await?;
+    let n = jiuzhu_app::alerts::assign(&state.db, &u.acting(), &b.ids, &b.assignee).await?;
     Ok(Json(Changed { changed: n }))
 }
 

@@ -139,16 +139,19 @@ both!(
                 .unwrap();
         assert_eq!((again.new_alerts, proposed), (0, 0));
         // The county approves: the alert closes with assistance started, its step recorded.
-        jiuzhu_db::monitoring::decide_grant(
-            &db,
-            &county.scope,
-            &county.actor(),
-            grant.id,
-            true,
-            "",
-        )
-        .await
-        .unwrap();
+        // The auditor sees alerts but may not decide; an unknown decision is refused by name.
+        let auditor = acting(Role::Auditor, "3303", "");
+        assert!(matches!(
+            jiuzhu_app::alerts::decide_grant(&db, &auditor, grant.id, "approve", "").await,
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(matches!(
+            jiuzhu_app::alerts::decide_grant(&db, &county, grant.id, "yes", "").await,
+            Err(AppError::Invalid(m)) if m.starts_with("decision:")
+        ));
+        jiuzhu_app::alerts::decide_grant(&db, &county, grant.id, "approve", "")
+            .await
+            .unwrap();
         let closed = jiuzhu_db::monitoring::alert(&db, &everything, alert.id)
             .await
             .unwrap()

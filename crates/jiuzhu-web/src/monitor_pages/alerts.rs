@@ -106,27 +106,18 @@ pub(super) async fn alerts_bulk(
 ) -> PageResult {
     let pairs = form_pairs(&body);
     u.check_csrf(&field(&pairs, "csrf"))?;
-    u.require(u.role.can_work_alerts())?;
     let ids: Vec<i64> = pairs
         .iter()
         .filter(|(k, _)| k == "ids")
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
     let assignee = field(&pairs, "assignee");
-    let message = match monitoring::advance(
-        &state.db,
-        &u.scope,
-        &u.actor(),
-        &ids,
-        &Step::Assign(assignee.clone()),
-    )
-    .await
-    {
+    let message = match jiuzhu_app::alerts::assign(&state.db, &u.acting(), &ids, &assignee).await {
         Ok(n) => format!("{} {n} → {assignee}", u.lang.t("assigned_n")),
         Err(
-            jiuzhu_db::DbError::Invalid(m)
-            | jiuzhu_db::DbError::Conflict(m)
-            | jiuzhu_db::DbError::NotFound(m),
+            jiuzhu_app::AppError::Invalid(m)
+            | jiuzhu_app::AppError::Conflict(m)
+            | jiuzhu_app::AppError::NotFound(m),
         ) => m,
         Err(e) => return Err(e.into()),
     };
@@ -277,20 +268,19 @@ pub(super) async fn alert_step(
     Form(f): Form<StepForm>,
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
-    u.require(u.role.can_work_alerts())?;
-    let step = match f.step.as_str() {
-        "assign" => Step::Assign(f.assignee.trim().to_string()),
-        "investigate" => Step::Investigate,
-        "close" => Step::Close {
-            outcome: f.outcome.clone(),
-            note: f.note.trim().to_string(),
-        },
-        other => return Err(WebError::Invalid(format!("step: unknown step {other:?}")).into()),
+    let step = jiuzhu_app::alerts::AlertStep {
+        step: f.step,
+        assignee: f.assignee,
+        outcome: f.outcome,
+        note: f.note,
     };
-    match monitoring::advance(&state.db, &u.scope, &u.actor(), &[id], &step).await {
+    match jiuzhu_app::alerts::advance(&state.db, &u.acting(), &[id], step)
+        .await
+        .map_err(WebError::from)
+    {
         Ok(_) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
         Err(e) => {
-            let (status, m) = WebError::from(e).refusal()?;
+            let (status, m) = e.refusal()?;
             let mut r = render_alert(&state, &u, id, m).await?;
             *r.status_mut() = status;
             Ok(r)
@@ -314,17 +304,13 @@ pub(super) async fn grant_decide(
     Form(f): Form<GrantForm>,
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
-    u.require(u.role.can_work_alerts())?;
-    let approve = match f.decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        other => return Err(WebError::Invalid(format!("decision: {other:?}")).into()),
-    };
-    match monitoring::decide_grant(&state.db, &u.scope, &u.actor(), f.grant, approve, &f.note).await
+    match jiuzhu_app::alerts::decide_grant(&state.db, &u.acting(), f.grant, &f.decision, &f.note)
+        .await
+        .map_err(WebError::from)
     {
         Ok(()) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
         Err(e) => {
-            let (status, m) = WebError::from(e).refusal()?;
+            let (status, m) = e.refusal()?;
             let mut r = render_alert(&state, &u, id, m).await?;
             *r.status_mut() = status;
             Ok(r)

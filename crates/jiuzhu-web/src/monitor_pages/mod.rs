@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use jiuzhu_db::audit::{self, Entry};
-use jiuzhu_db::monitoring::{self, AlertFilter, Step};
+use jiuzhu_db::monitoring::{self, AlertFilter};
 use jiuzhu_db::{feeds as dbfeeds, households, verification};
 use jiuzhu_domain::{mask_id_str, mask_ids_in};
 use serde::Deserialize;

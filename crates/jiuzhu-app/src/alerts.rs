@@ -1,0 +1,79 @@
+//! Working alerts (预警处置): assigning them (one or a batch, all or none), investigating,
+//! closing with an outcome, and the county's decision on an automatic grant. Who may do
+//! it is decided here; the step order is the store's, checked in the transaction that
+//! records the step (`jiuzhu_db::monitoring::advance`).
+
+use jiuzhu_db::Db;
+use jiuzhu_db::monitoring::{self, Step};
+use jiuzhu_domain::casework::Outcome;
+
+use crate::{Acting, AppError, Result};
+
+/// A step of an alert's life as a form or the API sends it.
+#[derive(Clone, Debug, Default)]
+pub struct AlertStep {
+    /// assign, investigate or close.
+    pub step: String,
+    pub assignee: String,
+    /// An [`Outcome`] code, for close.
+    pub outcome: String,
+    pub note: String,
+}
+
+fn step_of(s: AlertStep) -> Result<Step> {
+    match s.step.as_str() {
+        "assign" => Ok(Step::Assign(s.assignee.trim().to_string())),
+        "investigate" => Ok(Step::Investigate),
+        "close" => {
+            let outcome = Outcome::parse(&s.outcome).ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "outcome: {:?} is not one of {}",
+                    s.outcome,
+                    Outcome::CODES.join(", ")
+                ))
+            })?;
+            Ok(Step::Close {
+                outcome: outcome.code().into(),
+                note: s.note.trim().to_string(),
+            })
+        }
+        other => Err(AppError::Invalid(format!("step: unknown step {other:?}"))),
+    }
+}
+
+/// Moves the alerts `ids` one step; all or none. Returns how many moved.
+pub async fn advance(db: &Db, acting: &Acting, ids: &[i64], step: AlertStep) -> Result<usize> {
+    acting.require(acting.role.can_work_alerts(), "work alerts")?;
+    let step = step_of(step)?;
+    Ok(monitoring::advance(db, &acting.scope, &acting.actor(), ids, &step).await?)
+}
+
+/// Assigns the alerts `ids` to `assignee`; all or none.
+pub async fn assign(db: &Db, acting: &Acting, ids: &[i64], assignee: &str) -> Result<usize> {
+    let step = AlertStep {
+        step: "assign".into(),
+        assignee: assignee.into(),
+        ..Default::default()
+    };
+    advance(db, acting, ids, step).await
+}
+
+/// Approves or rejects (with a reason) an automatic grant; approval closes its alert.
+pub async fn decide_grant(
+    db: &Db,
+    acting: &Acting,
+    grant_id: i64,
+    decision: &str,
+    note: &str,
+) -> Result<()> {
+    acting.require(acting.role.can_work_alerts(), "decide automatic grants")?;
+    let approve = match decision {
+        "approve" => true,
+        "reject" => false,
+        other => return Err(AppError::Invalid(format!("decision: {other:?}"))),
+    };
+    Ok(
+        monitoring::decide_grant(db, &acting.scope, &acting.actor(), grant_id, approve, note)
+            .await?,
+    )
+}
