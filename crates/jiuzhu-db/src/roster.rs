@@ -172,23 +172,83 @@ async fn insert_batch_any(
     if batch.is_empty() {
         return Ok(out);
     }
-    let now = crate::now_text();
-    let as_of = opts.as_of.format("%Y-%m-%d").to_string();
+    let (now, as_of) = (crate::now_text(), opts.as_of.format("%Y-%m-%d").to_string());
+    let stamp = Stamp {
+        now: &now,
+        as_of: &as_of,
+        source: opts.source.code(),
+        by: opts.actor.name.as_str(),
+    };
+    let backend = db.backend();
     let mut tx = db.begin_write().await?;
-
     // 1. Households: the registered ones are kept as they are; the others are added.
+    let (hh_ids, new_ids, new_hh) = households_any(&mut tx, backend, batch, &now, &mut out).await?;
+    // 2. Persons: those registered in this household already are skipped; those
+    //    registered elsewhere are refused; the rest are added, with their memberships.
+    let (to_create, person_ids, to_join) =
+        persons_any(&mut tx, backend, batch, &hh_ids, &stamp, &mut out).await?;
+    // 3. Evidence of what was added.
+    let added = Added {
+        new_hh,
+        new_ids,
+        to_create,
+        person_ids,
+        to_join,
+    };
+    out.evidence_added = evidence_any(&mut tx, backend, &added, &stamp).await?;
+    // 4. Supporters: one current obligation per household and supporter.
+    out.supporters_added = supporters_any(&mut tx, backend, batch, &hh_ids, &stamp).await?;
+    if out.households_added + out.persons_added + out.supporters_added > 0 {
+        let entry = batch_entry(batch, opts, &out, &as_of);
+        audit::append(&mut tx, backend, &opts.actor, entry).await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// What every row of a batch shares: when, from what date, on what source, by whom.
+struct Stamp<'a> {
+    now: &'a str,
+    as_of: &'a str,
+    source: &'a str,
+    by: &'a str,
+}
+
+/// What a batch added, for its evidence.
+struct Added<'b> {
+    new_hh: Vec<&'b RosterHousehold>,
+    new_ids: HashMap<String, i64>,
+    to_create: Vec<(&'b RosterHousehold, &'b RosterPerson)>,
+    person_ids: HashMap<String, i64>,
+    to_join: Vec<(i64, i64, &'b RosterPerson)>,
+}
+
+/// The ids of the batch's households (registered ones kept, the others added), the ids
+/// of those added, and the households added.
+#[allow(clippy::type_complexity)]
+async fn households_any<'b>(
+    tx: &mut Tx,
+    backend: crate::Backend,
+    batch: &'b [RosterHousehold],
+    now: &str,
+    out: &mut BatchOutcome,
+) -> Result<(
+    HashMap<String, i64>,
+    HashMap<String, i64>,
+    Vec<&'b RosterHousehold>,
+)> {
     let codes: Vec<&str> = batch.iter().map(|h| h.code.as_str()).collect();
     let mut hh_ids: HashMap<String, i64> = HashMap::new();
     for chunk in codes.chunks(5_000) {
         let sql = format!(
             "SELECT id, code FROM households WHERE code IN ({})",
-            list_placeholders(db.backend(), 1, chunk.len())
+            list_placeholders(backend, 1, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for c in chunk {
             q = q.bind(*c);
         }
-        for r in q.fetch_all(&mut *tx).await? {
+        for r in q.fetch_all(&mut **tx).await? {
             hh_ids.insert(r.try_get(1)?, r.try_get(0)?);
         }
     }
@@ -198,8 +258,8 @@ async fn insert_batch_any(
         .collect();
     out.households_existing = batch.len() - new_hh.len();
     let (inserted, _) = insert_rows(
-        &mut tx,
-        db.backend(),
+        tx,
+        backend,
         "INSERT INTO households (code, region_code, hukou, address, created_at, updated_at)",
         "ON CONFLICT (code) DO NOTHING RETURNING id, code",
         6,
@@ -209,8 +269,8 @@ async fn insert_batch_any(
                 .bind(h.region_code.as_str())
                 .bind(h.hukou.code())
                 .bind(h.address.as_str())
-                .bind(now.as_str())
-                .bind(now.as_str())
+                .bind(now)
+                .bind(now)
         },
     )
     .await?;
@@ -220,9 +280,24 @@ async fn insert_batch_any(
     }
     out.households_added = new_ids.len();
     hh_ids.extend(new_ids.iter().map(|(k, v)| (k.clone(), *v)));
+    Ok((hh_ids, new_ids, new_hh))
+}
 
-    // 2. Persons: those registered in this household already are skipped; those
-    //    registered elsewhere are refused; the rest are added.
+/// Adds the persons not registered yet and the memberships of those not yet members;
+/// returns the persons created with their ids, and those joined to a household.
+#[allow(clippy::type_complexity)]
+async fn persons_any<'b>(
+    tx: &mut Tx,
+    backend: crate::Backend,
+    batch: &'b [RosterHousehold],
+    hh_ids: &HashMap<String, i64>,
+    stamp: &Stamp<'_>,
+    out: &mut BatchOutcome,
+) -> Result<(
+    Vec<(&'b RosterHousehold, &'b RosterPerson)>,
+    HashMap<String, i64>,
+    Vec<(i64, i64, &'b RosterPerson)>,
+)> {
     let all_persons: Vec<(&RosterHousehold, &RosterPerson)> = batch
         .iter()
         .flat_map(|h| h.members.iter().map(move |p| (h, p)))
@@ -233,13 +308,13 @@ async fn insert_batch_any(
             "SELECT p.id_number, p.id, m.household_id FROM persons p
              LEFT JOIN members m ON m.person_id = p.id AND m.valid_to IS NULL
              WHERE p.id_number IN ({})",
-            list_placeholders(db.backend(), 1, chunk.len())
+            list_placeholders(backend, 1, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (_, p) in chunk {
             q = q.bind(p.id_number.as_str());
         }
-        for r in q.fetch_all(&mut *tx).await? {
+        for r in q.fetch_all(&mut **tx).await? {
             registered.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
         }
     }
@@ -260,8 +335,8 @@ async fn insert_batch_any(
         }
     }
     let (created, _) = insert_rows(
-        &mut tx,
-        db.backend(),
+        tx,
+        backend,
         "INSERT INTO persons (id_number, name, sex, birth_date, phone, created_at, updated_at)",
         "RETURNING id, id_number",
         7,
@@ -272,8 +347,8 @@ async fn insert_batch_any(
                 .bind(p.id_number.sex().code())
                 .bind(p.id_number.birth_date().format("%Y-%m-%d").to_string())
                 .bind(p.phone.as_str())
-                .bind(now.as_str())
-                .bind(now.as_str())
+                .bind(stamp.now)
+                .bind(stamp.now)
         },
     )
     .await?;
@@ -298,20 +373,28 @@ async fn insert_batch_any(
             .map(|(h, pid, p)| (*h, *pid, p.relation.code())),
     );
     insert_rows(
-        &mut tx,
-        db.backend(),
+        tx,
+        backend,
         "INSERT INTO members (household_id, person_id, relation, valid_from)",
         "",
         4,
         &memberships,
-        |q, (h, p, rel)| q.bind(*h).bind(*p).bind(*rel).bind(as_of.as_str()),
+        |q, (h, p, rel)| q.bind(*h).bind(*p).bind(*rel).bind(stamp.as_of),
     )
     .await?;
+    Ok((to_create, person_ids, to_join))
+}
 
-    // 3. Evidence of what was added.
+/// Adds the evidence of the households and persons added; returns how many records.
+async fn evidence_any(
+    tx: &mut Tx,
+    backend: crate::Backend,
+    added: &Added<'_>,
+    stamp: &Stamp<'_>,
+) -> Result<usize> {
     let mut evidence: Vec<EvidenceInsert> = Vec::new();
-    for h in &new_hh {
-        if let Some(id) = new_ids.get(&h.code) {
+    for h in &added.new_hh {
+        if let Some(id) = added.new_ids.get(&h.code) {
             for (k, v) in &h.evidence {
                 evidence.push(EvidenceInsert {
                     household_id: Some(*id),
@@ -334,17 +417,15 @@ async fn insert_batch_any(
             });
         }
     };
-    for (_, p) in &to_create {
-        add_person_evidence(person_ids[p.id_number.as_str()], p);
+    for (_, p) in &added.to_create {
+        add_person_evidence(added.person_ids[p.id_number.as_str()], p);
     }
-    for (_, pid, p) in &to_join {
+    for (_, pid, p) in &added.to_join {
         add_person_evidence(*pid, p);
     }
-    out.evidence_added = evidence.len();
-    let source = opts.source.code();
     insert_rows(
-        &mut tx,
-        db.backend(),
+        tx,
+        backend,
         "INSERT INTO evidence (household_id, person_id, kind, value, amount_fen, source, valid_from, recorded_at, recorded_by)",
         "",
         9,
@@ -355,15 +436,24 @@ async fn insert_batch_any(
                 .bind(e.kind)
                 .bind(e.value.as_str())
                 .bind(e.amount)
-                .bind(source)
-                .bind(as_of.as_str())
-                .bind(now.as_str())
-                .bind(opts.actor.name.as_str())
+                .bind(stamp.source)
+                .bind(stamp.as_of)
+                .bind(stamp.now)
+                .bind(stamp.by)
         },
     )
     .await?;
+    Ok(evidence.len())
+}
 
-    // 4. Supporters: one current obligation per household and supporter.
+/// Adds the supporters of the batch's households; returns how many were added.
+async fn supporters_any(
+    tx: &mut Tx,
+    backend: crate::Backend,
+    batch: &[RosterHousehold],
+    hh_ids: &HashMap<String, i64>,
+    stamp: &Stamp<'_>,
+) -> Result<usize> {
     let supporters: Vec<(i64, &RosterSupporter)> = batch
         .iter()
         .flat_map(|h| {
@@ -372,8 +462,8 @@ async fn insert_batch_any(
         })
         .collect();
     let (_, supporters_added) = insert_rows(
-        &mut tx,
-        db.backend(),
+        tx,
+        backend,
         "INSERT INTO supporters (household_id, id_number, name, relation, annual_income_fen, status,
                                  has_luxury, source, valid_from, recorded_at, recorded_by)",
         "ON CONFLICT DO NOTHING",
@@ -387,21 +477,14 @@ async fn insert_batch_any(
                 .bind(s.annual_income.fen())
                 .bind(s.status.code())
                 .bind(s.has_luxury as i64)
-                .bind(source)
-                .bind(as_of.as_str())
-                .bind(now.as_str())
-                .bind(opts.actor.name.as_str())
+                .bind(stamp.source)
+                .bind(stamp.as_of)
+                .bind(stamp.now)
+                .bind(stamp.by)
         },
     )
     .await?;
-    out.supporters_added = supporters_added as usize;
-
-    if out.households_added + out.persons_added + out.supporters_added > 0 {
-        let entry = batch_entry(batch, opts, &out, &as_of);
-        audit::append(&mut tx, db.backend(), &opts.actor, entry).await?;
-    }
-    tx.commit().await?;
-    Ok(out)
+    Ok(supporters_added as usize)
 }
 
 /// The audit row of a batch (the same on both backends).
