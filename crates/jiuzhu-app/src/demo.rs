@@ -58,7 +58,7 @@ pub async fn seed_feeds(db: &Db, actor: &Actor, month: Month, seed: u64) -> crat
     let mut rng = Rng::new(seed ^ 0xfeed);
     let population = monitoring::population(db, &month.end.to_string()).await?;
     let others = monitoring::other_persons(db, &month.end.to_string(), 5000).await?;
-    let (m0, m1, w0) = (month.start, month.end, month.window_start);
+    let m1 = month.end;
     let mut feeds: Vec<(&str, Vec<Vec<String>>)> = vec![
         ("medical", vec![]),
         ("deaths", vec![]),
@@ -87,167 +87,9 @@ pub async fn seed_feeds(db: &Db, actor: &Actor, month: Month, seed: u64) -> crat
                 rows.push(row);
             }
         };
-        if rng.permille(120 * boost) {
-            for _ in 0..rng.range(1, 4) {
-                let big = rng.permille(150);
-                let oop = if big {
-                    money(&mut rng, 6000, 30000)
-                } else {
-                    money(&mut rng, 100, 3000)
-                };
-                push(
-                    "medical",
-                    vec![
-                        id.clone(),
-                        date_in(&mut rng, w0, m1 + chrono::Duration::days(1)),
-                        money(&mut rng, 30000, 60000),
-                        oop,
-                    ],
-                );
-            }
-        }
-        if rng.permille(4) {
-            push(
-                "deaths",
-                vec![
-                    id.clone(),
-                    date_in(&mut rng, m0, m1 + chrono::Duration::days(1)),
-                ],
-            );
-        }
-        if rng.permille(6) {
-            push(
-                "disability",
-                vec![
-                    id.clone(),
-                    rng.range(1, 7).to_string(),
-                    rng.range(1, 4).to_string(),
-                    date_in(&mut rng, m0, m1 + chrono::Duration::days(1)),
-                ],
-            );
-        }
-        if rng.permille(2) {
-            push("prison", vec![id.clone(), date_in(&mut rng, w0, m1)]);
-        }
-        if rng.permille(6) {
-            push(
-                "vehicles",
-                vec![
-                    id.clone(),
-                    format!("浙C{:05}", rng.range(0, 99999)),
-                    money(&mut rng, 30000, 200000),
-                    date_in(&mut rng, w0, m1),
-                ],
-            );
-        }
-        if (18..60).contains(&age) {
-            if rng.permille(12) {
-                push(
-                    "unemployment",
-                    vec![
-                        id.clone(),
-                        date_in(&mut rng, m0, m1 + chrono::Duration::days(1)),
-                    ],
-                );
-            }
-            if rng.permille(250) {
-                let base = if in_pop {
-                    rng.range(1800, 4300)
-                } else {
-                    rng.range(2000, 8000)
-                };
-                push(
-                    "social_insurance",
-                    vec![
-                        id.clone(),
-                        month.prev_start.format("%Y-%m").to_string(),
-                        format!("{base}.00"),
-                    ],
-                );
-                let now = if rng.permille(100) {
-                    base * 3 / 10
-                } else {
-                    base
-                };
-                push(
-                    "social_insurance",
-                    vec![
-                        id.clone(),
-                        month.start.format("%Y-%m").to_string(),
-                        format!("{now}.00"),
-                    ],
-                );
-            }
-            if rng.permille(15) {
-                push(
-                    "business",
-                    vec![
-                        id.clone(),
-                        format!("9133030{:011}", rng.range(0, 99_999_999_999)),
-                        money(&mut rng, 10000, 500000),
-                        date_in(&mut rng, w0, m1),
-                    ],
-                );
-            }
-        }
-        if age >= 60 && rng.permille(300) {
-            push(
-                "pensions",
-                vec![
-                    id.clone(),
-                    month.start.format("%Y-%m").to_string(),
-                    money(&mut rng, 200, 4000),
-                ],
-            );
-        }
-        if rng.permille(6) {
-            let d = *rng.pick(&["高血压", "糖尿病", "恶性肿瘤", "尿毒症透析", "重性精神病"]);
-            let sev = if d == "高血压" || d == "糖尿病" {
-                "chronic"
-            } else {
-                "major"
-            };
-            push(
-                "diagnoses",
-                vec![
-                    id.clone(),
-                    d.to_string(),
-                    sev.to_string(),
-                    date_in(&mut rng, m0, m1 + chrono::Duration::days(1)),
-                ],
-            );
-        }
-        if rng.permille(3) {
-            push(
-                "real_estate",
-                vec![
-                    id.clone(),
-                    format!(
-                        "浙({})温州市不动产权第{:07}号",
-                        m1.format("%Y"),
-                        rng.range(0, 9_999_999)
-                    ),
-                    format!("{}", rng.range(40, 140)),
-                    date_in(&mut rng, m0, m1 + chrono::Duration::days(1)),
-                ],
-            );
-        }
-        if (17..21).contains(&age) && rng.permille(150) {
-            push(
-                "college_admissions",
-                vec![
-                    id.clone(),
-                    rng.pick(&[
-                        "温州大学",
-                        "温州医科大学",
-                        "浙江工业大学",
-                        "温州职业技术学院",
-                    ])
-                    .to_string(),
-                    date_in(&mut rng, m0, m1 + chrono::Duration::days(1)),
-                ],
-            );
-        }
+        health_and_property(&mut rng, &id, boost, month, &mut push);
+        working_age(&mut rng, &id, age, in_pop, month, &mut push);
+        later_life_and_more(&mut rng, &id, age, month, &mut push);
     }
     let types = crate::monitoring::feed_types(db).await?;
     let as_of = (m1 + chrono::Duration::days(5)).to_string();
@@ -328,4 +170,199 @@ pub async fn register_population(
     )
     .await?;
     Ok((population, report))
+}
+
+/// Settlements, deaths, certifications, prison and vehicles about one person.
+fn health_and_property(
+    rng: &mut Rng,
+    id: &str,
+    boost: u32,
+    month: Month,
+    push: &mut dyn FnMut(&str, Vec<String>),
+) {
+    let (m0, m1, w0) = (month.start, month.end, month.window_start);
+    if rng.permille(120 * boost) {
+        for _ in 0..rng.range(1, 4) {
+            let big = rng.permille(150);
+            let oop = if big {
+                money(rng, 6000, 30000)
+            } else {
+                money(rng, 100, 3000)
+            };
+            push(
+                "medical",
+                vec![
+                    id.to_string(),
+                    date_in(rng, w0, m1 + chrono::Duration::days(1)),
+                    money(rng, 30000, 60000),
+                    oop,
+                ],
+            );
+        }
+    }
+    if rng.permille(4) {
+        push(
+            "deaths",
+            vec![
+                id.to_string(),
+                date_in(rng, m0, m1 + chrono::Duration::days(1)),
+            ],
+        );
+    }
+    if rng.permille(6) {
+        push(
+            "disability",
+            vec![
+                id.to_string(),
+                rng.range(1, 7).to_string(),
+                rng.range(1, 4).to_string(),
+                date_in(rng, m0, m1 + chrono::Duration::days(1)),
+            ],
+        );
+    }
+    if rng.permille(2) {
+        push("prison", vec![id.to_string(), date_in(rng, w0, m1)]);
+    }
+    if rng.permille(6) {
+        push(
+            "vehicles",
+            vec![
+                id.to_string(),
+                format!("浙C{:05}", rng.range(0, 99999)),
+                money(rng, 30000, 200000),
+                date_in(rng, w0, m1),
+            ],
+        );
+    }
+}
+
+/// Employment, social insurance and diagnoses of a person of working age.
+fn working_age(
+    rng: &mut Rng,
+    id: &str,
+    age: u32,
+    in_pop: bool,
+    month: Month,
+    push: &mut dyn FnMut(&str, Vec<String>),
+) {
+    let (m0, m1, w0) = (month.start, month.end, month.window_start);
+    if (18..60).contains(&age) {
+        if rng.permille(12) {
+            push(
+                "unemployment",
+                vec![
+                    id.to_string(),
+                    date_in(rng, m0, m1 + chrono::Duration::days(1)),
+                ],
+            );
+        }
+        if rng.permille(250) {
+            let base = if in_pop {
+                rng.range(1800, 4300)
+            } else {
+                rng.range(2000, 8000)
+            };
+            push(
+                "social_insurance",
+                vec![
+                    id.to_string(),
+                    month.prev_start.format("%Y-%m").to_string(),
+                    format!("{base}.00"),
+                ],
+            );
+            let now = if rng.permille(100) {
+                base * 3 / 10
+            } else {
+                base
+            };
+            push(
+                "social_insurance",
+                vec![
+                    id.to_string(),
+                    month.start.format("%Y-%m").to_string(),
+                    format!("{now}.00"),
+                ],
+            );
+        }
+        if rng.permille(15) {
+            push(
+                "business",
+                vec![
+                    id.to_string(),
+                    format!("9133030{:011}", rng.range(0, 99_999_999_999)),
+                    money(rng, 10000, 500000),
+                    date_in(rng, w0, m1),
+                ],
+            );
+        }
+    }
+}
+
+/// Pensions, real estate, businesses and college admissions.
+fn later_life_and_more(
+    rng: &mut Rng,
+    id: &str,
+    age: u32,
+    month: Month,
+    push: &mut dyn FnMut(&str, Vec<String>),
+) {
+    let (m0, m1) = (month.start, month.end);
+    if age >= 60 && rng.permille(300) {
+        push(
+            "pensions",
+            vec![
+                id.to_string(),
+                month.start.format("%Y-%m").to_string(),
+                money(rng, 200, 4000),
+            ],
+        );
+    }
+    if rng.permille(6) {
+        let d = *rng.pick(&["高血压", "糖尿病", "恶性肿瘤", "尿毒症透析", "重性精神病"]);
+        let sev = if d == "高血压" || d == "糖尿病" {
+            "chronic"
+        } else {
+            "major"
+        };
+        push(
+            "diagnoses",
+            vec![
+                id.to_string(),
+                d.to_string(),
+                sev.to_string(),
+                date_in(rng, m0, m1 + chrono::Duration::days(1)),
+            ],
+        );
+    }
+    if rng.permille(3) {
+        push(
+            "real_estate",
+            vec![
+                id.to_string(),
+                format!(
+                    "浙({})温州市不动产权第{:07}号",
+                    m1.format("%Y"),
+                    rng.range(0, 9_999_999)
+                ),
+                format!("{}", rng.range(40, 140)),
+                date_in(rng, m0, m1 + chrono::Duration::days(1)),
+            ],
+        );
+    }
+    if (17..21).contains(&age) && rng.permille(150) {
+        push(
+            "college_admissions",
+            vec![
+                id.to_string(),
+                rng.pick(&[
+                    "温州大学",
+                    "温州医科大学",
+                    "浙江工业大学",
+                    "温州职业技术学院",
+                ])
+                .to_string(),
+                date_in(rng, m0, m1 + chrono::Duration::days(1)),
+            ],
+        );
+    }
 }
