@@ -133,92 +133,8 @@ pub fn contradictions(rec: &HouseholdRecord, persons: &[PersonFindings]) -> Vec<
                             .map(|(_, r)| cell(s, r, "certificate").unwrap_or("").to_string()),
                     );
                 }
-                "social_insurance" | "pensions" => {
-                    let (col, kind, zh, en) = if s.feed == "pensions" {
-                        ("amount", EvidenceKind::IncomePension, "养老金", "pension")
-                    } else {
-                        (
-                            "wage_base",
-                            EvidenceKind::IncomeWage,
-                            "社保缴费基数",
-                            "wage base",
-                        )
-                    };
-                    // The latest month reported.
-                    let latest = s
-                        .rows
-                        .iter()
-                        .filter_map(|(_, r)| {
-                            Some((cell(s, r, "month")?, Money::parse(cell(s, r, col)?).ok()?))
-                        })
-                        .max_by(|a, b| a.0.cmp(b.0));
-                    if let Some((month, amount)) = latest {
-                        let have = declared(rec, kind, p.person_id).unwrap_or(Money::from_fen(0));
-                        if amount > have {
-                            out.push(Contradiction {
-                                id_number: p.id_number.clone(),
-                                name: p.name.clone(),
-                                feed: s.feed.clone(),
-                                message_zh: format!(
-                                    "{month} {zh} {amount} 元，高于申报的月收入 {have} 元"
-                                ),
-                                message_en: format!(
-                                    "{en} {amount} in {month} is above the declared {have} a month"
-                                ),
-                                proposal: p.person_id.map(|pid| Proposal {
-                                    kind: kind.code().to_string(),
-                                    person_id: Some(pid),
-                                    value: amount.to_string(),
-                                }),
-                            });
-                        }
-                    }
-                }
-                "business"
-                    if !s.rows.is_empty()
-                        && declared(rec, EvidenceKind::IncomeBusiness, p.person_id).is_none() =>
-                {
-                    out.push(Contradiction {
-                        id_number: p.id_number.clone(),
-                        name: p.name.clone(),
-                        feed: s.feed.clone(),
-                        message_zh: format!("登记有 {} 个市场主体，未申报经营性收入", s.rows.len()),
-                        message_en: format!(
-                            "{} business registration(s), no business income declared",
-                            s.rows.len()
-                        ),
-                        proposal: None,
-                    });
-                }
-                "deaths" if !s.rows.is_empty() => out.push(Contradiction {
-                    id_number: p.id_number.clone(),
-                    name: p.name.clone(),
-                    feed: s.feed.clone(),
-                    message_zh: format!(
-                        "死亡登记 {}，仍为家庭成员",
-                        cell(s, &s.rows[0].1, "death_date").unwrap_or("")
-                    ),
-                    message_en: "registered as deceased but still a member".into(),
-                    proposal: None,
-                }),
-                "prison" if !s.rows.is_empty() => {
-                    let released = p
-                        .sources
-                        .iter()
-                        .any(|o| o.feed == "prison_releases" && !o.rows.is_empty());
-                    if !released {
-                        out.push(Contradiction {
-                            id_number: p.id_number.clone(),
-                            name: p.name.clone(),
-                            feed: s.feed.clone(),
-                            message_zh: "正在服刑，仍计为共同生活成员".into(),
-                            message_en: "in prison but counted as a member living in the household"
-                                .into(),
-                            proposal: None,
-                        });
-                    }
-                }
-                _ => {}
+                "social_insurance" | "pensions" => out.extend(income_above_declared(rec, p, s)),
+                _ => out.extend(status_contradiction(rec, p, s)),
             }
         }
     }
@@ -266,6 +182,114 @@ pub fn contradictions(rec: &HouseholdRecord, persons: &[PersonFindings]) -> Vec<
         });
     }
     out
+}
+
+/// A contradiction about person `p` found in source `s`.
+fn about(
+    p: &PersonFindings,
+    s: &Source,
+    message_zh: String,
+    message_en: String,
+    proposal: Option<Proposal>,
+) -> Contradiction {
+    Contradiction {
+        id_number: p.id_number.clone(),
+        name: p.name.clone(),
+        feed: s.feed.clone(),
+        message_zh,
+        message_en,
+        proposal,
+    }
+}
+
+/// A wage base or pension, in its latest reported month, above the declared monthly
+/// income: proposed as the verified income.
+fn income_above_declared(
+    rec: &HouseholdRecord,
+    p: &PersonFindings,
+    s: &Source,
+) -> Option<Contradiction> {
+    let (col, kind, zh, en) = if s.feed == "pensions" {
+        ("amount", EvidenceKind::IncomePension, "养老金", "pension")
+    } else {
+        (
+            "wage_base",
+            EvidenceKind::IncomeWage,
+            "社保缴费基数",
+            "wage base",
+        )
+    };
+    // The latest month reported.
+    let (month, amount) = s
+        .rows
+        .iter()
+        .filter_map(|(_, r)| Some((cell(s, r, "month")?, Money::parse(cell(s, r, col)?).ok()?)))
+        .max_by(|a, b| a.0.cmp(b.0))?;
+    let have = declared(rec, kind, p.person_id).unwrap_or(Money::from_fen(0));
+    (amount > have).then(|| {
+        about(
+            p,
+            s,
+            format!("{month} {zh} {amount} 元，高于申报的月收入 {have} 元"),
+            format!("{en} {amount} in {month} is above the declared {have} a month"),
+            p.person_id.map(|pid| Proposal {
+                kind: kind.code().to_string(),
+                person_id: Some(pid),
+                value: amount.to_string(),
+            }),
+        )
+    })
+}
+
+/// A member's status that the declaration does not show: a registered business without
+/// business income, a death, a prison term not ended by a release.
+fn status_contradiction(
+    rec: &HouseholdRecord,
+    p: &PersonFindings,
+    s: &Source,
+) -> Option<Contradiction> {
+    if s.rows.is_empty() {
+        return None;
+    }
+    match s.feed.as_str() {
+        "business" if declared(rec, EvidenceKind::IncomeBusiness, p.person_id).is_none() => {
+            Some(about(
+                p,
+                s,
+                format!("登记有 {} 个市场主体，未申报经营性收入", s.rows.len()),
+                format!(
+                    "{} business registration(s), no business income declared",
+                    s.rows.len()
+                ),
+                None,
+            ))
+        }
+        "deaths" => Some(about(
+            p,
+            s,
+            format!(
+                "死亡登记 {}，仍为家庭成员",
+                cell(s, &s.rows[0].1, "death_date").unwrap_or("")
+            ),
+            "registered as deceased but still a member".into(),
+            None,
+        )),
+        "prison"
+            if !p
+                .sources
+                .iter()
+                .any(|o| o.feed == "prison_releases" && !o.rows.is_empty()) =>
+        {
+            Some(about(
+                p,
+                s,
+                "正在服刑，仍计为共同生活成员".into(),
+                "in prison but counted as a member living in the household".into(),
+                None,
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// Queries every feed for the household's current members and supporters under a recorded
@@ -439,4 +463,137 @@ pub async fn accept(
         ids.push(households::record_evidence(db, scope, actor, stored.household_id, &e).await?);
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use jiuzhu_db::households::{Evidence, Household, Member};
+
+    use super::*;
+
+    fn household(evidence: Vec<Evidence>) -> HouseholdRecord {
+        HouseholdRecord {
+            household: Household {
+                id: 1,
+                code: "H1".into(),
+                region_code: "330326001001".into(),
+                hukou: "rural".into(),
+                address: String::new(),
+                bank_name: String::new(),
+                bank_account: String::new(),
+                created_at: String::new(),
+                updated_at: String::new(),
+            },
+            members: vec![Member {
+                member_id: 1,
+                person_id: 7,
+                id_number: "330326199001011234".into(),
+                name: "张三".into(),
+                sex: "M".into(),
+                birth_date: "1990-01-01".into(),
+                phone: String::new(),
+                relation: "head".into(),
+                valid_from: "2026-01-01".into(),
+                valid_to: None,
+            }],
+            evidence,
+            supporters: vec![],
+        }
+    }
+
+    fn wage(value: &str) -> Evidence {
+        Evidence {
+            id: 1,
+            person_id: Some(7),
+            kind: EvidenceKind::IncomeWage.code().into(),
+            value: value.into(),
+            amount_fen: None,
+            source: "declared".into(),
+            valid_from: "2026-01-01".into(),
+            valid_to: None,
+            note: String::new(),
+            recorded_at: String::new(),
+            recorded_by: String::new(),
+            ended_at: None,
+            ended_by: None,
+        }
+    }
+
+    fn source(feed: &str, columns: &[&str], rows: &[&[&str]]) -> Source {
+        Source {
+            feed: feed.into(),
+            label: feed.into(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: rows
+                .iter()
+                .map(|r| {
+                    (
+                        "2026-11-01".to_string(),
+                        r.iter().map(|c| c.to_string()).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn member(sources: Vec<Source>) -> Vec<PersonFindings> {
+        vec![PersonFindings {
+            id_number: "330326199001011234".into(),
+            name: "张三".into(),
+            role: "member".into(),
+            person_id: Some(7),
+            sources,
+        }]
+    }
+
+    #[test]
+    fn each_kind_of_department_row_that_contradicts_the_declaration_is_found() {
+        let rec = household(vec![wage("1000.00")]);
+        let found = contradictions(
+            &rec,
+            &member(vec![
+                // The latest month's wage base counts, above the declared 1,000 a month.
+                source(
+                    "social_insurance",
+                    &["month", "wage_base"],
+                    &[&["2026-09", "900.00"], &["2026-10", "3200.00"]],
+                ),
+                source("business", &["name"], &[&["张三小吃店"]]),
+                source("deaths", &["death_date"], &[&["2026-10-03"]]),
+                source("prison", &["from"], &[&["2026-05-01"]]),
+            ]),
+        );
+        let feeds: Vec<&str> = found.iter().map(|c| c.feed.as_str()).collect();
+        assert_eq!(feeds, ["social_insurance", "business", "deaths", "prison"]);
+        let wage = &found[0];
+        assert!(wage.message_zh.contains("3200.00") && wage.message_zh.contains("2026-10"));
+        assert_eq!(
+            wage.proposal,
+            Some(Proposal {
+                kind: EvidenceKind::IncomeWage.code().into(),
+                person_id: Some(7),
+                value: "3200.00".into(),
+            })
+        );
+        assert!(found[2].message_zh.contains("2026-10-03"));
+    }
+
+    #[test]
+    fn rows_that_agree_with_the_declaration_raise_nothing() {
+        let rec = household(vec![wage("3500.00")]);
+        let found = contradictions(
+            &rec,
+            &member(vec![
+                source(
+                    "social_insurance",
+                    &["month", "wage_base"],
+                    &[&["2026-10", "3200.00"]],
+                ),
+                source("business", &["name"], &[]),
+                source("prison", &["from"], &[&["2026-05-01"]]),
+                source("prison_releases", &["released"], &[&["2026-09-01"]]),
+            ]),
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
 }
