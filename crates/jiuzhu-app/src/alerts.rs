@@ -33,7 +33,7 @@ fn step_of(s: AlertStep) -> Result<Step> {
                 ))
             })?;
             Ok(Step::Close {
-                outcome: outcome.code().into(),
+                outcome,
                 note: s.note.trim().to_string(),
             })
         }

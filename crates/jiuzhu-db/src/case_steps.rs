@@ -40,6 +40,19 @@ pub enum CategoryEffect {
     EndOn(String),
 }
 
+/// The departments that `events` ask to co-handle (协办).
+pub(crate) fn departments_asked(events: &[steps::Event]) -> Vec<String> {
+    let asked: Vec<steps::Event> = events
+        .iter()
+        .filter(|e| e.action == "cohandle")
+        .cloned()
+        .collect();
+    steps::data_values(&asked, "department")
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect()
+}
+
 /// An item's step in progress: the write transaction and the item as it stands in it.
 pub struct StepTx {
     tx: Tx,
@@ -101,7 +114,7 @@ impl StepTx {
         app_of(&row)
     }
 
-    /// The household's latest signed authorisation, recorded on or before now.
+    /// The household's latest signed authorisation (by signing date), if any is recorded.
     pub async fn latest_authorisation(&mut self) -> Result<Option<i64>> {
         Ok(sqlx::query(
             "SELECT id FROM authorisations WHERE household_id = $1 ORDER BY signed_on DESC, id DESC",
@@ -169,10 +182,7 @@ impl StepTx {
     pub async fn cohandlers(&mut self) -> Result<Vec<String>> {
         let events =
             steps::events_in(&mut self.tx, Subject::CaseItem, self.item.id, &["cohandle"]).await?;
-        Ok(steps::data_values(&events, "department")
-            .iter()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect())
+        Ok(departments_asked(&events))
     }
 
     /// Acts on the current step, which must be `step` (no step is skipped or merged), with
@@ -201,15 +211,9 @@ impl StepTx {
         }
         let (event, data) = self.move_item(actor, step, action, today).await?;
         let id = self.item.id;
-        self.record(
-            actor,
-            step,
-            event,
-            data.clone(),
-            "case.step",
-            |_| json!({"step": step, "action": event, "files": files.len()}),
-        )
-        .await?;
+        let detail = json!({"step": step, "action": event, "files": files.len()});
+        self.record(actor, step, event, data, "case.step", detail)
+            .await?;
         let now = crate::now_text();
         for (name, mime, bytes) in files {
             sqlx::query(
@@ -418,15 +422,9 @@ impl StepTx {
             _ => {}
         }
         let step = self.item.current_step().unwrap_or_default().to_string();
+        let detail = json!({"action": action, "data": data});
         let event = self
-            .record(
-                actor,
-                &step,
-                action,
-                data,
-                "case.note",
-                |data| json!({"action": action, "data": data}),
-            )
+            .record(actor, &step, action, data, "case.note", detail)
             .await?;
         self.tx.commit().await?;
         Ok(event)
@@ -439,9 +437,8 @@ impl StepTx {
         action: &str,
         data: serde_json::Value,
         audit_action: &str,
-        detail: impl FnOnce(&serde_json::Value) -> serde_json::Value,
+        audit_detail: serde_json::Value,
     ) -> Result<i64> {
-        let audit_detail = detail(&data);
         steps::record(
             &mut self.tx,
             self.backend,

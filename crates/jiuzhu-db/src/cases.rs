@@ -469,14 +469,7 @@ pub async fn events(db: &Db, item_id: i64) -> Result<Vec<Event>> {
 /// Departments asked to co-handle an item (协办).
 pub async fn cohandlers(db: &Db, item_id: i64) -> Result<Vec<String>> {
     let events = crate::steps::events(db, crate::steps::Subject::CaseItem, item_id).await?;
-    let asked: Vec<_> = events
-        .into_iter()
-        .filter(|e| e.action == "cohandle")
-        .collect();
-    Ok(crate::steps::data_values(&asked, "department")
-        .iter()
-        .filter_map(|v| v.as_str().map(String::from))
-        .collect())
+    Ok(crate::case_steps::departments_asked(&events))
 }
 
 /// Items whose verification step may complete: the household's latest verification report

@@ -92,39 +92,35 @@ pub async fn record(tx: &mut Tx, backend: Backend, actor: &Actor, step: Step<'_>
 
 /// The recorded steps of one subject, oldest first.
 pub async fn events(db: &Db, subject: Subject, subject_id: i64) -> Result<Vec<Event>> {
-    let rows = sqlx::query(
-        "SELECT id, subject_id, step, action, data, actor, at FROM step_events
-         WHERE subject = $1 AND subject_id = $2 ORDER BY id",
-    )
-    .bind(subject.code())
-    .bind(subject_id)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter().map(event_of).collect()
+    events_through(db.pool(), subject, subject_id).await
 }
 
-/// The recorded steps of one subject with one of `actions`, read inside `tx`.
+/// The recorded steps of one subject with one of `actions`, read inside `tx` (a subject
+/// has a few dozen steps: they are filtered here, not in SQL).
 pub async fn events_in(
     tx: &mut Tx,
     subject: Subject,
     subject_id: i64,
     actions: &[&str],
 ) -> Result<Vec<Event>> {
+    let mut events = events_through(&mut **tx, subject, subject_id).await?;
+    events.retain(|e| actions.contains(&e.action.as_str()));
+    Ok(events)
+}
+
+async fn events_through<'e, E>(ex: E, subject: Subject, subject_id: i64) -> Result<Vec<Event>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let rows = sqlx::query(
         "SELECT id, subject_id, step, action, data, actor, at FROM step_events
          WHERE subject = $1 AND subject_id = $2 ORDER BY id",
     )
     .bind(subject.code())
     .bind(subject_id)
-    .fetch_all(&mut **tx)
+    .fetch_all(ex)
     .await?;
-    Ok(rows
-        .iter()
-        .map(event_of)
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .filter(|e| actions.contains(&e.action.as_str()))
-        .collect())
+    rows.iter().map(event_of).collect()
 }
 
 fn event_of(r: &sqlx::any::AnyRow) -> Result<Event> {

@@ -34,19 +34,26 @@ pub async fn act(db: &Db, acting: &Acting, item_id: i64, req: StepRequest) -> Re
         .ok_or_else(|| AppError::Invalid(format!("step: unknown step {:?}", req.step)))?;
     let action = StepAction::parse(&req.action)
         .ok_or_else(|| AppError::Invalid(format!("action: {:?}", req.action)))?;
-    // What the decision needs is read before the write begins (the policy engine does not
-    // run while the store's write lock is held); the step's position is checked again inside.
-    let before = cases::item(db, item_id)
-        .await?
-        .filter(|i| may_act(acting, i))
-        .ok_or_else(|| AppError::NotFound("item".into()))?;
-    let delegated = delegated_counties(db).await?;
+    // What the decision and the approval need is read before the write begins (the policy
+    // engine does not run while the store's write lock is held); the step's position is
+    // checked again inside.
     let today = jiuzhu_db::today();
     let decision = match (kind, action) {
-        (StepKind::Decide, StepAction::Complete) if before.current_step() == Some("decide") => {
-            Some(decide(db, &before, today).await?)
+        (StepKind::Decide, StepAction::Complete) => {
+            let before = cases::item(db, item_id)
+                .await?
+                .filter(|i| may_act(acting, i))
+                .ok_or_else(|| AppError::NotFound("item".into()))?;
+            match before.current_step() {
+                Some("decide") => Some(decide(db, &before, today).await?),
+                _ => None,
+            }
         }
         _ => None,
+    };
+    let delegated = match kind {
+        StepKind::Approve => delegated_counties(db).await?,
+        _ => Vec::new(),
     };
     let mut st = cases::begin_step(db, &acting.scope, item_id).await?;
     if !may_act(acting, &st.item) {

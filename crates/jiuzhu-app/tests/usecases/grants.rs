@@ -169,3 +169,122 @@ both!(
         );
     }
 );
+
+both!(an_alert_is_worked_step_by_step_to_its_outcome, |b| {
+    let db = registry(b).await;
+    let (hh, _, _, id_number) = household(&db).await;
+    let system = jiuzhu_db::audit::Actor::system("test");
+    let everything = Scope::everything();
+    jiuzhu_db::monitoring::set_category(
+        &db,
+        &everything,
+        &system,
+        hh,
+        Some("lowinc"),
+        "2026-01-01",
+    )
+    .await
+    .unwrap();
+    let dir = std::env::temp_dir().join(jiuzhu_db::testing::unique("jiuzhu_test_feed"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("medical.csv");
+    std::fs::write(
+        &path,
+        format!("id_number,settle_date,total_cost,out_of_pocket\n{id_number},2026-10-15,400000,300000.00\n"),
+    )
+    .unwrap();
+    let operator = Importer {
+        department: None,
+        scope: &everything,
+    };
+    import_feed(
+        &db,
+        &system,
+        &operator,
+        "medical",
+        "2026-11-02",
+        &path,
+        None,
+    )
+    .await
+    .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let set = jiuzhu_monitor::load_rule_set("standard").unwrap();
+    let month = jiuzhu_monitor::Month::parse("2026-10").unwrap();
+    let calendar = jiuzhu_app::calendar::current(&db).await;
+    let (run, _) = jiuzhu_app::grants::run_month(
+        &db,
+        &system,
+        &set,
+        month,
+        "test",
+        jiuzhu_db::today(),
+        &calendar,
+    )
+    .await
+    .unwrap();
+    let alert = jiuzhu_db::monitoring::raised_by_run(&db, run.run_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.household_id == Some(hh))
+        .expect("an alert about the household");
+    let township = acting(Role::TownshipOfficer, PINGYANG, "");
+    let step = |step: &str, outcome: &str, note: &str| jiuzhu_app::alerts::AlertStep {
+        step: step.into(),
+        assignee: "township".into(),
+        outcome: outcome.into(),
+        note: note.into(),
+    };
+    // No step is skipped; the auditor reads but does not work alerts.
+    assert!(matches!(
+        jiuzhu_app::alerts::advance(
+            &db,
+            &township,
+            &[alert.id],
+            step("close", "no_change", "核实")
+        )
+        .await,
+        Err(AppError::Conflict(_))
+    ));
+    let auditor = acting(Role::Auditor, "3303", "");
+    assert!(matches!(
+        jiuzhu_app::alerts::assign(&db, &auditor, &[alert.id], "township").await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert_eq!(
+        jiuzhu_app::alerts::assign(&db, &township, &[alert.id], "township")
+            .await
+            .unwrap(),
+        1
+    );
+    jiuzhu_app::alerts::advance(&db, &township, &[alert.id], step("investigate", "", ""))
+        .await
+        .unwrap();
+    // An outcome outside the vocabulary is refused by name, and nothing moves.
+    assert!(matches!(
+        jiuzhu_app::alerts::advance(&db, &township, &[alert.id], step("close", "solved", "核实")).await,
+        Err(AppError::Invalid(m)) if m.starts_with("outcome:")
+    ));
+    jiuzhu_app::alerts::advance(
+        &db,
+        &township,
+        &[alert.id],
+        step("close", "no_change", "已核实，另行申请临时救助"),
+    )
+    .await
+    .unwrap();
+    let closed = jiuzhu_db::monitoring::alert(&db, &everything, alert.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (closed.status.as_str(), closed.outcome.as_deref()),
+        ("closed", Some("no_change"))
+    );
+    let steps = jiuzhu_db::steps::events(&db, jiuzhu_db::steps::Subject::Alert, alert.id)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = steps.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["assign", "investigate", "close"]);
+});

@@ -166,7 +166,10 @@ pub enum Step {
     /// assigned → investigating.
     Investigate,
     /// investigating → closed with an outcome and a note.
-    Close { outcome: String, note: String },
+    Close {
+        outcome: jiuzhu_domain::casework::Outcome,
+        note: String,
+    },
 }
 
 /// Moves alerts one step (new → assigned → investigating → closed); each alert must be in
@@ -238,12 +241,6 @@ pub async fn advance(
                 json!({"from": status, "to": to})
             }
             Step::Close { outcome, note } => {
-                if !OUTCOMES.contains(&outcome.as_str()) {
-                    return Err(DbError::Invalid(format!(
-                        "outcome: {outcome:?} is not one of {}",
-                        OUTCOMES.join(", ")
-                    )));
-                }
                 if note.trim().is_empty() {
                     return Err(DbError::Invalid("note: say what was found".into()));
                 }
@@ -252,13 +249,13 @@ pub async fn advance(
                      WHERE id = $5",
                 )
                 .bind(to)
-                .bind(outcome)
+                .bind(outcome.code())
                 .bind(note)
                 .bind(&now)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                json!({"from": status, "to": to, "outcome": outcome, "note": note})
+                json!({"from": status, "to": to, "outcome": outcome.code(), "note": note})
             }
         };
         let action = match step {
