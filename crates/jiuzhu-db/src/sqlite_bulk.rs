@@ -19,15 +19,16 @@
 //! path; a re-run takes it for every row.
 
 use std::collections::HashMap;
-use std::ffi::{CStr, c_int};
 use std::fmt::Write as _;
 use std::path::Path;
-use std::ptr::NonNull;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, ffi, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::audit;
+
+mod raw;
+
 use crate::households::amount_fen;
 use crate::roster::{
     BatchOptions, BatchOutcome, Refusal, RosterHousehold, RosterPerson, batch_entry,
@@ -35,6 +36,7 @@ use crate::roster::{
 use crate::{Result, now_text};
 use jiuzhu_domain::hash::FastSet;
 use jiuzhu_domain::{EvidenceKind, EvidenceValue};
+use raw::{Raw, Val};
 
 /// Rows per multi-row statement (not tuned; the standalone experiments of bench/README.md
 /// used 150 to 300).
@@ -89,121 +91,6 @@ impl Table {
             ),
         }
     }
-}
-
-/// A bound value: borrowed for the length of one [`Raw::run`].
-#[derive(Clone, Copy, Debug)]
-enum Val<'a> {
-    Int(i64),
-    Text(&'a str),
-    Null,
-}
-
-impl From<Option<i64>> for Val<'_> {
-    fn from(v: Option<i64>) -> Self {
-        v.map_or(Val::Null, Val::Int)
-    }
-}
-
-/// A prepared statement run with borrowed parameters.
-struct Raw(NonNull<ffi::sqlite3_stmt>);
-
-impl Raw {
-    fn prepare(conn: &Connection, sql: &str) -> Result<Raw> {
-        let mut stmt = std::ptr::null_mut();
-        // SAFETY: `conn.handle()` is the open connection; `sql` is valid for its length, and
-        // SQLite writes the new statement (or null on error) to `stmt`.
-        let rc = unsafe {
-            ffi::sqlite3_prepare_v3(
-                conn.handle(),
-                sql.as_ptr().cast(),
-                c_int::try_from(sql.len()).expect("statement under 2 GiB"),
-                ffi::SQLITE_PREPARE_PERSISTENT,
-                &mut stmt,
-                std::ptr::null_mut(),
-            )
-        };
-        check(conn, rc)?;
-        NonNull::new(stmt)
-            .map(Raw)
-            .ok_or_else(|| crate::DbError::Invalid(format!("empty statement: {sql}")))
-    }
-
-    /// Binds `values` to the parameters in order, runs the statement to its end, and
-    /// leaves it reset with no parameters bound.
-    fn run(&mut self, conn: &Connection, values: &[Val<'_>]) -> Result<()> {
-        let s = self.0.as_ptr();
-        // SAFETY: `s` is a live statement of `conn`. Texts are bound SQLITE_STATIC: SQLite
-        // reads them without copying until they are unbound, and `clear_bindings` below
-        // unbinds them before `values` can go out of scope.
-        let rc = unsafe {
-            let mut rc = ffi::SQLITE_OK;
-            for (i, v) in values.iter().enumerate() {
-                let i = i as c_int + 1;
-                rc = match *v {
-                    Val::Int(n) => ffi::sqlite3_bind_int64(s, i, n),
-                    Val::Null => ffi::sqlite3_bind_null(s, i),
-                    Val::Text(t) => ffi::sqlite3_bind_text(
-                        s,
-                        i,
-                        if t.is_empty() {
-                            c"".as_ptr()
-                        } else {
-                            t.as_ptr().cast()
-                        },
-                        c_int::try_from(t.len()).expect("text under 2 GiB"),
-                        ffi::SQLITE_STATIC(),
-                    ),
-                };
-                if rc != ffi::SQLITE_OK {
-                    break;
-                }
-            }
-            if rc == ffi::SQLITE_OK {
-                rc = match ffi::sqlite3_step(s) {
-                    ffi::SQLITE_DONE | ffi::SQLITE_ROW => ffi::SQLITE_OK,
-                    other => other,
-                };
-            }
-            ffi::sqlite3_reset(s);
-            ffi::sqlite3_clear_bindings(s);
-            rc
-        };
-        check(conn, rc)
-    }
-}
-
-// SAFETY: a statement may move to another thread with its connection (the writer owns
-// both); it is never used from two threads at once, which the NO_MUTEX mode requires.
-unsafe impl Send for Raw {}
-
-impl Drop for Raw {
-    fn drop(&mut self) {
-        // SAFETY: the statement was prepared by `Raw::prepare` and is finalized once.
-        unsafe {
-            ffi::sqlite3_finalize(self.0.as_ptr());
-        }
-    }
-}
-
-fn check(conn: &Connection, rc: c_int) -> Result<()> {
-    if rc == ffi::SQLITE_OK {
-        return Ok(());
-    }
-    // SAFETY: the connection is open; its message is a NUL-terminated string owned by SQLite.
-    let (code, msg) = unsafe {
-        let db = conn.handle();
-        (
-            match ffi::sqlite3_extended_errcode(db) {
-                ffi::SQLITE_OK => rc,
-                code => code,
-            },
-            CStr::from_ptr(ffi::sqlite3_errmsg(db))
-                .to_string_lossy()
-                .into_owned(),
-        )
-    };
-    Err(rusqlite::Error::SqliteFailure(ffi::Error::new(code), Some(msg)).into())
 }
 
 impl Writer {
@@ -626,33 +513,4 @@ fn refusal(p: &RosterPerson) -> Refusal {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failing_statement_names_the_constraint_and_leaves_the_statement_usable() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (a TEXT NOT NULL UNIQUE)")
-            .unwrap();
-        let mut ins = Raw::prepare(&conn, "INSERT OR FAIL INTO t (a) VALUES (?), (?)").unwrap();
-        let owned = String::from("x");
-        ins.run(&conn, &[Val::Text(&owned), Val::Text("y")])
-            .unwrap();
-        drop(owned);
-        let err = ins
-            .run(&conn, &[Val::Text("z"), Val::Text("x")])
-            .unwrap_err();
-        assert!(err.is_unique_violation(), "{err}");
-        assert!(err.to_string().contains("t.a"), "{err}");
-        // OR FAIL keeps what the statement did before the failure; the caller rolls back.
-        ins.run(&conn, &[Val::Text(""), Val::Null]).unwrap_err();
-        let rows: Vec<String> = conn
-            .prepare("SELECT a FROM t ORDER BY a")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        assert_eq!(rows, ["", "x", "y", "z"]);
-    }
-}
+mod tests;

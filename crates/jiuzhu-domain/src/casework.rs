@@ -102,6 +102,18 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// The documents an item issues as it goes (受理通知书 … 终止通知书).
+    DocumentKind {
+        Acceptance = "acceptance", "受理通知书", "Notice of acceptance";
+        NonAcceptance = "non_acceptance", "不予受理告知书", "Notice of non-acceptance";
+        Investigation = "investigation", "入户调查表", "Home investigation form";
+        Decision = "decision", "审批决定书", "Decision";
+        Termination = "termination", "终止（暂停）救助通知书", "Notice of termination";
+        Refusal = "refusal", "不予批准通知书", "Notice of refusal";
+    }
+);
+
+vocabulary!(
     /// How an alert's investigation ends.
     Outcome {
         AssistanceStarted = "assistance_started", "已启动救助", "assistance started";

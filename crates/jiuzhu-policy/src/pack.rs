@@ -373,25 +373,7 @@ fn load_depth(
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let mut own = Pack::default();
     for (path, text) in sorted {
-        let doc: FileDoc = match toml::from_str(text) {
-            Ok(d) => d,
-            Err(e) => {
-                let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-                errors.push(PackError {
-                    origin: Origin {
-                        file: path.clone(),
-                        line,
-                    },
-                    msg: e.message().to_string(),
-                });
-                continue;
-            }
-        };
-        let at = |span: std::ops::Range<usize>| Origin {
-            file: path.clone(),
-            line: line_of(text, span.start),
-        };
-        if let Some(m) = doc.pack {
+        if let Some(m) = read_file(path, text, &mut own, &mut errors) {
             meta = Some((
                 m,
                 Origin {
@@ -399,108 +381,6 @@ fn load_depth(
                     line: 1,
                 },
             ));
-        }
-        for p in doc.parameter {
-            let origin = at(p.span());
-            let p = p.into_inner();
-            let regional = p.regional || !p.by_region.is_empty();
-            let by_region = (|| {
-                let mut out = BTreeMap::new();
-                for (region, values) in &p.by_region {
-                    if jiuzhu_domain::RegionCode::parse(region).is_err() {
-                        return Err(error(
-                            &origin,
-                            format!("{}: {region:?} is not a region code", p.name),
-                        ));
-                    }
-                    let mut v = Vec::new();
-                    for (d, x) in values {
-                        v.push((date(&origin, d)?, decimal(&origin, x)?));
-                    }
-                    out.insert(region.clone(), v);
-                }
-                Ok(out)
-            })();
-            match (param_values(&origin, &p.values, regional), by_region) {
-                (Ok(values), Ok(by_region)) => own.parameters.push(Parameter {
-                    name: p.name,
-                    unit: p.unit,
-                    label: p.label,
-                    reference: p.reference,
-                    illustrative: p.illustrative,
-                    values,
-                    by_region,
-                    regional,
-                    origin,
-                }),
-                (Err(e), _) | (_, Err(e)) => errors.push(e),
-            }
-        }
-        for i in doc.input {
-            let origin = at(i.span());
-            let i = i.into_inner();
-            own.inputs.push(Input {
-                name: i.name,
-                entity: i.entity,
-                ty: i.ty,
-                label: i.label,
-                origin,
-            });
-        }
-        for v in doc.variable {
-            let origin = at(v.span());
-            let v = v.into_inner();
-            match expr::parse(&v.formula) {
-                Ok(formula) => own.variables.push(Variable {
-                    name: v.name,
-                    entity: v.entity,
-                    formula,
-                    source: v.formula,
-                    label: v.label,
-                    unit: v.unit,
-                    origin,
-                }),
-                Err(e) => errors.push(error(&origin, format!("formula of {}: {e}", v.name))),
-            }
-        }
-        for p in doc.program {
-            let origin = at(p.span());
-            let p = p.into_inner();
-            own.programs.push(Program {
-                code: p.code,
-                label: p.label,
-                department: p.department,
-                eligible: p.eligible,
-                amount: p.amount,
-                period: p.period,
-                origin,
-            });
-        }
-        for o in doc.output {
-            let origin = at(o.span());
-            let o = o.into_inner();
-            own.outputs.push(Output {
-                name: o.name,
-                decimals: o.decimals,
-                origin,
-            });
-        }
-        for t in doc.test {
-            let origin = at(t.span());
-            let t = t.into_inner();
-            match date(&origin, &t.date) {
-                Ok(d) => own.tests.push(TestCase {
-                    name: t.name,
-                    date: d,
-                    household: t.household,
-                    members: t.members,
-                    supporters: t.supporters,
-                    expect: t.expect,
-                    region: t.region,
-                    origin,
-                }),
-                Err(e) => errors.push(e),
-            }
         }
     }
     let Some((meta, meta_origin)) = meta else {
@@ -555,6 +435,138 @@ fn load_depth(
     } else {
         Err(errors)
     }
+}
+
+/// Reads one file of a pack into `own` (its errors into `errors`); returns its `[pack]`
+/// table if it has one.
+fn read_file(
+    path: &str,
+    text: &str,
+    own: &mut Pack,
+    errors: &mut Vec<PackError>,
+) -> Option<PackMeta> {
+    let doc: FileDoc = match toml::from_str(text) {
+        Ok(d) => d,
+        Err(e) => {
+            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+            errors.push(PackError {
+                origin: Origin {
+                    file: path.to_string(),
+                    line,
+                },
+                msg: e.message().to_string(),
+            });
+            return None;
+        }
+    };
+    let at = |span: std::ops::Range<usize>| Origin {
+        file: path.to_string(),
+        line: line_of(text, span.start),
+    };
+    for p in doc.parameter {
+        match parameter(at(p.span()), p.into_inner()) {
+            Ok(p) => own.parameters.push(p),
+            Err(e) => errors.push(e),
+        }
+    }
+    for i in doc.input {
+        let origin = at(i.span());
+        let i = i.into_inner();
+        own.inputs.push(Input {
+            name: i.name,
+            entity: i.entity,
+            ty: i.ty,
+            label: i.label,
+            origin,
+        });
+    }
+    for v in doc.variable {
+        let origin = at(v.span());
+        let v = v.into_inner();
+        match expr::parse(&v.formula) {
+            Ok(formula) => own.variables.push(Variable {
+                name: v.name,
+                entity: v.entity,
+                formula,
+                source: v.formula,
+                label: v.label,
+                unit: v.unit,
+                origin,
+            }),
+            Err(e) => errors.push(error(&origin, format!("formula of {}: {e}", v.name))),
+        }
+    }
+    for p in doc.program {
+        let origin = at(p.span());
+        let p = p.into_inner();
+        own.programs.push(Program {
+            code: p.code,
+            label: p.label,
+            department: p.department,
+            eligible: p.eligible,
+            amount: p.amount,
+            period: p.period,
+            origin,
+        });
+    }
+    for o in doc.output {
+        let origin = at(o.span());
+        let o = o.into_inner();
+        own.outputs.push(Output {
+            name: o.name,
+            decimals: o.decimals,
+            origin,
+        });
+    }
+    for t in doc.test {
+        let origin = at(t.span());
+        let t = t.into_inner();
+        match date(&origin, &t.date) {
+            Ok(d) => own.tests.push(TestCase {
+                name: t.name,
+                date: d,
+                household: t.household,
+                members: t.members,
+                supporters: t.supporters,
+                expect: t.expect,
+                region: t.region,
+                origin,
+            }),
+            Err(e) => errors.push(e),
+        }
+    }
+    doc.pack
+}
+
+/// One `[[parameter]]`: its values by date, and by region where it varies by region.
+fn parameter(origin: Origin, p: ParamDoc) -> Result<Parameter, PackError> {
+    let regional = p.regional || !p.by_region.is_empty();
+    let values = param_values(&origin, &p.values, regional)?;
+    let mut by_region = BTreeMap::new();
+    for (region, values) in &p.by_region {
+        if jiuzhu_domain::RegionCode::parse(region).is_err() {
+            return Err(error(
+                &origin,
+                format!("{}: {region:?} is not a region code", p.name),
+            ));
+        }
+        let mut v = Vec::new();
+        for (d, x) in values {
+            v.push((date(&origin, d)?, decimal(&origin, x)?));
+        }
+        by_region.insert(region.clone(), v);
+    }
+    Ok(Parameter {
+        name: p.name,
+        unit: p.unit,
+        label: p.label,
+        reference: p.reference,
+        illustrative: p.illustrative,
+        values,
+        by_region,
+        regional,
+        origin,
+    })
 }
 
 impl Pack {

@@ -71,88 +71,143 @@ pub fn generate(
     as_of: NaiveDate,
 ) -> Vec<RosterHousehold> {
     assert!(!villages.is_empty(), "no villages to place households in");
-    let mut rng = Rng::new(seed);
-    let mut used_ids = std::collections::HashSet::new();
+    let mut g = Generator {
+        rng: Rng::new(seed),
+        used_ids: std::collections::HashSet::new(),
+        as_of,
+    };
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let (village, village_name) = rng.pick(villages).clone();
+        let (village, village_name) = g.rng.pick(villages).clone();
         let urban = village_name.contains("社区") || village_name.contains("居委会");
-        let hukou = if rng.chance(90) == urban {
+        let hukou = if g.rng.chance(90) == urban {
             Hukou::Urban
         } else {
             Hukou::Rural
         };
-        let surname = *rng.pick(SURNAMES);
-        let kind = rng.range(0, 99);
-        let mut specs = Vec::new();
-        if kind < 15 {
-            // An elderly household: one or two people over 60.
-            let age = rng.range(60, 95);
-            specs.push(PersonSpec {
-                age,
-                male: rng.chance(45),
-                relation: Relation::Head,
-            });
-            if rng.chance(55) {
-                specs.push(PersonSpec {
-                    age: (age + rng.range(-5, 5)).max(58),
-                    male: !specs[0].male,
-                    relation: Relation::Spouse,
-                });
-            }
-        } else {
-            let head_age = rng.range(24, 64);
-            let male = rng.chance(80);
-            specs.push(PersonSpec {
-                age: head_age,
-                male,
-                relation: Relation::Head,
-            });
-            if rng.chance(85) {
-                specs.push(PersonSpec {
-                    age: (head_age + rng.range(-4, 4)).max(20),
-                    male: !male,
-                    relation: Relation::Spouse,
-                });
-            }
-            let children = if head_age < 50 {
-                rng.range(0, 3)
-            } else {
-                rng.range(0, 2)
-            };
-            for _ in 0..children {
-                let age = (head_age - rng.range(22, 35)).max(0);
-                specs.push(PersonSpec {
-                    age,
-                    male: rng.chance(52),
-                    relation: Relation::Child,
-                });
-            }
-            if rng.chance(20) {
-                specs.push(PersonSpec {
-                    age: (head_age + rng.range(24, 32)).min(99),
-                    male: rng.chance(40),
-                    relation: Relation::Parent,
-                });
-            }
-        }
+        let surname = *g.rng.pick(SURNAMES);
+        let kind = g.rng.range(0, 99);
+        let specs = family(&mut g.rng, kind);
         let disabled_household = (15..23).contains(&kind);
         let county = &village[..6];
-        let migrant = rng.chance(6);
+        let members = g.members(&specs, surname, county, disabled_household, hukou);
+        let evidence = household_evidence(&mut g.rng, hukou);
+        let supporters = g.supporters(&specs, surname, county);
+        out.push(RosterHousehold {
+            line: Some(i + 2),
+            code: format!("D{:010}", i + 1),
+            region_code: village.clone(),
+            hukou,
+            address: format!("{village_name}{}号", g.rng.range(1, 300)),
+            evidence,
+            members,
+            supporters,
+        });
+    }
+    out
+}
+
+/// The generator's state: its random numbers and the ID numbers given out so far.
+struct Generator {
+    rng: Rng,
+    used_ids: std::collections::HashSet<String>,
+    as_of: NaiveDate,
+}
+
+/// Who lives in a household of `kind` (0–14 elderly, the rest families).
+fn family(rng: &mut Rng, kind: i64) -> Vec<PersonSpec> {
+    let mut specs = Vec::new();
+    if kind < 15 {
+        // An elderly household: one or two people over 60.
+        let age = rng.range(60, 95);
+        specs.push(PersonSpec {
+            age,
+            male: rng.chance(45),
+            relation: Relation::Head,
+        });
+        if rng.chance(55) {
+            specs.push(PersonSpec {
+                age: (age + rng.range(-5, 5)).max(58),
+                male: !specs[0].male,
+                relation: Relation::Spouse,
+            });
+        }
+        return specs;
+    }
+    let head_age = rng.range(24, 64);
+    let male = rng.chance(80);
+    specs.push(PersonSpec {
+        age: head_age,
+        male,
+        relation: Relation::Head,
+    });
+    if rng.chance(85) {
+        specs.push(PersonSpec {
+            age: (head_age + rng.range(-4, 4)).max(20),
+            male: !male,
+            relation: Relation::Spouse,
+        });
+    }
+    let children = if head_age < 50 {
+        rng.range(0, 3)
+    } else {
+        rng.range(0, 2)
+    };
+    for _ in 0..children {
+        let age = (head_age - rng.range(22, 35)).max(0);
+        specs.push(PersonSpec {
+            age,
+            male: rng.chance(52),
+            relation: Relation::Child,
+        });
+    }
+    if rng.chance(20) {
+        specs.push(PersonSpec {
+            age: (head_age + rng.range(24, 32)).min(99),
+            male: rng.chance(40),
+            relation: Relation::Parent,
+        });
+    }
+    specs
+}
+
+impl Generator {
+    /// An ID number no one generated so far has, for a person born `birth`.
+    fn fresh_id(
+        &mut self,
+        prefix: &str,
+        birth: Option<NaiveDate>,
+        age: i64,
+        male: bool,
+    ) -> IdNumber {
+        loop {
+            let birth = birth.unwrap_or_else(|| birth_date(&mut self.rng, self.as_of, age));
+            let id = id_number(&mut self.rng, prefix, birth, male);
+            if self.used_ids.insert(id.as_str().to_string()) {
+                return id;
+            }
+        }
+    }
+
+    /// The members of `specs`, named after the head's surname (a spouse often not).
+    fn members(
+        &mut self,
+        specs: &[PersonSpec],
+        surname: &str,
+        county: &str,
+        disabled_household: bool,
+        hukou: Hukou,
+    ) -> Vec<RosterPerson> {
+        let migrant = self.rng.chance(6);
         let mut members = Vec::new();
         for (k, s) in specs.iter().enumerate() {
             let prefix = if migrant {
-                *rng.pick(MIGRANT_PREFIXES)
+                *self.rng.pick(MIGRANT_PREFIXES)
             } else {
                 county
             };
-            let id = loop {
-                let birth = birth_date(&mut rng, as_of, s.age);
-                let id = id_number(&mut rng, prefix, birth, s.male);
-                if used_ids.insert(id.as_str().to_string()) {
-                    break id;
-                }
-            };
+            let id = self.fresh_id(prefix, None, s.age, s.male);
+            let rng = &mut self.rng;
             let name = if s.relation == Relation::Spouse && rng.chance(70) {
                 format!(
                     "{}{}",
@@ -165,13 +220,13 @@ pub fn generate(
                     rng.pick(if s.male { GIVEN_M } else { GIVEN_F })
                 )
             };
-            let evidence = person_evidence(&mut rng, s, disabled_household && k == 0, hukou);
+            let evidence = person_evidence(rng, s, disabled_household && k == 0, hukou);
             members.push(RosterPerson {
                 line: 0,
                 id_number: id,
                 name,
                 phone: if s.age >= 16 {
-                    phone(&mut rng)
+                    phone(rng)
                 } else {
                     String::new()
                 },
@@ -179,58 +234,33 @@ pub fn generate(
                 evidence,
             });
         }
-        let mut hh_evidence = Vec::new();
-        let deposits = match rng.range(0, 9) {
-            0..=3 => 0,
-            4..=7 => rng.range(500, 40_000),
-            _ => rng.range(40_000, 300_000),
-        };
-        if deposits > 0 {
-            hh_evidence.push((
-                EvidenceKind::PropertyDeposits,
-                EvidenceValue::Money(Money::from_yuan(deposits)),
-            ));
-        }
-        if rng.chance(18) {
-            hh_evidence.push((
-                EvidenceKind::PropertyVehicle,
-                EvidenceValue::Money(Money::from_yuan(rng.range(15, 200) * 1000)),
-            ));
-        }
-        let houses = if rng.chance(75) {
-            1
-        } else if rng.chance(60) {
-            0
-        } else {
-            2
-        };
-        if houses > 0 {
-            hh_evidence.push((EvidenceKind::PropertyHouses, EvidenceValue::Count(houses)));
-        }
-        if hukou == Hukou::Rural && rng.chance(70) {
-            hh_evidence.push((EvidenceKind::PropertyLand, EvidenceValue::Flag(true)));
-        }
-        let mut supporters = Vec::new();
+        members
+    }
+
+    /// Supporters outside the household: children of an elderly household, else parents.
+    fn supporters(
+        &mut self,
+        specs: &[PersonSpec],
+        surname: &str,
+        county: &str,
+    ) -> Vec<RosterSupporter> {
         let elderly = specs.iter().all(|s| s.age >= 60);
         let count = if elderly {
-            rng.range(1, 3)
+            self.rng.range(1, 3)
         } else {
-            rng.range(0, 1)
+            self.rng.range(0, 1)
         };
+        let mut supporters = Vec::new();
         for _ in 0..count {
             let age = if elderly {
-                rng.range(30, 60)
+                self.rng.range(30, 60)
             } else {
-                rng.range(40, 70)
+                self.rng.range(40, 70)
             };
-            let male = rng.chance(50);
-            let birth = birth_date(&mut rng, as_of, age);
-            let id = loop {
-                let id = id_number(&mut rng, county, birth, male);
-                if used_ids.insert(id.as_str().to_string()) {
-                    break id;
-                }
-            };
+            let male = self.rng.chance(50);
+            let birth = birth_date(&mut self.rng, self.as_of, age);
+            let id = self.fresh_id(county, Some(birth), age, male);
+            let rng = &mut self.rng;
             let status = match rng.range(0, 99) {
                 0..=79 => SupporterStatus::Normal,
                 80..=84 => SupporterStatus::Dibao,
@@ -256,18 +286,44 @@ pub fn generate(
                 has_luxury: rng.chance(4),
             });
         }
-        out.push(RosterHousehold {
-            line: Some(i + 2),
-            code: format!("D{:010}", i + 1),
-            region_code: village.clone(),
-            hukou,
-            address: format!("{village_name}{}号", rng.range(1, 300)),
-            evidence: hh_evidence,
-            members,
-            supporters,
-        });
+        supporters
     }
-    out
+}
+
+/// A household's property: deposits, a vehicle, houses, rural land.
+fn household_evidence(rng: &mut Rng, hukou: Hukou) -> Vec<(EvidenceKind, EvidenceValue)> {
+    let mut hh_evidence = Vec::new();
+    let deposits = match rng.range(0, 9) {
+        0..=3 => 0,
+        4..=7 => rng.range(500, 40_000),
+        _ => rng.range(40_000, 300_000),
+    };
+    if deposits > 0 {
+        hh_evidence.push((
+            EvidenceKind::PropertyDeposits,
+            EvidenceValue::Money(Money::from_yuan(deposits)),
+        ));
+    }
+    if rng.chance(18) {
+        hh_evidence.push((
+            EvidenceKind::PropertyVehicle,
+            EvidenceValue::Money(Money::from_yuan(rng.range(15, 200) * 1000)),
+        ));
+    }
+    let houses = if rng.chance(75) {
+        1
+    } else if rng.chance(60) {
+        0
+    } else {
+        2
+    };
+    if houses > 0 {
+        hh_evidence.push((EvidenceKind::PropertyHouses, EvidenceValue::Count(houses)));
+    }
+    if hukou == Hukou::Rural && rng.chance(70) {
+        hh_evidence.push((EvidenceKind::PropertyLand, EvidenceValue::Flag(true)));
+    }
+    hh_evidence
 }
 
 fn birth_date(rng: &mut Rng, as_of: NaiveDate, age: i64) -> NaiveDate {
@@ -331,28 +387,7 @@ fn person_evidence(
             EvidenceValue::Code(format!("{}-{grade}", rng.range(1, 7))),
         ));
     }
-    let student = (6..=17).contains(&s.age) || ((18..=22).contains(&s.age) && rng.chance(45));
-    if student {
-        let level = match s.age {
-            6..=11 => "primary",
-            12..=14 => "junior",
-            15..=17 => {
-                if rng.chance(30) {
-                    "vocational"
-                } else {
-                    "senior"
-                }
-            }
-            _ => "college",
-        };
-        ev.push((EvidenceKind::Schooling, EvidenceValue::Code(level.into())));
-        if s.age >= 15 && rng.chance(60) {
-            ev.push((
-                EvidenceKind::ExpenditureTuition,
-                EvidenceValue::Money(Money::from_yuan(rng.range(8, 80) * 100)),
-            ));
-        }
-    }
+    let student = schooling(rng, s, &mut ev);
     let working_age = (16..60).contains(&s.age) && !student;
     let employment = if !working_age {
         if s.age >= 60 { "retired" } else { "none" }
@@ -368,23 +403,7 @@ fn person_evidence(
         EvidenceValue::Code(employment.into()),
     ));
     if employment == "employed" {
-        let wage = rng.range(1800, 3200)
-            + if rng.chance(40) {
-                rng.range(0, 5000)
-            } else {
-                0
-            };
-        let wage = if health >= 3 { wage / 2 } else { wage };
-        ev.push((
-            EvidenceKind::IncomeWage,
-            EvidenceValue::Money(Money::from_yuan(wage)),
-        ));
-        if rng.chance(60) {
-            ev.push((
-                EvidenceKind::ExpenditurePensionPremium,
-                EvidenceValue::Money(Money::from_yuan(rng.range(12, 40) * 100)),
-            ));
-        }
+        earnings(rng, health, &mut ev);
     }
     if s.age >= 60 {
         let pension = if hukou == Hukou::Urban && rng.chance(70) {
@@ -410,6 +429,55 @@ fn person_evidence(
         ));
     }
     ev
+}
+
+/// Whether the person is a student, with their level and tuition.
+fn schooling(rng: &mut Rng, s: &PersonSpec, ev: &mut Vec<(EvidenceKind, EvidenceValue)>) -> bool {
+    let student = (6..=17).contains(&s.age) || ((18..=22).contains(&s.age) && rng.chance(45));
+    if !student {
+        return false;
+    }
+    let level = match s.age {
+        6..=11 => "primary",
+        12..=14 => "junior",
+        15..=17 => {
+            if rng.chance(30) {
+                "vocational"
+            } else {
+                "senior"
+            }
+        }
+        _ => "college",
+    };
+    ev.push((EvidenceKind::Schooling, EvidenceValue::Code(level.into())));
+    if s.age >= 15 && rng.chance(60) {
+        ev.push((
+            EvidenceKind::ExpenditureTuition,
+            EvidenceValue::Money(Money::from_yuan(rng.range(8, 80) * 100)),
+        ));
+    }
+    true
+}
+
+/// An employed person's wage (halved by illness) and pension premium.
+fn earnings(rng: &mut Rng, health: u8, ev: &mut Vec<(EvidenceKind, EvidenceValue)>) {
+    let wage = rng.range(1800, 3200)
+        + if rng.chance(40) {
+            rng.range(0, 5000)
+        } else {
+            0
+        };
+    let wage = if health >= 3 { wage / 2 } else { wage };
+    ev.push((
+        EvidenceKind::IncomeWage,
+        EvidenceValue::Money(Money::from_yuan(wage)),
+    ));
+    if rng.chance(60) {
+        ev.push((
+            EvidenceKind::ExpenditurePensionPremium,
+            EvidenceValue::Money(Money::from_yuan(rng.range(12, 40) * 100)),
+        ));
+    }
 }
 
 #[cfg(test)]

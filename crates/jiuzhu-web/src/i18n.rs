@@ -33,13 +33,17 @@ impl Lang {
             Lang::En => "en",
         }
     }
+    /// `zh` or `en`, by the language.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
     /// The text for `key`; a missing key shows itself, and a test keeps every key present.
     pub fn t(self, key: &str) -> &'static str {
         match TEXTS.iter().find(|(k, _, _)| *k == key) {
-            Some((_, zh, en)) => match self {
-                Lang::Zh => zh,
-                Lang::En => en,
-            },
+            Some((_, zh, en)) => self.pick(zh, en),
             None => "??",
         }
     }
@@ -497,15 +501,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "每行一天：日期 holiday 名称（放假）或 日期 workday 名称（调休上班）；year 行表示该年安排完整。",
         "One line a day: DATE holiday NAME, or DATE workday NAME (a make-up working day); a year line marks a complete year.",
     ),
-    ("doc_acceptance", "受理通知书", "Notice of acceptance"),
-    (
-        "doc_non_acceptance",
-        "不予受理告知书",
-        "Notice of non-acceptance",
-    ),
-    ("doc_investigation", "入户调查表", "Home investigation form"),
-    ("doc_decision", "审批决定书", "Decision"),
-    ("doc_refusal", "不予批准通知书", "Notice of refusal"),
     (
         "intake_not_found",
         "未找到该身份证号的家庭，请先登记家庭",
@@ -524,11 +519,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("status_not_found", "未查到该申请", "No such application"),
     ("changes", "动态管理", "Changes"),
     ("reviews_due", "待定期核查", "Reviews due"),
-    (
-        "doc_termination",
-        "终止（暂停）救助通知书",
-        "Notice of termination",
-    ),
     (
         "consent",
         "已取得本人同意（低保转特困）",

@@ -368,12 +368,17 @@ pub fn simulate(
         );
     }
     cmp.finish();
+    println!("reform: {}", reform.name);
+    write_comparison(&cmp, &base.pack, out_dir)
+}
+
+/// Prints the comparison by county and writes `counties.csv` and `changes.csv`.
+fn write_comparison(cmp: &Comparison, pack: &jiuzhu_policy::Pack, out_dir: &Path) -> Result<()> {
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let money = |d: rust_decimal::Decimal| Value::Num(d).format(2);
     let mut counties = String::from(
         "county,program,period,households,eligible_before,eligible_after,total_before,total_after,gain,lose,circle_changed\n",
     );
-    println!("reform: {}", reform.name);
     println!(
         "{:<8} {:<18} {:>10} {:>9} {:>9} {:>14} {:>14} {:>7} {:>7} {:>7}",
         "county",
@@ -402,8 +407,7 @@ pub fn simulate(
     };
     // Totals are per the program's period (monthly, annual, once).
     let period = |code: &str| {
-        base.pack
-            .programs
+        pack.programs
             .iter()
             .find(|p| p.code == code)
             .map(|p| p.period.clone())

@@ -4,6 +4,7 @@
 //! writes ([`jiuzhu_db::cases::begin_step`]).
 
 mod changes;
+pub mod documents;
 mod steps;
 mod taking;
 

@@ -41,28 +41,10 @@ pub(super) fn documents_of(
     events: &[cases::Event],
     lang: Lang,
 ) -> Vec<(&'static str, String)> {
-    let done =
-        |step: &str, action: &str| events.iter().any(|e| e.step == step && e.action == action);
-    let mut out = Vec::new();
-    let t = |k: &str| lang.t(k).to_string();
-    if done("accept", "complete") {
-        out.push(("acceptance", t("doc_acceptance")));
-    }
-    if done("accept", "refuse") {
-        out.push(("non_acceptance", t("doc_non_acceptance")));
-    }
-    if done("investigate", "complete") {
-        out.push(("investigation", t("doc_investigation")));
-    }
-    if item.status == "approved" && (item.kind == "terminate" || item.kind == "suspend") {
-        out.push(("termination", t("doc_termination")));
-    } else if item.status == "approved" {
-        out.push(("decision", t("doc_decision")));
-    }
-    if done("approve", "refuse") {
-        out.push(("refusal", t("doc_refusal")));
-    }
-    out
+    jiuzhu_app::cases::documents::documents_of(item, events)
+        .into_iter()
+        .map(|k| (k.code(), lang.pick(k.label_zh(), k.label_en()).to_string()))
+        .collect()
 }
 
 pub(super) async fn render_case(

@@ -110,134 +110,40 @@ pub(super) async fn document_page(
     Path((id, kind)): Path<(i64, String)>,
     Query(q): Query<DocumentQuery>,
 ) -> PageResult {
-    let item = cases::item(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    if !(u.scope.contains(&item.region_code) || item.taken_by == u.user.username)
-        || !u.role.can_read_registry()
-    {
-        return Err(WebError::NotFound.into());
-    }
-    let events = cases::events(&state.db, id).await?;
-    if !documents_of(&item, &events, u.lang)
-        .iter()
-        .any(|(k, _)| *k == kind)
-    {
-        return Err(WebError::NotFound.into());
-    }
-    let app = cases::application(&state.db, item.application_id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let find = |step: &str, action: &str| {
-        events
-            .iter()
-            .rev()
-            .find(|e| e.step == step && e.action == action)
-            .and_then(|e| {
-                serde_json::from_str::<serde_json::Value>(&e.data)
-                    .ok()
-                    .map(|d| (e.at.clone(), d))
-            })
-    };
-    let (date, reason, areas, staff) = match kind.as_str() {
-        "non_acceptance" => {
-            let (at, d) = find("accept", "refuse").unwrap_or_default();
-            (
-                at,
-                d["reason"].as_str().unwrap_or_default().to_string(),
-                vec![],
-                String::new(),
-            )
-        }
-        "refusal" => {
-            let (at, d) = find("approve", "refuse").unwrap_or_default();
-            (
-                at,
-                d["reason"].as_str().unwrap_or_default().to_string(),
-                vec![],
-                String::new(),
-            )
-        }
-        "investigation" => {
-            let (at, d) = find("investigate", "complete").unwrap_or_default();
-            let areas = workflow::INVESTIGATION_AREAS
-                .iter()
-                .map(|(c, label)| {
-                    (
-                        label.to_string(),
-                        d["areas"][c].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect();
-            let staff = d["staff"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join("、")
-                })
-                .unwrap_or_default();
-            (at, String::new(), areas, staff)
-        }
-        "decision" | "termination" => (
-            item.closed_at.clone().unwrap_or_default(),
-            String::new(),
-            vec![],
-            String::new(),
-        ),
-        _ => (
-            find("accept", "complete")
-                .map(|(at, _)| at)
-                .unwrap_or_default(),
-            String::new(),
-            vec![],
-            String::new(),
-        ),
-    };
-    let region_name = jiuzhu_db::regions::get(&state.db, &item.region_code)
-        .await?
-        .map(|r| r.name)
-        .unwrap_or_default();
-    jiuzhu_db::audit::record(
-        &state.db,
-        &u.actor(),
-        jiuzhu_db::audit::Entry {
-            action: "case.document",
-            object_type: "case_item",
-            object_id: id.to_string(),
-            household_id: Some(item.household_id),
-            detail: json!({"kind": kind}),
-        },
-    )
-    .await?;
+    let d = jiuzhu_app::cases::documents::document(&state.db, &u.acting(), id, &kind)
+        .await
+        .map_err(WebError::from)?;
     let fields = DocumentFields {
-        title: documents_of(&item, &events, u.lang)
-            .into_iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, l)| l)
-            .unwrap_or_default(),
-        number: format!("{}-{}", app.code, item.id),
+        title: u
+            .lang
+            .pick(d.kind.label_zh(), d.kind.label_en())
+            .to_string(),
+        number: format!("{}-{}", d.application.code, d.item.id),
         applicant: format!(
             "{}（{}）",
-            crate::views::name_for(&app.applicant_name, u.role.sees_full_names()),
-            mask_id_str(&app.applicant_id_number)
+            crate::views::name_for(&d.application.applicant_name, u.role.sees_full_names()),
+            mask_id_str(&d.application.applicant_id_number)
         ),
-        household_code: item.household_code.clone(),
-        region_name,
-        program: program_label(&item.program, u.lang),
-        date: date.get(..10).unwrap_or(&date).to_string(),
-        amount: item
+        household_code: d.item.household_code.clone(),
+        region_name: d.region_name,
+        program: program_label(&d.item.program, u.lang),
+        date: d.issued_at.get(..10).unwrap_or(&d.issued_at).to_string(),
+        amount: d
+            .item
             .amount_fen
             .map(|f| Money::from_fen(f).to_string())
             .unwrap_or_default(),
-        reason,
-        receipt_sha256: item.receipt_sha256.clone().unwrap_or_default(),
-        areas,
-        staff,
-        notice: serde_json::from_str(&app.notice).unwrap_or_default(),
-        deadline: item.deadline.clone(),
-        kind,
+        reason: d.reason,
+        receipt_sha256: d.item.receipt_sha256.clone().unwrap_or_default(),
+        areas: d
+            .areas
+            .iter()
+            .map(|(a, f)| (a.to_string(), f.clone()))
+            .collect(),
+        staff: d.staff.join("、"),
+        notice: serde_json::from_str(&d.application.notice).unwrap_or_default(),
+        deadline: d.item.deadline.clone(),
+        kind: d.kind.code().to_string(),
     };
     let blocks = document_blocks(&fields);
     if q.format == "pdf" {

@@ -1,458 +1,21 @@
-//! Column-at-a-time evaluation of a whole population: each variable is computed once over
-//! every household, person or supporter, as a column. Same formulas and the same exact
-//! decimals as the one-household evaluator ([`crate::engine::Evaluation`]), which remains
-//! the one that explains; a test checks the two agree.
-//!
-//! Errors are kept per row (division by zero, a table without the entry) and only count
-//! where the value is used, so an error in the branch of an `if` that a row does not take
-//! is no error, as in the one-household evaluator.
+//! Evaluating the variables of a pack over a whole population, column by column.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::engine::{Agg, C, Dated, ParamAt, Ref, Value, idx, key};
 use crate::expr::BinOp;
 use crate::pack::Entity;
 
-/// One column of values.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Column {
-    Num(Vec<Decimal>),
-    Bool(Vec<bool>),
-    Text(Texts),
-    Date(Vec<NaiveDate>),
-}
-
-/// A text column as codes into a dictionary of its values: a row is a four-byte code, so
-/// copying rows touches no reference count (shared counts made every thread wait on the
-/// others), and a comparison is made once per distinct value. A value may appear twice in
-/// the dictionary; equality is by content.
-#[derive(Clone, Debug, Default)]
-pub struct Texts {
-    pub dict: Vec<Arc<str>>,
-    pub codes: Vec<u32>,
-}
-
-impl Texts {
-    /// Interns `values` (equal texts share one code).
-    pub fn from_values(values: impl IntoIterator<Item = Arc<str>>) -> Texts {
-        let mut t = Texts::default();
-        let mut seen: HashMap<Arc<str>, u32> = HashMap::new();
-        for v in values {
-            let code = *seen.entry(v.clone()).or_insert_with(|| {
-                t.dict.push(v);
-                t.dict.len() as u32 - 1
-            });
-            t.codes.push(code);
-        }
-        t
-    }
-
-    /// The text of row `i`.
-    pub fn get(&self, i: usize) -> &Arc<str> {
-        &self.dict[self.codes[i] as usize]
-    }
-
-    pub fn len(&self) -> usize {
-        self.codes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.codes.is_empty()
-    }
-}
-
-impl PartialEq for Texts {
-    fn eq(&self, other: &Texts) -> bool {
-        self.len() == other.len() && (0..self.len()).all(|i| self.get(i) == other.get(i))
-    }
-}
-
-impl Column {
-    fn len(&self) -> usize {
-        match self {
-            Column::Num(v) => v.len(),
-            Column::Bool(v) => v.len(),
-            Column::Text(t) => t.len(),
-            Column::Date(v) => v.len(),
-        }
-    }
-
-    /// Appends one row as [`Value::format`] writes it.
-    pub fn write_to(&self, i: usize, decimals: u32, out: &mut Vec<u8>) {
-        match self {
-            Column::Num(v) => crate::engine::write_decimal(v[i], decimals, out),
-            Column::Bool(v) => out.push(if v[i] { b'1' } else { b'0' }),
-            other => other.get(i).write_to(decimals, out),
-        }
-    }
-
-    /// The value of one row.
-    pub fn get(&self, i: usize) -> Value {
-        match self {
-            Column::Num(v) => Value::Num(v[i]),
-            Column::Bool(v) => Value::Bool(v[i]),
-            Column::Text(t) => Value::Text(t.get(i).clone()),
-            Column::Date(v) => Value::Date(v[i]),
-        }
-    }
-
-    fn broadcast(v: &Value, n: usize) -> Column {
-        match v {
-            Value::Num(x) => Column::Num(vec![*x; n]),
-            Value::Bool(x) => Column::Bool(vec![*x; n]),
-            Value::Text(x) => Column::Text(Texts {
-                dict: vec![x.clone()],
-                codes: vec![0; n],
-            }),
-            Value::Date(x) => Column::Date(vec![*x; n]),
-        }
-    }
-
-    fn gather(&self, rows: &[u32]) -> Column {
-        match self {
-            Column::Num(v) => Column::Num(rows.iter().map(|r| v[*r as usize]).collect()),
-            Column::Bool(v) => Column::Bool(rows.iter().map(|r| v[*r as usize]).collect()),
-            Column::Text(t) => Column::Text(Texts {
-                dict: t.dict.clone(),
-                codes: rows.iter().map(|r| t.codes[*r as usize]).collect(),
-            }),
-            Column::Date(v) => Column::Date(rows.iter().map(|r| v[*r as usize]).collect()),
-        }
-    }
-}
-
-/// A cell as a cache key within one column: equal keys hold equal values (text by its
-/// code, a number by its exact representation), so a memo keyed by it never mixes values up;
-/// equal values may have different keys, which only costs a second lookup.
-fn cell_key(c: &Column, i: usize) -> u128 {
-    match c {
-        Column::Num(v) => u128::from_le_bytes(v[i].serialize()),
-        Column::Bool(v) => v[i] as u128,
-        Column::Text(t) => t.codes[i] as u128,
-        Column::Date(v) => chrono::Datelike::num_days_from_ce(&v[i]) as u32 as u128,
-    }
-}
-
-type KeyMap<V> = crate::hash::FastMap<(u128, u128), V>;
-
-/// A population's inputs by entity, in the order of `Engine::inputs`, and the household
-/// row of each person and supporter.
-#[derive(Clone, Debug, Default)]
-pub struct Population {
-    pub households: usize,
-    pub inputs: [Vec<Arc<Column>>; 3],
-    pub person_household: Vec<u32>,
-    pub supporter_household: Vec<u32>,
-}
-
-/// A slice of a population by contiguous household rows, with the rows of their persons
-/// and supporters, to be evaluated on its own (see [`Population::plan`]).
-#[derive(Clone, Debug)]
-pub struct Part {
-    /// First household row, and one past the last.
-    pub lo: usize,
-    pub hi: usize,
-    persons: Vec<u32>,
-    supporters: Vec<u32>,
-}
-
-impl Population {
-    /// Cuts the population into parts of `per` households (the last may be smaller), in one
-    /// pass over the persons and supporters.
-    pub fn plan(&self, per: usize) -> Vec<Part> {
-        let per = per.max(1);
-        let n = self.households.div_ceil(per).max(1);
-        let bucket = |parents: &[u32]| -> Vec<Vec<u32>> {
-            let mut out = vec![Vec::new(); n];
-            for (i, p) in parents.iter().enumerate() {
-                out[(*p as usize / per).min(n - 1)].push(i as u32);
-            }
-            out
-        };
-        let persons = bucket(&self.person_household);
-        let supporters = bucket(&self.supporter_household);
-        persons
-            .into_iter()
-            .zip(supporters)
-            .enumerate()
-            .map(|(k, (persons, supporters))| Part {
-                lo: k * per,
-                hi: ((k + 1) * per).min(self.households),
-                persons,
-                supporters,
-            })
-            .collect()
-    }
-
-    /// The part's rows as a population of their own, renumbered from 0.
-    pub fn part(&self, p: &Part) -> Population {
-        let hrows: Vec<u32> = (p.lo as u32..p.hi as u32).collect();
-        let lo = p.lo as u32;
-        Population {
-            households: p.hi - p.lo,
-            inputs: [
-                self.inputs[0]
-                    .iter()
-                    .map(|c| Arc::new(c.gather(&hrows)))
-                    .collect(),
-                self.inputs[1]
-                    .iter()
-                    .map(|c| Arc::new(c.gather(&p.persons)))
-                    .collect(),
-                self.inputs[2]
-                    .iter()
-                    .map(|c| Arc::new(c.gather(&p.supporters)))
-                    .collect(),
-            ],
-            person_household: p
-                .persons
-                .iter()
-                .map(|i| self.person_household[*i as usize] - lo)
-                .collect(),
-            supporter_household: p
-                .supporters
-                .iter()
-                .map(|i| self.supporter_household[*i as usize] - lo)
-                .collect(),
-        }
-    }
-
-    fn rows(&self, e: Entity) -> usize {
-        match e {
-            Entity::Household => self.households,
-            Entity::Person => self.person_household.len(),
-            Entity::Supporter => self.supporter_household.len(),
-        }
-    }
-    fn parents(&self, e: Entity) -> &[u32] {
-        match e {
-            Entity::Person => &self.person_household,
-            _ => &self.supporter_household,
-        }
-    }
-}
-
-/// Per-row error codes (0: none; otherwise 1 + index into the evaluation's messages).
-type Errs = Option<Arc<Vec<u32>>>;
-
-#[derive(Clone)]
-struct Ev {
-    col: Arc<Column>,
-    err: Errs,
-}
-
-fn nums(c: &Column) -> &[Decimal] {
-    match c {
-        Column::Num(v) => v,
-        _ => &[],
-    }
-}
-
-fn bools(c: &Column) -> &[bool] {
-    match c {
-        Column::Bool(v) => v,
-        _ => &[],
-    }
-}
-
-/// `a and b`, `a or b`, row by row; the right side's error counts only where the left side
-/// does not decide.
-fn logical(and: bool, a: &Opd, b: &Opd, n: usize) -> Ev {
-    let col: Vec<bool> = (0..n)
-        .map(|i| {
-            if and {
-                a.flag(i) && b.flag(i)
-            } else {
-                a.flag(i) || b.flag(i)
-            }
-        })
-        .collect();
-    // The right side's error counts only where the left does not decide.
-    let err = match (a.errs(), b.errs()) {
-        (_, None) => a.errs().clone(),
-        (ea, Some(eb)) => Some(Arc::new(
-            (0..n)
-                .map(|i| {
-                    let ea = ea.as_ref().map(|e| e[i]).unwrap_or(0);
-                    if ea != 0 {
-                        ea
-                    } else if a.flag(i) != and {
-                        0
-                    } else {
-                        eb[i]
-                    }
-                })
-                .collect(),
-        )),
-    };
-    Ev {
-        col: Arc::new(Column::Bool(col)),
-        err,
-    }
-}
-
-fn merge(a: &Errs, b: &Errs) -> Errs {
-    match (a, b) {
-        (None, None) => None,
-        (Some(x), None) | (None, Some(x)) => Some(x.clone()),
-        (Some(x), Some(y)) => Some(Arc::new(
-            x.iter()
-                .zip(y.iter())
-                .map(|(p, q)| if *p != 0 { *p } else { *q })
-                .collect(),
-        )),
-    }
-}
-
-/// An operand: one value for every row (a constant or parameter, never copied per row),
-/// or a column.
-enum Opd {
-    Scalar(Value),
-    Col(Ev),
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Num,
-    Bool,
-    Text,
-    Date,
-}
-
-const NO_ERRS: Errs = None;
-
-impl Opd {
-    fn errs(&self) -> &Errs {
-        match self {
-            Opd::Scalar(_) => &NO_ERRS,
-            Opd::Col(e) => &e.err,
-        }
-    }
-    fn kind(&self) -> Kind {
-        match self {
-            Opd::Scalar(Value::Num(_)) => Kind::Num,
-            Opd::Scalar(Value::Bool(_)) => Kind::Bool,
-            Opd::Scalar(Value::Text(_)) => Kind::Text,
-            Opd::Scalar(Value::Date(_)) => Kind::Date,
-            Opd::Col(e) => match &*e.col {
-                Column::Num(_) => Kind::Num,
-                Column::Bool(_) => Kind::Bool,
-                Column::Text(_) => Kind::Text,
-                Column::Date(_) => Kind::Date,
-            },
-        }
-    }
-    fn num(&self, i: usize) -> Decimal {
-        match self {
-            Opd::Scalar(Value::Num(x)) => *x,
-            Opd::Col(e) => match &*e.col {
-                Column::Num(v) => v[i],
-                _ => Decimal::ZERO,
-            },
-            _ => Decimal::ZERO,
-        }
-    }
-    fn flag(&self, i: usize) -> bool {
-        match self {
-            Opd::Scalar(Value::Bool(x)) => *x,
-            Opd::Col(e) => matches!(&*e.col, Column::Bool(v) if v[i]),
-            _ => false,
-        }
-    }
-    fn text(&self, i: usize) -> &str {
-        match self {
-            Opd::Scalar(Value::Text(x)) => x,
-            Opd::Col(e) => match &*e.col {
-                Column::Text(t) => t.get(i),
-                _ => "",
-            },
-            _ => "",
-        }
-    }
-    /// A text operand as a dictionary and codes (a constant: one entry, no codes).
-    fn texts(&self) -> (&[Arc<str>], Option<&[u32]>) {
-        match self {
-            Opd::Scalar(Value::Text(x)) => (std::slice::from_ref(x), None),
-            Opd::Col(e) => match &*e.col {
-                Column::Text(t) => (&t.dict, Some(&t.codes)),
-                _ => (&[], None),
-            },
-            _ => (&[], None),
-        }
-    }
-    fn date(&self, i: usize) -> NaiveDate {
-        match self {
-            Opd::Scalar(Value::Date(x)) => *x,
-            Opd::Col(e) => match &*e.col {
-                Column::Date(v) => v[i],
-                _ => NaiveDate::default(),
-            },
-            _ => NaiveDate::default(),
-        }
-    }
-    /// Whether row `i` of both operands holds the same value.
-    fn same(&self, other: &Opd, i: usize) -> bool {
-        match (self.kind(), other.kind()) {
-            (Kind::Num, Kind::Num) => self.num(i) == other.num(i),
-            (Kind::Bool, Kind::Bool) => self.flag(i) == other.flag(i),
-            (Kind::Text, Kind::Text) => self.text(i) == other.text(i),
-            (Kind::Date, Kind::Date) => self.date(i) == other.date(i),
-            _ => false,
-        }
-    }
-}
-
-/// Compares two decimals; of the same scale (the usual case: amounts in fen), by their
-/// mantissas, without the general path's rescaling.
-#[inline]
-fn dcmp(a: Decimal, b: Decimal) -> std::cmp::Ordering {
-    if a.scale() == b.scale() {
-        a.mantissa().cmp(&b.mantissa())
-    } else {
-        a.cmp(&b)
-    }
-}
-
-/// The numbers of an operand, looked up once rather than per row.
-#[derive(Clone, Copy)]
-enum Nv<'a> {
-    Scalar(Decimal),
-    Col(&'a [Decimal]),
-}
-
-impl Nv<'_> {
-    #[inline]
-    fn at(self, i: usize) -> Decimal {
-        match self {
-            Nv::Scalar(x) => x,
-            Nv::Col(v) => v[i],
-        }
-    }
-}
-
-impl Opd {
-    fn nv(&self) -> Nv<'_> {
-        match self {
-            Opd::Scalar(Value::Num(x)) => Nv::Scalar(*x),
-            Opd::Col(e) => match &*e.col {
-                Column::Num(v) => Nv::Col(v),
-                _ => Nv::Scalar(Decimal::ZERO),
-            },
-            _ => Nv::Scalar(Decimal::ZERO),
-        }
-    }
-}
+use super::*;
 
 /// The evaluation of a population on one date.
 pub struct PopulationEvaluation<'d> {
-    dated: &'d Dated<'d>,
-    pop: &'d Population,
-    cache: [Vec<Option<Ev>>; 3],
-    messages: Vec<String>,
+    pub(crate) dated: &'d Dated<'d>,
+    pub(crate) pop: &'d Population,
+    pub(crate) cache: [Vec<Option<Ev>>; 3],
+    pub(crate) messages: Vec<String>,
 }
 
 /// A failed row: which household row, which variable, why.
@@ -502,12 +65,12 @@ impl PopulationEvaluation<'_> {
         Ok(ev.col)
     }
 
-    fn error(&mut self, variable: &str, msg: String) -> u32 {
+    pub(crate) fn error(&mut self, variable: &str, msg: String) -> u32 {
         self.messages.push(format!("{variable}\u{0}{msg}"));
         self.messages.len() as u32
     }
 
-    fn var(&mut self, ent: Entity, slot: usize) -> Result<Ev, String> {
+    pub(crate) fn var(&mut self, ent: Entity, slot: usize) -> Result<Ev, String> {
         if let Some(v) = &self.cache[idx(ent)][slot] {
             return Ok(v.clone());
         }
@@ -518,7 +81,7 @@ impl PopulationEvaluation<'_> {
         Ok(v)
     }
 
-    fn reference(&mut self, ent: Entity, r: Ref) -> Result<Ev, String> {
+    pub(crate) fn reference(&mut self, ent: Entity, r: Ref) -> Result<Ev, String> {
         match r {
             Ref::Input(i) => Ok(Ev {
                 col: self.pop.inputs[idx(ent)][i].clone(),
@@ -529,7 +92,7 @@ impl PopulationEvaluation<'_> {
     }
 
     /// A constant or parameter stays one value; anything else becomes a column.
-    fn operand(&mut self, c: &C, ent: Entity, name: &str) -> Result<Opd, String> {
+    pub(crate) fn operand(&mut self, c: &C, ent: Entity, name: &str) -> Result<Opd, String> {
         match c {
             C::Const(v) => Ok(Opd::Scalar(v.clone())),
             C::Param(p) => match &self.dated.values[*p] {
@@ -544,7 +107,7 @@ impl PopulationEvaluation<'_> {
         }
     }
 
-    fn num_map(
+    pub(crate) fn num_map(
         &mut self,
         a: &Ev,
         name: &str,
@@ -580,7 +143,7 @@ impl PopulationEvaluation<'_> {
         }
     }
 
-    fn eval(&mut self, c: &C, ent: Entity, name: &str) -> Result<Ev, String> {
+    pub(crate) fn eval(&mut self, c: &C, ent: Entity, name: &str) -> Result<Ev, String> {
         let n = self.pop.rows(ent);
         Ok(match c {
             C::Const(v) => Ev {
@@ -645,7 +208,7 @@ impl PopulationEvaluation<'_> {
     }
 
     /// A parameter's value on the date: one for all, or each household's by its region.
-    fn param(&mut self, p: &usize, ent: Entity, name: &str) -> Result<Ev, String> {
+    pub(crate) fn param(&mut self, p: &usize, ent: Entity, name: &str) -> Result<Ev, String> {
         let n = self.pop.rows(ent);
         Ok(match &self.dated.values[*p] {
             Some(ParamAt::Scalar(_, x)) => Ev {
@@ -711,7 +274,14 @@ impl PopulationEvaluation<'_> {
     }
 
     /// A table parameter looked up by two cells of each row (memoised by cell value).
-    fn table(&mut self, p: &usize, r: &C, k: &C, ent: Entity, name: &str) -> Result<Ev, String> {
+    pub(crate) fn table(
+        &mut self,
+        p: &usize,
+        r: &C,
+        k: &C,
+        ent: Entity,
+        name: &str,
+    ) -> Result<Ev, String> {
         let n = self.pop.rows(ent);
         Ok({
             let table = match &self.dated.values[*p] {
@@ -761,7 +331,14 @@ impl PopulationEvaluation<'_> {
     }
 
     /// An arithmetic, comparison or logical operation, column by column.
-    fn binary(&mut self, op: &BinOp, a: &C, b: &C, ent: Entity, name: &str) -> Result<Ev, String> {
+    pub(crate) fn binary(
+        &mut self,
+        op: &BinOp,
+        a: &C,
+        b: &C,
+        ent: Entity,
+        name: &str,
+    ) -> Result<Ev, String> {
         let n = self.pop.rows(ent);
         Ok({
             let (a, b) = (self.operand(a, ent, name)?, self.operand(b, ent, name)?);
@@ -840,7 +417,14 @@ impl PopulationEvaluation<'_> {
     }
 
     /// `if(c, a, b)`, each row taking its branch.
-    fn conditional(&mut self, c0: &C, a: &C, b: &C, ent: Entity, name: &str) -> Result<Ev, String> {
+    pub(crate) fn conditional(
+        &mut self,
+        c0: &C,
+        a: &C,
+        b: &C,
+        ent: Entity,
+        name: &str,
+    ) -> Result<Ev, String> {
         let n = self.pop.rows(ent);
         Ok({
             let c0 = self.eval(c0, ent, name)?;
@@ -898,7 +482,13 @@ impl PopulationEvaluation<'_> {
     }
 
     /// `max(…)` or `min(…)` of its operands, row by row.
-    fn extremum(&mut self, max: bool, cs: &[C], ent: Entity, name: &str) -> Result<Ev, String> {
+    pub(crate) fn extremum(
+        &mut self,
+        max: bool,
+        cs: &[C],
+        ent: Entity,
+        name: &str,
+    ) -> Result<Ev, String> {
         let n = self.pop.rows(ent);
         Ok({
             let ops = cs
@@ -933,7 +523,7 @@ impl PopulationEvaluation<'_> {
     }
 
     /// A household's count, sum, any or all over its members or supporters.
-    fn aggregate(
+    pub(crate) fn aggregate(
         &mut self,
         agg: &Agg,
         g: &Entity,

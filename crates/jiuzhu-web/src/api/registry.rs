@@ -1,176 +1,23 @@
-//! The JSON API under `/api/v1`, for the same operations as the pages, and its OpenAPI
-//! document at `/api/openapi.json`. Authentication: a session cookie (writes then need
-//! `X-CSRF-Token`) or `Authorization: Bearer <token>` for machine clients.
+//! Households under `/api/v1/households`: list, create, read, update, members, evidence and
+//! the audited reveal of a masked field.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use jiuzhu_db::audit::{self, Entry};
 use jiuzhu_db::households::{self, HouseholdFields, PersonFields, SensitiveField};
 use jiuzhu_domain::{Hukou, IdNumber, RegionCode, Relation};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ErrorBody, WebError};
 use crate::i18n::Lang;
 use crate::pages::{SearchParams, household_rows, parse_evidence, search_query};
-use crate::views::{AuditView, HouseholdRow, HouseholdView};
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/openapi.json", get(openapi_json))
-        .route("/api/v1/me", get(me))
-        .route(
-            "/api/v1/households",
-            get(list_households).post(create_household),
-        )
-        .route(
-            "/api/v1/households/{id}",
-            get(get_household).put(update_household),
-        )
-        .route("/api/v1/households/{id}/members", post(add_member))
-        .route(
-            "/api/v1/households/{id}/members/{person_id}",
-            axum::routing::put(update_member),
-        )
-        .route("/api/v1/households/{id}/evidence", post(record_evidence))
-        .route("/api/v1/households/{id}/reveal", post(reveal))
-        .route("/api/v1/regions/{code}", get(region))
-        .route("/api/v1/audit", get(audit_list))
-        .route("/api/v1/audit/verify", get(audit_verify))
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "jiuzhu API",
-        description = "Registry of households for social assistance. ID and phone numbers are masked in every list; POST /households/{id}/reveal returns one in full and is audited."
-    ),
-    paths(
-        me,
-        list_households,
-        create_household,
-        get_household,
-        update_household,
-        add_member,
-        record_evidence,
-        reveal,
-        region,
-        audit_list,
-        audit_verify
-    ),
-    components(schemas(
-        ErrorBody,
-        HouseholdRow,
-        HouseholdView,
-        AuditView,
-        Me,
-        HouseholdPage,
-        HouseholdInput,
-        NewHouseholdInput,
-        PersonInput,
-        MemberInput,
-        EvidenceInput,
-        RevealInput,
-        RevealOutput,
-        Created,
-        RegionOut,
-        RegionChild,
-        AuditPage,
-        VerifyOut
-    ))
-)]
-pub struct ApiDoc;
-
-async fn openapi_json() -> Response {
-    Json(openapi_document()).into_response()
-}
-
-/// The OpenAPI document of the whole API. Every operation documents the errors any
-/// request can meet before its handler decides (a malformed request, no or a bad
-/// sign-in, a role or region that may not, an object not found, a body too large, too
-/// many tries), each with the JSON error shape every API error has.
-pub fn openapi_document() -> serde_json::Value {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(crate::monitor_api::MonitorDoc::openapi());
-    doc.merge(crate::case_api::CaseDoc::openapi());
-    doc.merge(crate::import_pages::RosterDoc::openapi());
-    let mut v = serde_json::to_value(doc).expect("the OpenAPI document serialises");
-    for (name, schema) in crate::contract::bodies() {
-        v["components"]["schemas"][name] = schema;
-    }
-    const ERRORS: [(&str, &str); 10] = [
-        (
-            "400",
-            "malformed request: a body, path or query parameter that cannot be read",
-        ),
-        ("401", "no valid sign-in or API token"),
-        ("403", "the role may not do this"),
-        ("404", "not found, or outside the user's region"),
-        (
-            "409",
-            "refused by the registry's state: a step that is not the current one, a duplicate",
-        ),
-        ("405", "the path does not take this method"),
-        ("413", "the body is larger than allowed"),
-        ("415", "the body is not of the documented content type"),
-        (
-            "422",
-            "invalid input, the field named: a rule the operation's schema states",
-        ),
-        ("429", "too many tries"),
-    ];
-    let error = serde_json::json!({"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}});
-    if let Some(paths) = v.get_mut("paths").and_then(|p| p.as_object_mut()) {
-        for (path, item) in paths.iter_mut() {
-            if path == "/api/openapi.json" {
-                continue;
-            }
-            let Some(item) = item.as_object_mut() else {
-                continue;
-            };
-            for (method, op) in item.iter_mut() {
-                if !["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
-                    continue;
-                }
-                let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut())
-                else {
-                    continue;
-                };
-                for (code, description) in ERRORS {
-                    responses.entry(code).or_insert_with(
-                        || serde_json::json!({"description": description, "content": error}),
-                    );
-                }
-            }
-        }
-    }
-    v
-}
-
-/// The signed-in user.
-#[derive(Serialize, ToSchema)]
-pub struct Me {
-    pub username: String,
-    pub display_name: String,
-    pub role: String,
-    pub scope_region: String,
-}
-
-#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-async fn me(ApiUser(u): ApiUser) -> Json<Me> {
-    Json(Me {
-        username: u.user.username,
-        display_name: u.user.display_name,
-        role: u.role.code().into(),
-        scope_region: u.scope_region.to_string(),
-    })
-}
+use crate::views::{HouseholdRow, HouseholdView};
 
 /// Query of the household list.
 #[derive(Deserialize, IntoParams)]
@@ -195,7 +42,7 @@ pub struct HouseholdPage {
 
 #[utoipa::path(get, path = "/api/v1/households", params(ListParams),
     responses((status = 200, body = HouseholdPage), (status = 401, body = ErrorBody)))]
-async fn list_households(
+pub(super) async fn list_households(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Query(p): Query<ListParams>,
@@ -266,13 +113,13 @@ pub struct Created {
     pub id: i64,
 }
 
-fn invalid(field: &str, msg: impl std::fmt::Display) -> WebError {
+pub(super) fn invalid(field: &str, msg: impl std::fmt::Display) -> WebError {
     WebError::Invalid(format!("{field}: {msg}"))
 }
 
 /// The household's fields as sent. The store refuses a village that does not exist (404)
 /// or lies outside the writer's region (403).
-fn household_fields(b: &HouseholdInput) -> Result<HouseholdFields, WebError> {
+pub(super) fn household_fields(b: &HouseholdInput) -> Result<HouseholdFields, WebError> {
     let region_code =
         RegionCode::parse(b.region_code.trim()).map_err(|e| invalid("region_code", e))?;
     let acct = b.bank_account.trim();
@@ -288,7 +135,7 @@ fn household_fields(b: &HouseholdInput) -> Result<HouseholdFields, WebError> {
     })
 }
 
-fn person_fields(p: &PersonInput) -> Result<PersonFields, WebError> {
+pub(super) fn person_fields(p: &PersonInput) -> Result<PersonFields, WebError> {
     if p.name.trim().is_empty() {
         return Err(invalid("name", "required"));
     }
@@ -302,7 +149,7 @@ fn person_fields(p: &PersonInput) -> Result<PersonFields, WebError> {
 
 #[utoipa::path(post, path = "/api/v1/households", request_body = NewHouseholdInput,
     responses((status = 201, body = Created), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_household(
+pub(super) async fn create_household(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     crate::extract::JsonBody(b): crate::extract::JsonBody<NewHouseholdInput>,
@@ -333,7 +180,7 @@ pub struct AsOfParams {
 
 #[utoipa::path(get, path = "/api/v1/households/{id}", params(("id" = i64, Path), AsOfParams),
     responses((status = 200, body = HouseholdView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_household(
+pub(super) async fn get_household(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
@@ -378,7 +225,7 @@ async fn get_household(
 
 #[utoipa::path(put, path = "/api/v1/households/{id}", params(("id" = i64, Path)), request_body = HouseholdInput,
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn update_household(
+pub(super) async fn update_household(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
@@ -410,7 +257,7 @@ pub struct MemberInput {
 
 #[utoipa::path(post, path = "/api/v1/households/{id}/members", params(("id" = i64, Path)), request_body = MemberInput,
     responses((status = 201, body = Created), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn add_member(
+pub(super) async fn add_member(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
@@ -440,7 +287,7 @@ pub struct MemberUpdate {
 
 #[utoipa::path(put, path = "/api/v1/households/{id}/members/{person_id}", params(("id" = i64, Path), ("person_id" = i64, Path)), request_body = MemberUpdate,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn update_member(
+pub(super) async fn update_member(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path((id, person_id)): Path<(i64, i64)>,
@@ -482,7 +329,7 @@ pub struct EvidenceInput {
 
 #[utoipa::path(post, path = "/api/v1/households/{id}/evidence", params(("id" = i64, Path)), request_body = EvidenceInput,
     responses((status = 201, body = Created), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn record_evidence(
+pub(super) async fn record_evidence(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
@@ -527,7 +374,7 @@ pub struct RevealOutput {
 
 #[utoipa::path(post, path = "/api/v1/households/{id}/reveal", params(("id" = i64, Path)), request_body = RevealInput,
     responses((status = 200, body = RevealOutput), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn reveal(
+pub(super) async fn reveal(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
@@ -542,128 +389,6 @@ async fn reveal(
     };
     let value = households::reveal(&state.db, &u.scope, &u.actor(), id, b.person_id, field).await?;
     Ok(Json(RevealOutput { value }))
-}
-
-/// A child region with its household count.
-#[derive(Serialize, ToSchema)]
-pub struct RegionChild {
-    pub code: String,
-    pub name: String,
-    pub households: i64,
-}
-
-/// A region, its household count and its children.
-#[derive(Serialize, ToSchema)]
-pub struct RegionOut {
-    pub code: String,
-    pub name: String,
-    pub households: i64,
-    pub children: Vec<RegionChild>,
-}
-
-#[utoipa::path(get, path = "/api/v1/regions/{code}", params(("code" = String, Path, pattern = "^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})$")),
-    responses((status = 200, body = RegionOut), (status = 404, body = ErrorBody)))]
-async fn region(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Path(code): Path<String>,
-) -> Result<Json<RegionOut>, WebError> {
-    u.require(u.role.can_read_registry())?;
-    let rc = RegionCode::parse(&code).map_err(|_| WebError::NotFound)?;
-    if !u.scope_region.contains(&rc) {
-        return Err(WebError::NotFound);
-    }
-    let r = jiuzhu_db::regions::get(&state.db, rc.as_str())
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let children = jiuzhu_db::regions::children_with_counts(&state.db, Some(rc.as_str()))
-        .await?
-        .into_iter()
-        .map(|c| RegionChild {
-            code: c.code,
-            name: c.name,
-            households: c.households,
-        })
-        .collect();
-    Ok(Json(RegionOut {
-        households: jiuzhu_db::regions::household_count(&state.db, rc.as_str()).await?,
-        code: r.code,
-        name: r.name,
-        children,
-    }))
-}
-
-/// Query of the audit log.
-#[derive(Deserialize, IntoParams)]
-pub struct AuditParams {
-    actor: Option<String>,
-    /// Prefix, e.g. `household.`.
-    action: Option<String>,
-    household_id: Option<i64>,
-    #[param(schema_with = crate::contract::page)]
-    page: Option<i64>,
-}
-
-/// A page of audit rows, newest first.
-#[derive(Serialize, ToSchema)]
-pub struct AuditPage {
-    pub total: i64,
-    pub items: Vec<AuditView>,
-}
-
-#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams),
-    responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody)))]
-async fn audit_list(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Query(p): Query<AuditParams>,
-) -> Result<Json<AuditPage>, WebError> {
-    u.require(u.role.can_read_audit())?;
-    crate::contract::check_page(p.page)?;
-    let (rows, total) = audit::search(
-        &state.db,
-        &audit::Filter {
-            actor: p.actor,
-            action: p.action,
-            household_id: p.household_id,
-            limit: 100,
-            offset: (p.page.unwrap_or(1).max(1) - 1).saturating_mul(100),
-            ..Default::default()
-        },
-    )
-    .await?;
-    Ok(Json(AuditPage {
-        total,
-        items: rows.iter().map(AuditView::from).collect(),
-    }))
-}
-
-/// The outcome of verifying the audit chain.
-#[derive(Serialize, ToSchema)]
-pub struct VerifyOut {
-    pub rows: i64,
-    pub ok: bool,
-    pub first_bad_id: Option<i64>,
-    pub reason: Option<String>,
-}
-
-#[utoipa::path(get, path = "/api/v1/audit/verify", responses((status = 200, body = VerifyOut), (status = 403, body = ErrorBody)))]
-async fn audit_verify(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-) -> Result<Json<VerifyOut>, WebError> {
-    u.require(u.role.can_read_audit())?;
-    let v = audit::verify(&state.db).await?;
-    let (first_bad_id, reason) = match v.first_bad {
-        Some((id, why)) => (Some(id), Some(why)),
-        None => (None, None),
-    };
-    Ok(Json(VerifyOut {
-        rows: v.rows,
-        ok: v.ok,
-        first_bad_id,
-        reason,
-    }))
 }
 
 /// A household list as an XLSX ledger (台账), masked, written a row at a time into a
