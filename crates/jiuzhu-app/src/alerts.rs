@@ -77,3 +77,39 @@ pub async fn decide_grant(
             .await?,
     )
 }
+
+/// Alert `id` in `acting`'s region for a user who may read alerts, with the household's
+/// prescription (where the user may read the registry) so that new assistance can start
+/// from it; the read is audited.
+pub async fn view_alert(
+    db: &Db,
+    acting: &Acting,
+    id: i64,
+) -> Result<(monitoring::Alert, Option<crate::prescription::Prescription>)> {
+    acting.require(acting.role.can_read_alerts(), "read alerts")?;
+    let alert = monitoring::alert(db, &acting.scope, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("alert".into()))?;
+    let today = jiuzhu_db::today();
+    let rx = match alert.household_id {
+        Some(hid) if acting.role.can_read_registry() => {
+            jiuzhu_db::households::get(db, &acting.scope, hid)
+                .await?
+                .map(|rec| crate::prescription::prescribe(&rec.as_of(today), today))
+        }
+        _ => None,
+    };
+    jiuzhu_db::audit::record(
+        db,
+        &acting.actor(),
+        jiuzhu_db::audit::Entry {
+            action: "alert.view",
+            object_type: "alert",
+            object_id: id.to_string(),
+            household_id: alert.household_id,
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    Ok((alert, rx))
+}

@@ -38,3 +38,40 @@ pub async fn household(db: &Db, household_id: i64) -> Result<Option<HouseholdRec
 pub async fn authorisations(db: &Db, household_id: i64) -> Result<Vec<Authorisation>> {
     Ok(verification::authorisations(db, &Scope::everything(), household_id).await?)
 }
+
+/// The ID number of the head (else the first current member) of the household an alert
+/// in `acting`'s region is about, for a clerk who takes an application from the alert:
+/// seeing it in full is audited.
+pub async fn applicant_from_alert(
+    db: &Db,
+    acting: &crate::Acting,
+    alert_id: i64,
+) -> Result<String> {
+    acting.require(acting.role.can_write_registry(), "take applications")?;
+    let not_found = || crate::AppError::NotFound("alert".into());
+    let alert = jiuzhu_db::monitoring::alert(db, &acting.scope, alert_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let hh = alert.household_id.ok_or_else(not_found)?;
+    let rec = households::get(db, &acting.scope, hh)
+        .await?
+        .ok_or_else(not_found)?;
+    let head = rec
+        .current_members()
+        .find(|m| m.relation == "head")
+        .or_else(|| rec.current_members().next())
+        .ok_or_else(not_found)?;
+    jiuzhu_db::audit::record(
+        db,
+        &acting.actor(),
+        jiuzhu_db::audit::Entry {
+            action: "intake.from_alert",
+            object_type: "alert",
+            object_id: alert_id.to_string(),
+            household_id: Some(hh),
+            detail: serde_json::json!({"person_id": head.person_id}),
+        },
+    )
+    .await?;
+    Ok(head.id_number.clone())
+}

@@ -78,6 +78,9 @@ pub enum AppError {
     /// The input breaks a rule, the field named.
     #[error("{0}")]
     Invalid(String),
+    /// Something that should not happen did (stored data that does not read).
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Db(jiuzhu_db::DbError),
     #[error(transparent)]

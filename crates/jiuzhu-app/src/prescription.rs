@@ -248,3 +248,110 @@ pub fn simulate(
     cmp.finish();
     Ok((cmp, failed))
 }
+
+/// What a hardship ranking is asked for: a region inside the user's scope (empty: the
+/// scope's own), and the attributes a department targets.
+#[derive(Clone, Debug, Default)]
+pub struct RankingFilter {
+    pub region: String,
+    /// `urban` or `rural`; empty for both.
+    pub hukou: String,
+    pub disabled: bool,
+    /// Circles (圈层) to keep; empty for all.
+    pub circles: Vec<String>,
+}
+
+/// The hardest households first: the first `shown`, with the number that matched and the
+/// number the engine could not evaluate.
+pub struct Ranking {
+    pub region: String,
+    pub total: usize,
+    pub failed: usize,
+    pub rows: Vec<Ranked>,
+}
+
+/// The hardship ranking (困难指数排序) of a region inside `acting`'s scope, for a user who
+/// may read the registry: names masked for a role that may not see them in full, and the
+/// read of the region's households audited.
+pub async fn ranking(
+    db: &jiuzhu_db::Db,
+    acting: &crate::Acting,
+    filter: &RankingFilter,
+    shown: usize,
+) -> crate::Result<Ranking> {
+    acting.require(acting.role.can_read_registry(), "read the registry")?;
+    let region = if filter.region.trim().is_empty() {
+        acting.region.clone()
+    } else {
+        filter.region.trim().to_string()
+    };
+    let records = jiuzhu_db::households::population(db, &acting.scope, &region).await?;
+    let today = jiuzhu_db::today();
+    let (mut ranked, failed) = rank(&records, today).map_err(crate::AppError::Internal)?;
+    ranked.retain(|r| {
+        (filter.hukou.is_empty() || r.hukou == filter.hukou)
+            && (!filter.disabled || r.disabled)
+            && (filter.circles.is_empty() || filter.circles.contains(&r.circle))
+    });
+    ranked.sort_by(|a, b| b.index.cmp(&a.index).then_with(|| a.code.cmp(&b.code)));
+    let total = ranked.len();
+    jiuzhu_db::audit::record(
+        db,
+        &acting.actor(),
+        jiuzhu_db::audit::Entry {
+            action: "household.ranking",
+            object_type: "household_list",
+            object_id: region.clone(),
+            household_id: None,
+            detail: json!({"hukou": filter.hukou, "disabled": filter.disabled, "circles": filter.circles.join(","), "rows": total}),
+        },
+    )
+    .await?;
+    ranked.truncate(shown);
+    if !acting.role.sees_full_names() {
+        for r in &mut ranked {
+            r.head = jiuzhu_domain::mask_name(&r.head);
+        }
+    }
+    Ok(Ranking {
+        region,
+        total,
+        failed,
+        rows: ranked,
+    })
+}
+
+/// A reform simulated over the households of `region` inside `acting`'s scope, for a user
+/// who may read the registry: the comparison and the households the engine could not
+/// evaluate, or why the reform does not apply (`Ok(Err(..))`). A run reads every
+/// household of the region: it is audited.
+pub async fn simulate_region(
+    db: &jiuzhu_db::Db,
+    acting: &crate::Acting,
+    region: &str,
+    date: NaiveDate,
+    reform: &jiuzhu_policy::reform::Reform,
+    asked: Json,
+) -> crate::Result<Result<(jiuzhu_policy::simulation::Comparison, Vec<i64>), String>> {
+    acting.require(acting.role.can_read_registry(), "read the registry")?;
+    let records = jiuzhu_db::households::population(db, &acting.scope, region).await?;
+    let result = simulate(&records, date, reform);
+    if result.is_ok() {
+        let mut detail = asked;
+        detail["reform"] = reform.name.clone().into();
+        detail["households"] = records.len().into();
+        jiuzhu_db::audit::record(
+            db,
+            &acting.actor(),
+            jiuzhu_db::audit::Entry {
+                action: "policy.simulate",
+                object_type: "household_list",
+                object_id: region.to_string(),
+                household_id: None,
+                detail,
+            },
+        )
+        .await?;
+    }
+    Ok(result)
+}

@@ -465,6 +465,34 @@ pub async fn accept(
     Ok(ids)
 }
 
+/// Verification report `id` of a household in `acting`'s region, as stored and as read, for
+/// a user who may read the registry; the read of what departments hold is audited.
+pub async fn view_report(
+    db: &Db,
+    acting: &crate::Acting,
+    id: i64,
+) -> crate::Result<(jiuzhu_db::verification::Report, Report)> {
+    acting.require(acting.role.can_read_registry(), "read the registry")?;
+    let stored = jiuzhu_db::verification::report(db, &acting.scope, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("verification report".into()))?;
+    let report: Report = serde_json::from_str(&stored.report)
+        .map_err(|e| AppError::Internal(format!("stored report {id}: {e}")))?;
+    jiuzhu_db::audit::record(
+        db,
+        &acting.actor(),
+        jiuzhu_db::audit::Entry {
+            action: "verification.view",
+            object_type: "verification_report",
+            object_id: id.to_string(),
+            household_id: Some(stored.household_id),
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    Ok((stored, report))
+}
+
 #[cfg(test)]
 mod tests {
     use jiuzhu_db::households::{Evidence, Household, Member};

@@ -205,6 +205,22 @@ fn no_request_handler_holds_an_unscoped_store_handle() {
     );
 }
 
+/// Reads of sensitive data are use cases, audited where they are decided: the web writes
+/// no audit row of its own but the session's (sign-in, sign-out, lock-out in `auth.rs`).
+#[test]
+fn the_web_audits_no_read_itself() {
+    let mut found = Vec::new();
+    for (place, line) in source_lines("jiuzhu-web") {
+        if line.contains("audit::record(") && !place.contains("/src/auth.rs:") {
+            found.push(place);
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "audited reads in the web crate (make them use cases of jiuzhu-app): {found:?}"
+    );
+}
+
 /// The command line calls the use cases; it reaches the web crate only to serve it.
 #[test]
 fn the_command_line_reaches_the_web_only_to_serve() {

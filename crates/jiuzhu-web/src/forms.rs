@@ -1,11 +1,70 @@
 //! Form plumbing shared by the pages: urlencoded bodies with repeated fields, multipart
 //! uploads, and files sent back inline.
 
-use axum::extract::Multipart;
-use axum::http::header;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
+use crate::AppState;
+use crate::auth::{PageUser, SignedIn};
 use crate::error::WebError;
+use crate::pages::PageError;
+
+/// A signed-in user's form post: the user, and the form read as `T` once the form's
+/// CSRF token (its `csrf` field) has been checked against the session's. Every page that
+/// writes from a urlencoded form takes it this way, so no handler can forget the check.
+pub struct Posted<T>(pub SignedIn, pub T);
+
+/// A form with nothing but its token (a button).
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+/// The form's token, whatever else it holds.
+#[derive(Deserialize)]
+struct Token {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let PageUser(u) = PageUser::from_request_parts(&mut parts, state).await?;
+        let urlencoded = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+        if !urlencoded {
+            return Err((
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Form requests must have `Content-Type: application/x-www-form-urlencoded`",
+            )
+                .into_response());
+        }
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let token: Token = serde_urlencoded::from_bytes(&bytes).unwrap_or(Token {
+            csrf: String::new(),
+        });
+        u.check_csrf(&token.csrf)
+            .map_err(|e| PageError(e).into_response())?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Failed to deserialize form body: {e}"),
+            )
+                .into_response()
+        })?;
+        Ok(Posted(u, form))
+    }
+}
 
 /// A urlencoded body as pairs, keeping repeated fields (`ids=1&ids=2`).
 pub fn form_pairs(body: &str) -> Vec<(String, String)> {

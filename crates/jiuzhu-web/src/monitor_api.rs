@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use jiuzhu_db::feeds as dbfeeds;
 use jiuzhu_db::monitoring::{self, AlertFilter};
-use jiuzhu_db::{feeds as dbfeeds, verification};
 use jiuzhu_domain::mask_id_str;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -177,10 +177,7 @@ async fn get_alert(
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<AlertOut>, WebError> {
-    u.require(u.role.can_read_alerts())?;
-    let a = monitoring::alert(&state.db, &u.scope, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let (a, _) = jiuzhu_app::alerts::view_alert(&state.db, &u.acting(), id).await?;
     Ok(Json(alert_out(a, &jiuzhu_db::today().to_string())))
 }
 
@@ -527,23 +524,7 @@ async fn report_out(
     u: &crate::auth::SignedIn,
     id: i64,
 ) -> Result<ReportOut, WebError> {
-    let stored = verification::report(&state.db, &u.scope, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let r: jiuzhu_app::verification::Report =
-        serde_json::from_str(&stored.report).map_err(|e| WebError::Internal(e.to_string()))?;
-    jiuzhu_db::audit::record(
-        &state.db,
-        &u.actor(),
-        jiuzhu_db::audit::Entry {
-            action: "verification.view",
-            object_type: "verification_report",
-            object_id: id.to_string(),
-            household_id: Some(stored.household_id),
-            detail: serde_json::json!({}),
-        },
-    )
-    .await?;
+    let (stored, r) = jiuzhu_app::verification::view_report(&state.db, &u.acting(), id).await?;
     Ok(ReportOut {
         id,
         household_id: stored.household_id,

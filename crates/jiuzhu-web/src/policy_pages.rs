@@ -203,52 +203,31 @@ pub async fn ranking_page(
     PageUser(u): PageUser,
     axum::extract::Query(q): axum::extract::Query<RankingQuery>,
 ) -> Result<Response, PageError> {
-    u.require(u.role.can_read_registry())?;
-    let region = if q.region.trim().is_empty() {
-        u.scope_region.to_string()
-    } else {
-        q.region.trim().to_string()
+    let filter = jiuzhu_app::prescription::RankingFilter {
+        region: q.region.clone(),
+        hukou: q.hukou.clone(),
+        disabled: q.disabled.is_some(),
+        circles: q
+            .circles
+            .split(',')
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect(),
     };
-    let records = jiuzhu_db::households::population(&state.db, &u.scope, &region).await?;
-    let (mut ranked, failed) =
-        jiuzhu_app::prescription::rank(&records, jiuzhu_db::today()).map_err(WebError::Internal)?;
-    let circles: Vec<String> = q
-        .circles
-        .split(',')
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty())
-        .collect();
-    ranked.retain(|r| {
-        (q.hukou.is_empty() || r.hukou == q.hukou)
-            && (q.disabled.is_none() || r.disabled)
-            && (circles.is_empty() || circles.contains(&r.circle))
-    });
-    ranked.sort_by(|a, b| b.index.cmp(&a.index).then_with(|| a.code.cmp(&b.code)));
-    let total = ranked.len();
-    let codes: Vec<String> = ranked
-        .iter()
-        .take(200)
-        .map(|r| r.region_code.clone())
-        .collect();
+    let jiuzhu_app::prescription::Ranking {
+        region,
+        total,
+        failed,
+        rows: ranked,
+    } = jiuzhu_app::prescription::ranking(&state.db, &u.acting(), &filter, 200)
+        .await
+        .map_err(WebError::from)?;
+    let codes: Vec<String> = ranked.iter().map(|r| r.region_code.clone()).collect();
     let names = jiuzhu_db::regions::names(&state.db, &codes).await?;
-    jiuzhu_db::audit::record(
-        &state.db,
-        &u.actor(),
-        jiuzhu_db::audit::Entry {
-            action: "household.ranking",
-            object_type: "household_list",
-            object_id: region.clone(),
-            household_id: None,
-            detail: serde_json::json!({"hukou": q.hukou, "disabled": q.disabled.is_some(), "circles": q.circles, "rows": total}),
-        },
-    )
-    .await?;
     let rows = ranked
         .into_iter()
-        .take(200)
         .enumerate()
-        .map(|(i, mut r)| {
-            r.head = crate::views::name_for(&r.head, u.role.sees_full_names());
+        .map(|(i, r)| {
             let name = names.get(&r.region_code).cloned().unwrap_or_default();
             let index = r.index.round_dp(1).normalize().to_string();
             (i + 1, index, r, name)
@@ -387,22 +366,20 @@ pub async fn simulate_page(
         let date = jiuzhu_domain::parse_date(&t.from)
             .unwrap_or(today)
             .max(today);
-        let records = jiuzhu_db::households::population(&state.db, &u.scope, &t.region).await?;
-        match jiuzhu_app::prescription::simulate(&records, date, &reform) {
+        let asked = serde_json::json!({"scale": q.scale, "value": q.value});
+        match jiuzhu_app::prescription::simulate_region(
+            &state.db,
+            &u.acting(),
+            &t.region,
+            date,
+            &reform,
+            asked,
+        )
+        .await
+        .map_err(WebError::from)?
+        {
             Err(e) => t.error = Some(e),
             Ok((cmp, failed)) => {
-                jiuzhu_db::audit::record(
-                    &state.db,
-                    &u.actor(),
-                    jiuzhu_db::audit::Entry {
-                        action: "policy.simulate",
-                        object_type: "household_list",
-                        object_id: t.region.clone(),
-                        household_id: None,
-                        detail: serde_json::json!({"reform": reform.name, "scale": q.scale, "value": q.value, "households": records.len()}),
-                    },
-                )
-                .await?;
                 let money = |d: rust_decimal::Decimal| jiuzhu_policy::Value::Num(d).format(2);
                 let period = |code: &str| {
                     engine

@@ -138,3 +138,67 @@ pub async fn document(db: &Db, acting: &Acting, id: i64, kind: &str) -> Result<D
         staff,
     })
 }
+
+/// One line of the public notice list (公示名单): who, where and what, never the address,
+/// phone, health or disability; the name masked for a role that may not see it in full.
+pub struct NoticeRow {
+    pub application_code: String,
+    pub name: String,
+    /// Masked.
+    pub id_number: String,
+    pub village: String,
+    pub program: String,
+    pub from: String,
+    pub until: String,
+}
+
+/// The items in public notice in `acting`'s region, for a user who may read the registry;
+/// the export is audited with the number of rows.
+pub async fn notice_list(db: &Db, acting: &Acting) -> Result<Vec<NoticeRow>> {
+    acting.require(acting.role.can_read_registry(), "read the registry")?;
+    let items: Vec<Item> = cases::queue(db, &acting.scope, Some("civil_affairs"), true)
+        .await?
+        .into_iter()
+        .filter(|i| i.current_step() == Some("notice"))
+        .collect();
+    let mut rows = Vec::with_capacity(items.len());
+    for i in &items {
+        let app = cases::application(db, i.application_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("application".into()))?;
+        let village = jiuzhu_db::regions::get(db, &i.region_code)
+            .await?
+            .map(|r| r.name)
+            .unwrap_or_default();
+        let from = i.notice_from.clone().unwrap_or_default();
+        let until = chrono::NaiveDate::parse_from_str(&from, "%Y-%m-%d")
+            .map(|d| (d + chrono::Duration::days(workflow::NOTICE_DAYS)).to_string())
+            .unwrap_or_default();
+        rows.push(NoticeRow {
+            application_code: app.code,
+            name: if acting.role.sees_full_names() {
+                app.applicant_name
+            } else {
+                jiuzhu_domain::mask_name(&app.applicant_name)
+            },
+            id_number: jiuzhu_domain::mask_id_str(&app.applicant_id_number),
+            village,
+            program: i.program.clone(),
+            from,
+            until,
+        });
+    }
+    jiuzhu_db::audit::record(
+        db,
+        &acting.actor(),
+        jiuzhu_db::audit::Entry {
+            action: "case.notice_list",
+            object_type: "export",
+            object_id: "notice.xlsx".into(),
+            household_id: None,
+            detail: json!({"rows": rows.len()}),
+        },
+    )
+    .await?;
+    Ok(rows)
+}

@@ -5,11 +5,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use jiuzhu_db::audit::{self, Entry};
 use jiuzhu_db::households::{self, HouseholdFields, PersonFields, SensitiveField};
 use jiuzhu_domain::{Hukou, IdNumber, RegionCode, Relation};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -186,34 +184,15 @@ pub(super) async fn get_household(
     Path(id): Path<i64>,
     Query(p): Query<AsOfParams>,
 ) -> Result<Json<HouseholdView>, WebError> {
-    u.require(u.role.can_read_registry())?;
-    let mut rec = households::get(&state.db, &u.scope, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    crate::views::names_for_viewer(&mut rec, u.role.sees_full_names());
     let as_of = p
         .as_of
         .as_deref()
         .map(|s| jiuzhu_domain::parse_date(s).map_err(|e| invalid("as_of", e)))
         .transpose()?;
-    audit::record(
-        &state.db,
-        &u.actor(),
-        Entry {
-            action: "household.view",
-            object_type: "household",
-            object_id: rec.household.code.clone(),
-            household_id: Some(id),
-            detail: json!({"as_of": as_of.map(|d| d.to_string()), "via": "api"}),
-        },
-    )
-    .await?;
-    let shown = as_of.map(|d| rec.as_of(d)).unwrap_or(rec);
-    let path = jiuzhu_db::regions::path(&state.db, &shown.household.region_code)
-        .await?
-        .into_iter()
-        .map(|r| r.name)
-        .collect();
+    let jiuzhu_app::registry::HouseholdShown {
+        shown, as_of, path, ..
+    } = jiuzhu_app::registry::view_household(&state.db, &u.acting(), id, as_of, Some("api"))
+        .await?;
     Ok(Json(HouseholdView::from(
         &shown,
         path,

@@ -16,17 +16,14 @@ pub(super) struct CalendarTemplate {
 
 #[derive(Deserialize)]
 pub(super) struct DelegationForm {
-    csrf: String,
     counties: String,
 }
 
 /// Which counties delegate dibao and tekun approval to their townships.
 pub(super) async fn delegation_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
-    Form(f): Form<DelegationForm>,
+    Posted(u, f): Posted<DelegationForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_admin_users())?;
     let codes: Vec<&str> = f
         .counties
@@ -76,16 +73,13 @@ pub(super) async fn calendar_page(
 
 #[derive(Deserialize)]
 pub(super) struct CalendarForm {
-    csrf: String,
     text: String,
 }
 
 pub(super) async fn calendar_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
-    Form(f): Form<CalendarForm>,
+    Posted(u, f): Posted<CalendarForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_admin_users())?;
     let text = f.text.replace("\r\n", "\n");
     match WorkCalendar::parse(&text) {

@@ -216,7 +216,6 @@ pub(super) async fn step_submit(
 
 #[derive(Deserialize)]
 pub(super) struct NoteForm {
-    csrf: String,
     action: String,
     #[serde(default)]
     text: String,
@@ -228,11 +227,9 @@ pub(super) struct NoteForm {
 
 pub(super) async fn note_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<NoteForm>,
+    Posted(u, f): Posted<NoteForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     let req = NoteRequest {
         action: f.action,
         text: f.text,

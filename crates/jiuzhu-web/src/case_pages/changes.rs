@@ -65,7 +65,6 @@ pub(super) async fn change_page(
 
 #[derive(Deserialize)]
 pub(super) struct ChangeForm {
-    csrf: String,
     kind: String,
     #[serde(default)]
     reason: String,
@@ -79,11 +78,9 @@ pub(super) struct ChangeForm {
 /// phase-out, or conversion from dibao to tekun, which needs consent).
 pub(super) async fn change_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<ChangeForm>,
+    Posted(u, f): Posted<ChangeForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_write_registry())?;
     let result = jiuzhu_app::cases::open_change(
         &state.db,

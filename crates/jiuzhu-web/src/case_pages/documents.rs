@@ -175,12 +175,9 @@ pub(super) async fn notice_xlsx(
     State(state): State<AppState>,
     PageUser(u): PageUser,
 ) -> PageResult {
-    u.require(u.role.can_read_registry())?;
-    let items: Vec<Item> = cases::queue(&state.db, &u.scope, Some("civil_affairs"), true)
-        .await?
-        .into_iter()
-        .filter(|i| i.current_step() == Some("notice"))
-        .collect();
+    let rows = jiuzhu_app::cases::documents::notice_list(&state.db, &u.acting())
+        .await
+        .map_err(WebError::from)?;
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     let err = |e: rust_xlsxwriter::XlsxError| WebError::Internal(e.to_string());
@@ -198,27 +195,16 @@ pub(super) async fn notice_xlsx(
     {
         sheet.write_string(0, c as u16, *h).map_err(err)?;
     }
-    for (r, i) in items.iter().enumerate() {
-        let app = cases::application(&state.db, i.application_id)
-            .await?
-            .ok_or(WebError::NotFound)?;
-        let village = jiuzhu_db::regions::get(&state.db, &i.region_code)
-            .await?
-            .map(|r| r.name)
-            .unwrap_or_default();
-        let from = i.notice_from.clone().unwrap_or_default();
-        let until = NaiveDate::parse_from_str(&from, "%Y-%m-%d")
-            .map(|d| (d + chrono::Duration::days(workflow::NOTICE_DAYS)).to_string())
-            .unwrap_or_default();
+    for (r, n) in rows.into_iter().enumerate() {
         let row = (r + 1) as u32;
         for (c, v) in [
-            app.code,
-            crate::views::name_for(&app.applicant_name, u.role.sees_full_names()),
-            mask_id_str(&app.applicant_id_number),
-            village,
-            program_label(&i.program, Lang::Zh),
-            from,
-            until,
+            n.application_code,
+            n.name,
+            n.id_number,
+            n.village,
+            program_label(&n.program, Lang::Zh),
+            n.from,
+            n.until,
         ]
         .iter()
         .enumerate()
@@ -227,18 +213,6 @@ pub(super) async fn notice_xlsx(
         }
     }
     let bytes = book.save_to_buffer().map_err(err)?;
-    jiuzhu_db::audit::record(
-        &state.db,
-        &u.actor(),
-        jiuzhu_db::audit::Entry {
-            action: "case.notice_list",
-            object_type: "export",
-            object_id: "notice.xlsx".into(),
-            household_id: None,
-            detail: json!({"rows": items.len()}),
-        },
-    )
-    .await?;
     Ok((
         [
             (

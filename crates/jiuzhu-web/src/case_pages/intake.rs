@@ -146,34 +146,11 @@ pub(super) async fn intake_page(
     Query(q): Query<IntakeQuery>,
 ) -> PageResult {
     if let Some(alert) = q.alert {
-        u.require(u.role.can_write_registry())?;
-        let a = jiuzhu_db::monitoring::alert(&state.db, &u.scope, alert)
-            .await?
-            .ok_or(WebError::NotFound)?;
-        let hh = a.household_id.ok_or(WebError::NotFound)?;
-        let rec = households::get(&state.db, &u.scope, hh)
-            .await?
-            .ok_or(WebError::NotFound)?;
-        let head = rec
-            .current_members()
-            .find(|m| m.relation == "head")
-            .or_else(|| rec.current_members().next())
-            .ok_or(WebError::NotFound)?;
-        // The clerk sees the head's ID number to take the application: audited.
-        jiuzhu_db::audit::record(
-            &state.db,
-            &u.actor(),
-            jiuzhu_db::audit::Entry {
-                action: "intake.from_alert",
-                object_type: "alert",
-                object_id: alert.to_string(),
-                household_id: Some(hh),
-                detail: json!({"person_id": head.person_id}),
-            },
-        )
-        .await?;
+        let id_number = jiuzhu_app::intake::applicant_from_alert(&state.db, &u.acting(), alert)
+            .await
+            .map_err(WebError::from)?;
         let who = Applicant {
-            id_number: &head.id_number,
+            id_number: &id_number,
             typed: false,
         };
         return render_intake(&state, &u, who, String::new()).await;
@@ -187,11 +164,8 @@ pub(super) async fn intake_page(
 
 pub(super) async fn intake_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
-    body: String,
+    Posted(u, pairs): Posted<Vec<(String, String)>>,
 ) -> PageResult {
-    let pairs = form_pairs(&body);
-    u.check_csrf(&field(&pairs, "csrf"))?;
     u.require(u.role.can_write_registry())?;
     let household_id: i64 = field(&pairs, "household_id")
         .parse()

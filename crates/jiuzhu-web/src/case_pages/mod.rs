@@ -18,11 +18,11 @@ use jiuzhu_domain::calendar::WorkCalendar;
 use jiuzhu_domain::workflow::{self, StepInput, StepKind};
 use jiuzhu_domain::{Money, Role, mask_id_str};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::AppState;
 use crate::auth::{PageUser, SignedIn};
 use crate::error::WebError;
+use crate::forms::{NoFields, Posted};
 use crate::forms::{field, form_pairs, inline_file, read_upload};
 use crate::i18n::Lang;
 use crate::pages::{Nav, PageError, nav};

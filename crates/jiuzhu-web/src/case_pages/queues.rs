@@ -98,17 +98,10 @@ pub(super) async fn board_page(State(state): State<AppState>, PageUser(u): PageU
     Ok(t.into_response())
 }
 
-#[derive(Deserialize)]
-pub(super) struct CsrfOnly {
-    csrf: String,
-}
-
 pub(super) async fn board_notify(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
-    Form(f): Form<CsrfOnly>,
+    Posted(u, _): Posted<NoFields>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     jiuzhu_app::cases::notify_overdue(&state.db, &u.acting()).await?;
     Ok(Redirect::to("/cases/board").into_response())
 }

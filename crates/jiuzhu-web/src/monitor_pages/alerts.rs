@@ -101,11 +101,8 @@ pub(super) async fn alerts_page(
 
 pub(super) async fn alerts_bulk(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
-    body: String,
+    Posted(u, pairs): Posted<Vec<(String, String)>>,
 ) -> PageResult {
-    let pairs = form_pairs(&body);
-    u.check_csrf(&field(&pairs, "csrf"))?;
     let ids: Vec<i64> = pairs
         .iter()
         .filter(|(k, _)| k == "ids")
@@ -165,31 +162,11 @@ pub(super) async fn render_alert(
     id: i64,
     message: String,
 ) -> PageResult {
-    u.require(u.role.can_read_alerts())?;
-    let a = monitoring::alert(&state.db, &u.scope, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let (a, rx) = jiuzhu_app::alerts::view_alert(&state.db, &u.acting(), id)
+        .await
+        .map_err(WebError::from)?;
     let set = rule_set();
     let today = jiuzhu_db::today();
-    // An alert opens the household's prescription, so new assistance can start from it.
-    let rx = match a.household_id {
-        Some(hid) if u.role.can_read_registry() => households::get(&state.db, &u.scope, hid)
-            .await?
-            .map(|rec| jiuzhu_app::prescription::prescribe(&rec.as_of(today), today)),
-        _ => None,
-    };
-    audit::record(
-        &state.db,
-        &u.actor(),
-        Entry {
-            action: "alert.view",
-            object_type: "alert",
-            object_id: id.to_string(),
-            household_id: a.household_id,
-            detail: json!({}),
-        },
-    )
-    .await?;
     let (history, _) = audit::search(
         &state.db,
         &audit::Filter {
@@ -251,7 +228,6 @@ pub(super) async fn alert_page(
 
 #[derive(Deserialize)]
 pub(super) struct StepForm {
-    csrf: String,
     step: String,
     #[serde(default)]
     assignee: String,
@@ -263,11 +239,9 @@ pub(super) struct StepForm {
 
 pub(super) async fn alert_step(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<StepForm>,
+    Posted(u, f): Posted<StepForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     let step = jiuzhu_app::alerts::AlertStep {
         step: f.step,
         assignee: f.assignee,
@@ -290,7 +264,6 @@ pub(super) async fn alert_step(
 
 #[derive(Deserialize)]
 pub(super) struct GrantForm {
-    csrf: String,
     grant: i64,
     decision: String,
     #[serde(default)]
@@ -299,11 +272,9 @@ pub(super) struct GrantForm {
 
 pub(super) async fn grant_decide(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<GrantForm>,
+    Posted(u, f): Posted<GrantForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     match jiuzhu_app::alerts::decide_grant(&state.db, &u.acting(), f.grant, &f.decision, &f.note)
         .await
         .map_err(WebError::from)

@@ -132,7 +132,6 @@ pub(super) async fn feeds_import(
 
 #[derive(Deserialize)]
 pub(super) struct DeclareForm {
-    csrf: String,
     name: String,
     label_zh: String,
     #[serde(default)]
@@ -148,10 +147,8 @@ pub(super) struct DeclareForm {
 
 pub(super) async fn feeds_declare(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
-    Form(f): Form<DeclareForm>,
+    Posted(u, f): Posted<DeclareForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_admin_monitoring())?;
     let result = async {
         let ft = jiuzhu_monitor::feeds::FeedType {

@@ -5,21 +5,21 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
-use jiuzhu_db::audit::{self, Entry};
+use jiuzhu_db::audit::{self};
 use jiuzhu_db::monitoring::{self, AlertFilter};
 use jiuzhu_db::{feeds as dbfeeds, households, verification};
 use jiuzhu_domain::{mask_id_str, mask_ids_in};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::AppState;
 use crate::auth::{PageUser, SignedIn};
 use crate::error::WebError;
-use crate::forms::{field, form_pairs, inline_file, read_upload};
+use crate::forms::Posted;
+use crate::forms::{field, inline_file, read_upload};
 use crate::i18n::Lang;
 use crate::pages::{Nav, PageError, nav};
 

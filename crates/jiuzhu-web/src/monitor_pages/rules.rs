@@ -104,16 +104,13 @@ pub(super) async fn rules_page(
 
 #[derive(Deserialize)]
 pub(super) struct RunForm {
-    csrf: String,
     month: String,
 }
 
 pub(super) async fn rules_run(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
-    Form(f): Form<RunForm>,
+    Posted(u, f): Posted<RunForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_admin_monitoring())?;
     let message = match jiuzhu_monitor::Month::parse(f.month.trim()) {
         Err(e) => format!("month: {e}"),

@@ -144,7 +144,6 @@ pub(super) async fn authorisation_scan(
 
 #[derive(Deserialize)]
 pub(super) struct VerifyForm {
-    csrf: String,
     #[serde(default)]
     authorisation: String,
     #[serde(default)]
@@ -153,11 +152,9 @@ pub(super) struct VerifyForm {
 
 pub(super) async fn verify_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<VerifyForm>,
+    Posted(u, f): Posted<VerifyForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_write_registry())?;
     let auth: i64 = f.authorisation.parse().unwrap_or(0);
     let r = jiuzhu_app::verification::verify(
@@ -211,24 +208,9 @@ pub(super) async fn render_report(
     id: i64,
     message: String,
 ) -> PageResult {
-    u.require(u.role.can_read_registry())?;
-    let stored = verification::report(&state.db, &u.scope, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let r: jiuzhu_app::verification::Report =
-        serde_json::from_str(&stored.report).map_err(|e| WebError::Internal(e.to_string()))?;
-    audit::record(
-        &state.db,
-        &u.actor(),
-        Entry {
-            action: "verification.view",
-            object_type: "verification_report",
-            object_id: id.to_string(),
-            household_id: Some(stored.household_id),
-            detail: json!({}),
-        },
-    )
-    .await?;
+    let (stored, r) = jiuzhu_app::verification::view_report(&state.db, &u.acting(), id)
+        .await
+        .map_err(WebError::from)?;
     let persons = r
         .persons
         .iter()
@@ -290,12 +272,9 @@ pub(super) async fn report_page(
 
 pub(super) async fn accept_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path(id): Path<i64>,
-    body: String,
+    Posted(u, pairs): Posted<Vec<(String, String)>>,
 ) -> PageResult {
-    let pairs = form_pairs(&body);
-    u.check_csrf(&field(&pairs, "csrf"))?;
     u.require(u.role.can_write_registry())?;
     let picked: Vec<usize> = pairs
         .iter()

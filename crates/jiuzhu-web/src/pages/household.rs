@@ -44,37 +44,18 @@ pub(super) async fn render_household(
     revealed: Option<Revealed>,
     message: Option<String>,
 ) -> PageResult {
-    u.require(u.role.can_read_registry())?;
-    let mut rec = households::get(&state.db, &u.scope, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    crate::views::names_for_viewer(&mut rec, u.role.sees_full_names());
     let as_of = as_of
         .filter(|s| !s.is_empty())
         .map(|s| jiuzhu_domain::parse_date(s).map_err(|e| WebError::Invalid(e.to_string())))
         .transpose()?;
-    let shown = match as_of {
-        Some(d) => rec.as_of(d),
-        None => rec.clone(),
-    };
-    // Reading a household's members, incomes and health is a read of sensitive data.
-    audit::record(
-        &state.db,
-        &u.actor(),
-        Entry {
-            action: "household.view",
-            object_type: "household",
-            object_id: rec.household.code.clone(),
-            household_id: Some(id),
-            detail: json!({"as_of": as_of.map(|d| d.to_string())}),
-        },
-    )
-    .await?;
-    let path = jiuzhu_db::regions::path(&state.db, &rec.household.region_code)
-        .await?
-        .into_iter()
-        .map(|r| r.name)
-        .collect();
+    let jiuzhu_app::registry::HouseholdShown {
+        now: rec,
+        shown,
+        as_of,
+        path,
+    } = jiuzhu_app::registry::view_household(&state.db, &u.acting(), id, as_of, None)
+        .await
+        .map_err(WebError::from)?;
     let today = jiuzhu_db::today();
     let lang = u.lang;
     let view = HouseholdView::from(&shown, path, as_of, today, lang);
@@ -140,8 +121,6 @@ pub(super) async fn household_page(
 
 #[derive(Deserialize)]
 pub(super) struct RevealForm {
-    #[serde(default)]
-    csrf: String,
     field: String,
     #[serde(default)]
     person_id: String,
@@ -149,11 +128,9 @@ pub(super) struct RevealForm {
 
 pub(super) async fn reveal_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<RevealForm>,
+    Posted(u, f): Posted<RevealForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_reveal_sensitive())?;
     let field = match f.field.as_str() {
         "id_number" => SensitiveField::IdNumber,

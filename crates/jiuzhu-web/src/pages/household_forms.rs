@@ -6,8 +6,6 @@ use super::*;
 #[derive(Deserialize, Default, Clone)]
 pub struct HouseholdForm {
     #[serde(default)]
-    pub csrf: String,
-    #[serde(default)]
     pub head_id_number: String,
     #[serde(default)]
     pub head_name: String,
@@ -254,10 +252,8 @@ pub(super) async fn new_household_page(
 
 pub(super) async fn new_household_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
-    Form(f): Form<HouseholdForm>,
+    Posted(u, f): Posted<HouseholdForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_write_registry())?;
     let (mut errors, fields, head) = check_household_form(&state, &u, &f, true, u.lang).await;
     if let (Some(fields), Some(head)) = (fields, head) {
@@ -308,11 +304,9 @@ pub(super) async fn edit_household_page(
 
 pub(super) async fn edit_household_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<HouseholdForm>,
+    Posted(u, f): Posted<HouseholdForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_write_registry())?;
     let current = households::get(&state.db, &u.scope, id)
         .await?
@@ -335,8 +329,6 @@ pub(super) async fn edit_household_submit(
 
 #[derive(Deserialize)]
 pub(super) struct MemberForm {
-    #[serde(default)]
-    csrf: String,
     id_number: String,
     name: String,
     #[serde(default)]
@@ -351,11 +343,9 @@ pub(super) fn date_or_today(s: &str) -> Result<chrono::NaiveDate, WebError> {
 }
 pub(super) async fn add_member_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<MemberForm>,
+    Posted(u, f): Posted<MemberForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_write_registry())?;
     let result: Result<(), WebError> = async {
         let id_number = IdNumber::parse(&f.id_number)
@@ -410,8 +400,6 @@ pub(super) async fn after_change(
 
 #[derive(Deserialize)]
 pub(super) struct PersonForm {
-    #[serde(default)]
-    csrf: String,
     name: String,
     /// Empty keeps the stored number (the form never shows it in full).
     #[serde(default)]
@@ -420,11 +408,9 @@ pub(super) struct PersonForm {
 
 pub(super) async fn edit_person_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path((id, pid)): Path<(i64, i64)>,
-    Form(f): Form<PersonForm>,
+    Posted(u, f): Posted<PersonForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_write_registry())?;
     let result = async {
         let name = f.name.trim();
@@ -456,18 +442,14 @@ pub(super) async fn edit_person_submit(
 #[derive(Deserialize)]
 pub(super) struct EndForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     valid_to: String,
 }
 
 pub(super) async fn end_member_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path((id, mid)): Path<(i64, i64)>,
-    Form(f): Form<EndForm>,
+    Posted(u, f): Posted<EndForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_write_registry())?;
     let result = async {
         households::end_member(
@@ -488,8 +470,6 @@ pub(super) async fn end_member_submit(
 
 #[derive(Deserialize)]
 pub(super) struct EvidenceForm {
-    #[serde(default)]
-    csrf: String,
     subject: String,
     kind: String,
     value: String,
@@ -502,11 +482,9 @@ pub(super) struct EvidenceForm {
 
 pub(super) async fn record_evidence_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<EvidenceForm>,
+    Posted(u, f): Posted<EvidenceForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_write_registry())?;
     let result = async {
         let e = parse_evidence(
@@ -526,11 +504,9 @@ pub(super) async fn record_evidence_submit(
 
 pub(super) async fn end_evidence_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path((id, eid)): Path<(i64, i64)>,
-    Form(f): Form<EndForm>,
+    Posted(u, f): Posted<EndForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_write_registry())?;
     let result = async {
         households::end_evidence(

@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use jiuzhu_db::audit::{self, Entry, Verification};
+use jiuzhu_db::audit::{self, Verification};
 use jiuzhu_db::households::{self, HouseholdFields, PersonFields, SearchQuery, SensitiveField};
 use jiuzhu_domain::{EvidenceKind, EvidenceSource, Hukou, IdNumber, RegionCode, Relation, Role};
 use serde::Deserialize;
@@ -20,6 +20,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::auth::{self, LANG_COOKIE, PageUser, SignedIn, UiLang};
 use crate::error::WebError;
+use crate::forms::{NoFields, Posted};
 use crate::i18n::Lang;
 use crate::views::{AuditView, HouseholdRow, HouseholdView};
 

@@ -143,19 +143,14 @@ pub(super) async fn households_export(
     }
     let written = sheet.rows();
     let bytes = sheet.finish().map_err(xlsx)?;
-    audit::record(
+    jiuzhu_app::registry::record_export(
         &state.db,
-        &u.actor(),
-        Entry {
-            action: "household.export",
-            object_type: "household_list",
-            object_id: String::new(),
-            household_id: None,
-            detail: json!({"q": jiuzhu_domain::mask::mask_ids_in(&p.q),
-                           "region": p.region, "rows": written}),
-        },
+        &u.acting(),
+        "household.export",
+        json!({"q": jiuzhu_domain::mask::mask_ids_in(&p.q), "region": p.region, "rows": written}),
     )
-    .await?;
+    .await
+    .map_err(WebError::from)?;
     Ok((
         [
             (

@@ -112,18 +112,10 @@ pub(super) async fn login_submit(
     }
 }
 
-#[derive(Deserialize)]
-pub(super) struct CsrfForm {
-    #[serde(default)]
-    pub(super) csrf: String,
-}
-
 pub(super) async fn logout(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
-    Form(f): Form<CsrfForm>,
+    Posted(u, _): Posted<NoFields>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     auth::sign_out(&state, &u).await?;
     Ok((
         [(

@@ -58,8 +58,6 @@ pub(super) async fn users_page(State(state): State<AppState>, PageUser(u): PageU
 #[derive(Deserialize, Default, Clone)]
 pub(super) struct UserFormData {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     username: String,
     #[serde(default)]
     display_name: String,
@@ -188,11 +186,9 @@ pub(super) async fn managed_user(
 /// Revokes one of a user's API tokens (user administration).
 pub(super) async fn revoke_token_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path((id, tid)): Path<(i64, i64)>,
-    Form(f): Form<CsrfForm>,
+    Posted(u, _): Posted<NoFields>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_admin_users())?;
     managed_user(&state, &u, id).await?;
     jiuzhu_app::accounts::revoke_token(&state.db, &u.actor(), id, tid).await?;
@@ -222,10 +218,8 @@ pub(super) async fn new_user_page(
 
 pub(super) async fn new_user_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
-    Form(f): Form<UserFormData>,
+    Posted(u, f): Posted<UserFormData>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_admin_users())?;
     let form = f.to_form();
     let mut errors = jiuzhu_app::accounts::check(&form, true);
@@ -268,11 +262,9 @@ pub(super) async fn edit_user_page(
 
 pub(super) async fn edit_user_submit(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<UserFormData>,
+    Posted(u, f): Posted<UserFormData>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     u.require(u.role.can_admin_users())?;
     let x = managed_user(&state, &u, id).await?;
     let mut f = f;
