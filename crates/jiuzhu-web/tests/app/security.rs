@@ -133,6 +133,73 @@ both!(forms_and_api_writes_need_the_csrf_token, |b| {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Every kind of form a page posts is refused without the session's token, forged or
+    // missing, before anything is read or written: a plain form, a form of repeated
+    // fields, a button.
+    let before = app.get(&format!("/api/v1/households/{id}")).await.json();
+    for (path, fields) in [
+        (
+            format!("/households/{id}/edit"),
+            vec![("region_code", "330326100201"), ("hukou", "rural")],
+        ),
+        (
+            format!("/households/{id}/evidence"),
+            vec![
+                ("subject", "household"),
+                ("kind", "property.houses"),
+                ("value", "3"),
+                ("source", "declared"),
+            ],
+        ),
+        (
+            format!("/households/{id}/reveal"),
+            vec![("field", "bank_account")],
+        ),
+        (
+            "/alerts/bulk".to_string(),
+            vec![("ids", "1"), ("ids", "2"), ("assignee", "clerk")],
+        ),
+        ("/cases/board".to_string(), vec![]),
+        ("/logout".to_string(), vec![]),
+    ] {
+        for token in ["forged", ""] {
+            let mut form = vec![("csrf", token)];
+            form.extend(fields.iter().copied());
+            let r = app.post_form(&path, &form).await;
+            assert_eq!(
+                r.status,
+                StatusCode::FORBIDDEN,
+                "{path} with token {token:?}"
+            );
+        }
+        // No token field at all.
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let r = app
+            .request(
+                "POST",
+                &path,
+                Some("application/x-www-form-urlencoded"),
+                body.into_bytes(),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} without a token");
+    }
+    let after = app.get(&format!("/api/v1/households/{id}")).await;
+    assert_eq!(
+        after.status,
+        StatusCode::OK,
+        "still signed in: /logout was refused"
+    );
+    assert_eq!(
+        after.json(),
+        before,
+        "nothing was written by a refused form"
+    );
     let r = app
         .request(
             "PUT",
