@@ -64,7 +64,7 @@ pub fn check(form: &UserForm, new: bool) -> std::collections::BTreeMap<String, S
 pub async fn create_user(db: &Db, actor: &Actor, form: &UserForm) -> Result<i64, AppError> {
     let errors = check(form, true);
     if let Some((field, msg)) = errors.iter().next() {
-        return Err(AppError::Invalid(format!("{field}: {msg}")));
+        return Err(AppError::invalid(format!("{field}: {msg}")));
     }
     let hash = hash_password(&form.password);
     let mut tx = db.begin_write().await?;
@@ -109,7 +109,7 @@ pub async fn update_user(
 ) -> Result<(), AppError> {
     let errors = check(form, false);
     if let Some((field, msg)) = errors.iter().next() {
-        return Err(AppError::Invalid(format!("{field}: {msg}")));
+        return Err(AppError::invalid(format!("{field}: {msg}")));
     }
     let mut tx = db.begin_write().await?;
     jiuzhu_db::users::update(
@@ -173,9 +173,7 @@ pub async fn issue_token_for(
     days: i64,
 ) -> Result<String, AppError> {
     if !(1..=366).contains(&days) {
-        return Err(AppError::Invalid(
-            "days: a token lasts 1 to 366 days".into(),
-        ));
+        return Err(AppError::invalid("days: a token lasts 1 to 366 days"));
     }
     let token = crate::credentials::new_token();
     let expires = jiuzhu_db::time_text(chrono::Utc::now() + chrono::Duration::days(days));

@@ -26,7 +26,7 @@ fn step_of(s: AlertStep) -> Result<Step> {
         "investigate" => Ok(Step::Investigate),
         "close" => {
             let outcome = Outcome::parse(&s.outcome).ok_or_else(|| {
-                AppError::Invalid(format!(
+                AppError::invalid(format!(
                     "outcome: {:?} is not one of {}",
                     s.outcome,
                     Outcome::CODES.join(", ")
@@ -37,7 +37,7 @@ fn step_of(s: AlertStep) -> Result<Step> {
                 note: s.note.trim().to_string(),
             })
         }
-        other => Err(AppError::Invalid(format!("step: unknown step {other:?}"))),
+        other => Err(AppError::invalid(format!("step: unknown step {other:?}"))),
     }
 }
 
@@ -70,7 +70,7 @@ pub async fn decide_grant(
     let approve = match decision {
         "approve" => true,
         "reject" => false,
-        other => return Err(AppError::Invalid(format!("decision: {other:?}"))),
+        other => return Err(AppError::invalid(format!("decision: {other:?}"))),
     };
     Ok(
         monitoring::decide_grant(db, &acting.scope, &acting.actor(), grant_id, approve, note)

@@ -98,7 +98,7 @@ pub async fn seed_feeds(db: &Db, actor: &Actor, month: Month, seed: u64) -> crat
         let ft = types
             .iter()
             .find(|t| t.name == name)
-            .ok_or_else(|| AppError::Invalid(format!("no feed type {name}")))?;
+            .ok_or_else(|| AppError::invalid(format!("no feed type {name}")))?;
         let id_pos = ft
             .columns
             .iter()
@@ -146,7 +146,7 @@ pub async fn register_population(
 ) -> crate::Result<(Vec<RosterHousehold>, crate::roster::ImportReport)> {
     let villages = jiuzhu_db::regions::villages_under(db, prefix).await?;
     if villages.is_empty() {
-        return Err(AppError::Invalid(format!(
+        return Err(AppError::invalid(format!(
             "region: no villages under {prefix} in the region table"
         )));
     }

@@ -50,9 +50,9 @@ pub async fn compute(
         return Ok(None);
     };
     let expense = Money::parse(&c.expense)
-        .map_err(|e| AppError::Invalid(format!("alert {}: amount: {e}", c.alert_id)))?;
+        .map_err(|e| AppError::invalid(format!("alert {}: amount: {e}", c.alert_id)))?;
     let d =
-        evaluate(&rec.as_of(today), today, &c.program, Some(expense)).map_err(AppError::Invalid)?;
+        evaluate(&rec.as_of(today), today, &c.program, Some(expense)).map_err(AppError::invalid)?;
     if !d.eligible || d.amount_fen == 0 {
         return Ok(None);
     }

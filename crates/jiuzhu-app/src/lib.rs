@@ -75,9 +75,9 @@ pub enum AppError {
     /// The registry's state refuses it (a step out of order, a duplicate).
     #[error("{0}")]
     Conflict(String),
-    /// The input breaks a rule, the field named.
+    /// The input breaks rules: every field that does, each with why.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(FieldErrors),
     /// Something that should not happen did (stored data that does not read).
     #[error("{0}")]
     Internal(String),
@@ -87,13 +87,128 @@ pub enum AppError {
     Monitor(jiuzhu_monitor::MonitorError),
 }
 
+impl AppError {
+    /// A refusal of input; `m` is `"field: why"` (or a [`FieldErrors`] already).
+    pub fn invalid(m: impl Into<FieldErrors>) -> AppError {
+        AppError::Invalid(m.into())
+    }
+}
+
+/// One field of the input that breaks a rule: its name (empty for the input as a whole)
+/// and why, in English and, where the rule says it, in Chinese.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+    /// The message in Chinese; empty where only the English one is written.
+    pub message_zh: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+            message_zh: String::new(),
+        }
+    }
+
+    /// The same, with the Chinese message.
+    pub fn zh(mut self, message: impl Into<String>) -> FieldError {
+        self.message_zh = message.into();
+        self
+    }
+
+    /// The message in Chinese when `chinese` and one is written, else in English.
+    pub fn message_in(&self, chinese: bool) -> &str {
+        if chinese && !self.message_zh.is_empty() {
+            &self.message_zh
+        } else {
+            &self.message
+        }
+    }
+}
+
+/// Every field of an input that breaks a rule, in the order they were checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn push(&mut self, e: FieldError) {
+        self.0.push(e);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first field named (empty for the input as a whole).
+    pub fn field(&self) -> &str {
+        self.0.first().map_or("", |e| e.field.as_str())
+    }
+
+    /// Refuses with these errors unless there are none.
+    pub fn into_result(self) -> Result<()> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self))
+        }
+    }
+}
+
+impl std::fmt::Display for FieldErrors {
+    /// `field: why; field: why` (the form every message had before the list).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            if e.field.is_empty() {
+                f.write_str(&e.message)?;
+            } else {
+                write!(f, "{}: {}", e.field, e.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl From<String> for FieldErrors {
+    /// `"field: why"` names its field when the part before `: ` is a field's name
+    /// (letters, digits, `_`, `.`, `[`, `]`); otherwise the whole text is about the input.
+    fn from(m: String) -> FieldErrors {
+        let named = m.split_once(": ").filter(|(f, _)| {
+            !f.is_empty()
+                && f.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c))
+        });
+        FieldErrors(vec![match named {
+            Some((field, why)) => FieldError::new(field, why),
+            None => FieldError::new("", m.as_str()),
+        }])
+    }
+}
+
+impl From<&str> for FieldErrors {
+    fn from(m: &str) -> FieldErrors {
+        FieldErrors::from(m.to_string())
+    }
+}
+
+impl From<FieldError> for FieldErrors {
+    fn from(e: FieldError) -> FieldErrors {
+        FieldErrors(vec![e])
+    }
+}
+
 impl From<jiuzhu_db::DbError> for AppError {
     fn from(e: jiuzhu_db::DbError) -> AppError {
         match e {
             jiuzhu_db::DbError::NotFound(m) => AppError::NotFound(m),
             jiuzhu_db::DbError::Conflict(m) => AppError::Conflict(m),
             jiuzhu_db::DbError::Forbidden(m) => AppError::Forbidden(m),
-            jiuzhu_db::DbError::Invalid(m) => AppError::Invalid(m),
+            jiuzhu_db::DbError::Invalid(m) => AppError::invalid(m),
             e if e.is_unique_violation() => AppError::Conflict("already exists".into()),
             e => AppError::Db(e),
         }
@@ -109,7 +224,7 @@ impl From<jiuzhu_db::sqlx::Error> for AppError {
 impl From<jiuzhu_monitor::MonitorError> for AppError {
     fn from(e: jiuzhu_monitor::MonitorError) -> AppError {
         match e {
-            jiuzhu_monitor::MonitorError::Invalid(m) => AppError::Invalid(m),
+            jiuzhu_monitor::MonitorError::Invalid(m) => AppError::invalid(m),
             jiuzhu_monitor::MonitorError::Forbidden(m) => AppError::Forbidden(m),
             e => AppError::Monitor(e),
         }

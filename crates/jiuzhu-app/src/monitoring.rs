@@ -37,7 +37,7 @@ pub fn record_of(ft: &FeedType) -> FeedTypeRecord {
 /// A stored feed type.
 pub fn type_of(r: &FeedTypeRecord) -> crate::Result<FeedType> {
     let columns: Vec<FeedColumn> = serde_json::from_str(&r.columns)
-        .map_err(|e| AppError::Invalid(format!("feed type {}: columns: {e}", r.name)))?;
+        .map_err(|e| AppError::invalid(format!("feed type {}: columns: {e}", r.name)))?;
     Ok(FeedType {
         name: r.name.clone(),
         label_zh: r.label_zh.clone(),
@@ -63,7 +63,7 @@ pub async fn feed_types(db: &Db) -> crate::Result<Vec<FeedType>> {
 
 /// Declares a feed type after checking it.
 pub async fn declare_feed_type(db: &Db, actor: &Actor, ft: &FeedType) -> crate::Result<()> {
-    ft.check().map_err(AppError::Invalid)?;
+    ft.check().map_err(AppError::invalid)?;
     Ok(dbfeeds::declare(db, actor, &record_of(ft)).await?)
 }
 
@@ -110,11 +110,11 @@ pub async fn import_feed(
         )));
     }
     if chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d").is_err() {
-        return Err(AppError::Invalid(format!(
+        return Err(AppError::invalid(format!(
             "as_of: not a date (YYYY-MM-DD): {as_of:?}"
         )));
     }
-    let mut file = feeds::read(path, &ft).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let mut file = feeds::read(path, &ft).map_err(|e| AppError::invalid(e.to_string()))?;
     if let Some(name) = display_name {
         file.file = name.to_string();
         for r in &mut file.rejected {
@@ -246,7 +246,7 @@ pub async fn run_month(
         let mut stored = Vec::with_capacity(snaps.len());
         for s in &snaps {
             let cols: Vec<String> = serde_json::from_str(&s.columns)
-                .map_err(|e| AppError::Invalid(format!("snapshot {}: {e}", s.id)))?;
+                .map_err(|e| AppError::invalid(format!("snapshot {}: {e}", s.id)))?;
             stored.push((cols, dbfeeds::rows_of(db, &[s.id]).await?));
         }
         tables.add_feed(&ft, &stored)?;
@@ -275,7 +275,7 @@ pub async fn run_month(
             by_person.get(f.subject.as_str())
         };
         let Some(home) = home else {
-            return Err(AppError::Invalid(format!(
+            return Err(AppError::invalid(format!(
                 "rule {}: subject {} is not in the population (a rule must select subjects of the population)",
                 f.rule, f.subject
             )));

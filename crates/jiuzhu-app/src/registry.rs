@@ -5,14 +5,14 @@ use chrono::NaiveDate;
 use jiuzhu_db::households::{NewEvidence, Subject};
 use jiuzhu_domain::{EvidenceKind, EvidenceSource};
 
-use crate::{AppError, Result};
+use crate::{AppError, FieldError, FieldErrors, Result};
 
 /// A date as typed, or today when left empty.
 pub fn date_or_today(s: &str) -> Result<NaiveDate> {
     if s.trim().is_empty() {
         Ok(jiuzhu_db::today())
     } else {
-        jiuzhu_domain::parse_date(s.trim()).map_err(|e| AppError::Invalid(e.to_string()))
+        jiuzhu_domain::parse_date(s.trim()).map_err(|e| AppError::invalid(e.to_string()))
     }
 }
 
@@ -26,16 +26,16 @@ pub fn parse_evidence(
     valid_from: &str,
     note: &str,
 ) -> Result<NewEvidence> {
-    let kind = EvidenceKind::parse(kind).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let kind = EvidenceKind::parse(kind).map_err(|e| AppError::invalid(e.to_string()))?;
     let value = kind
         .validate_value(value)
-        .map_err(|m| AppError::Invalid(format!("{}: {m}", kind.code())))?;
-    let source = EvidenceSource::parse(source).map_err(|e| AppError::Invalid(e.to_string()))?;
+        .map_err(|m| AppError::invalid(format!("{}: {m}", kind.code())))?;
+    let source = EvidenceSource::parse(source).map_err(|e| AppError::invalid(e.to_string()))?;
     let subject = match subject {
         "household" => Subject::Household,
         s => Subject::Person(
             s.parse()
-                .map_err(|_| AppError::Invalid("subject: household or a person id".into()))?,
+                .map_err(|_| AppError::invalid("subject: household or a person id"))?,
         ),
     };
     Ok(NewEvidence {
@@ -136,4 +136,196 @@ pub async fn record_export(
     )
     .await?;
     Ok(())
+}
+
+/// A household's form as typed: its fields and, for a new household, its head.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct HouseholdForm {
+    #[serde(default)]
+    pub head_id_number: String,
+    #[serde(default)]
+    pub head_name: String,
+    #[serde(default)]
+    pub head_phone: String,
+    #[serde(default)]
+    pub region_code: String,
+    #[serde(default)]
+    pub hukou: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub bank_name: String,
+    #[serde(default)]
+    pub bank_account: String,
+}
+
+/// Empty, or 8-32 digits.
+pub fn valid_bank_account(a: &str) -> bool {
+    a.is_empty() || (a.len() >= 8 && a.len() <= 32 && a.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Empty, or 7-20 digits, dashes, pluses and spaces.
+pub fn valid_phone(p: &str) -> bool {
+    p.is_empty()
+        || (p.len() >= 7
+            && p.len() <= 20
+            && p.chars()
+                .all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == ' '))
+}
+
+/// The village of a household: a known 12-digit code inside `acting`'s region.
+async fn village(
+    db: &jiuzhu_db::Db,
+    acting: &crate::Acting,
+    typed: &str,
+) -> std::result::Result<jiuzhu_domain::RegionCode, FieldError> {
+    let field = "region_code";
+    let r = jiuzhu_domain::RegionCode::parse(typed.trim())
+        .map_err(|e| FieldError::new(field, e.to_string()))?;
+    if r.as_str().len() != 12 {
+        return Err(
+            FieldError::new(field, "must be a 12-digit village code").zh("须为12位村（社区）代码")
+        );
+    }
+    if !acting.scope.contains(r.as_str()) {
+        return Err(FieldError::new(field, "outside your scope").zh("不在您的数据范围内"));
+    }
+    match jiuzhu_db::regions::get(db, r.as_str()).await {
+        Ok(Some(_)) => Ok(r),
+        _ => Err(
+            FieldError::new(field, format!("unknown region {}", r.as_str()))
+                .zh(format!("区划代码 {} 不存在", r.as_str())),
+        ),
+    }
+}
+
+/// Checks every field of a household's form at once; a new household's head too. The
+/// refusal lists each field that breaks a rule.
+pub async fn check_household_form(
+    db: &jiuzhu_db::Db,
+    acting: &crate::Acting,
+    f: &HouseholdForm,
+    is_new: bool,
+) -> Result<(
+    jiuzhu_db::households::HouseholdFields,
+    Option<jiuzhu_db::households::PersonFields>,
+)> {
+    let mut errors = FieldErrors::default();
+    let region = village(db, acting, &f.region_code)
+        .await
+        .map_err(|e| errors.push(e))
+        .ok();
+    let hukou = jiuzhu_domain::Hukou::parse(&f.hukou)
+        .map_err(|e| errors.push(FieldError::new("hukou", e.to_string())))
+        .ok();
+    if f.address.chars().count() > 200 {
+        errors
+            .push(FieldError::new("address", "at most 200 characters").zh("地址过长（最多200字）"));
+    }
+    let acct = f.bank_account.trim();
+    if !valid_bank_account(acct) {
+        errors.push(FieldError::new("bank_account", "8-32 digits").zh("银行账号须为8-32位数字"));
+    }
+    let head = if is_new {
+        head_fields(f, &mut errors)
+    } else {
+        None
+    };
+    errors.into_result()?;
+    let (Some(region_code), Some(hukou)) = (region, hukou) else {
+        unreachable!("no errors: the region and hukou were read")
+    };
+    Ok((
+        jiuzhu_db::households::HouseholdFields {
+            region_code,
+            hukou,
+            address: f.address.trim().to_string(),
+            bank_name: f.bank_name.trim().to_string(),
+            bank_account: acct.to_string(),
+        },
+        head,
+    ))
+}
+
+/// A new household's head as typed: ID number, name, phone.
+fn head_fields(
+    f: &HouseholdForm,
+    errors: &mut FieldErrors,
+) -> Option<jiuzhu_db::households::PersonFields> {
+    let id_number = jiuzhu_domain::IdNumber::parse(&f.head_id_number)
+        .map_err(|e| errors.push(FieldError::new("head_id_number", e.to_string())))
+        .ok();
+    if f.head_name.trim().is_empty() || f.head_name.chars().count() > 40 {
+        errors.push(
+            FieldError::new("head_name", "required, at most 40 characters")
+                .zh("请填写姓名（最多40字）"),
+        );
+    }
+    if !valid_phone(f.head_phone.trim()) {
+        errors.push(FieldError::new("head_phone", "not a phone number").zh("电话号码格式不正确"));
+    }
+    Some(jiuzhu_db::households::PersonFields {
+        id_number: id_number?,
+        name: f.head_name.trim().to_string(),
+        phone: f.head_phone.trim().to_string(),
+    })
+}
+
+/// Registers a new household with its head from the form, for a user who may write the
+/// registry in the household's village; returns its id. A head already registered is
+/// refused on the head's ID number, a village the store refuses on the region.
+pub async fn register_household(
+    db: &jiuzhu_db::Db,
+    acting: &crate::Acting,
+    f: &HouseholdForm,
+) -> Result<i64> {
+    acting.require(acting.role.can_write_registry(), "write the registry")?;
+    let (fields, head) = check_household_form(db, acting, f, true).await?;
+    let head = head.expect("a new household's head was checked");
+    match jiuzhu_db::households::create(
+        db,
+        &acting.scope,
+        &acting.actor(),
+        &fields,
+        None,
+        &head,
+        jiuzhu_db::today(),
+    )
+    .await
+    {
+        Ok(id) => Ok(id),
+        Err(e) if e.is_unique_violation() => Err(AppError::invalid(FieldError::new(
+            "head_id_number",
+            e.to_string(),
+        ))),
+        Err(jiuzhu_db::DbError::Invalid(m)) => {
+            Err(AppError::invalid(FieldError::new("region_code", m)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Updates a household's fields from the form; an empty bank account keeps the one on
+/// record (the form never shows it).
+pub async fn update_household(
+    db: &jiuzhu_db::Db,
+    acting: &crate::Acting,
+    id: i64,
+    f: &HouseholdForm,
+) -> Result<()> {
+    acting.require(acting.role.can_write_registry(), "write the registry")?;
+    let current = jiuzhu_db::households::get(db, &acting.scope, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("household".into()))?;
+    let (mut fields, _) = check_household_form(db, acting, f, false).await?;
+    if fields.bank_account.is_empty() {
+        fields.bank_account = current.household.bank_account.clone();
+    }
+    match jiuzhu_db::households::update(db, &acting.scope, &acting.actor(), id, &fields).await {
+        Ok(()) => Ok(()),
+        Err(jiuzhu_db::DbError::Invalid(m)) => {
+            Err(AppError::invalid(FieldError::new("region_code", m)))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -307,8 +307,8 @@ pub async fn verify(
     // No authorisation chosen refuses the form; one that is not this household's is a
     // reference to nothing (the store refuses both again where it queries).
     if authorisation_id <= 0 {
-        return Err(AppError::Invalid(
-            "authorisation: choose the household's signed authorisation; department data cannot be queried without one".into(),
+        return Err(AppError::invalid(
+            "authorisation: choose the household's signed authorisation; department data cannot be queried without one",
         ));
     }
     if !verification::authorisations(db, scope, household_id)
@@ -432,23 +432,23 @@ pub async fn accept(
         .await?
         .ok_or_else(|| AppError::NotFound("report".into()))?;
     let report: Report = serde_json::from_str(&stored.report)
-        .map_err(|e| AppError::Invalid(format!("report {report_id}: {e}")))?;
+        .map_err(|e| AppError::invalid(format!("report {report_id}: {e}")))?;
     let from = NaiveDate::parse_from_str(&report.as_of, "%Y-%m-%d")
-        .map_err(|e| AppError::Invalid(e.to_string()))?;
+        .map_err(|e| AppError::invalid(e.to_string()))?;
     let mut ids = Vec::new();
     for &i in indices {
         let c = report.contradictions.get(i).ok_or_else(|| {
-            AppError::Invalid(format!(
+            AppError::invalid(format!(
                 "finding {i}: no such finding in report {report_id}"
             ))
         })?;
         let Some(p) = &c.proposal else {
-            return Err(AppError::Invalid(format!(
+            return Err(AppError::invalid(format!(
                 "finding {i}: nothing to accept into the evidence; record it by hand"
             )));
         };
-        let kind = EvidenceKind::parse(&p.kind).map_err(|e| AppError::Invalid(e.to_string()))?;
-        let value = kind.validate_value(&p.value).map_err(AppError::Invalid)?;
+        let kind = EvidenceKind::parse(&p.kind).map_err(|e| AppError::invalid(e.to_string()))?;
+        let value = kind.validate_value(&p.value).map_err(AppError::invalid)?;
         let e = NewEvidence {
             subject: p
                 .person_id

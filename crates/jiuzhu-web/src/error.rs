@@ -70,7 +70,7 @@ impl From<jiuzhu_app::AppError> for WebError {
             A::NotFound(_) => WebError::NotFound,
             A::Forbidden(_) => WebError::Forbidden,
             A::Conflict(m) => WebError::Conflict(m),
-            A::Invalid(m) => WebError::Invalid(m),
+            A::Invalid(m) => WebError::Invalid(m.to_string()),
             A::Internal(m) => WebError::Internal(m),
             A::Db(d) => d.into(),
             A::Monitor(m) => WebError::Internal(m.to_string()),

@@ -32,28 +32,25 @@ pub async fn open_change(
         .await?
         .unwrap_or_default();
     let program = program_of_category(&category).ok_or_else(|| {
-        AppError::Invalid(
-            "kind: the household receives no dibao, near-dibao or tekun benefit to change".into(),
+        AppError::invalid(
+            "kind: the household receives no dibao, near-dibao or tekun benefit to change",
         )
     })?;
     let item_kind = ItemKind::parse(kind)
         .filter(|k| ItemKind::CHANGES.contains(k))
-        .ok_or_else(|| AppError::Invalid(format!("kind: unknown change {kind:?}")))?;
+        .ok_or_else(|| AppError::invalid(format!("kind: unknown change {kind:?}")))?;
     let (changes, _, _) = workflow::shipped_changes();
     let change = changes
         .iter()
         .find(|c| c.kind == kind)
-        .ok_or_else(|| AppError::Invalid(format!("kind: unknown change {kind:?}")))?;
+        .ok_or_else(|| AppError::invalid(format!("kind: unknown change {kind:?}")))?;
     if item_kind == ItemKind::Convert && (program != "dibao" || !consent) {
-        return Err(AppError::Invalid(
-            "consent: a conversion from dibao to tekun needs a dibao recipient's recorded consent"
-                .into(),
+        return Err(AppError::invalid(
+            "consent: a conversion from dibao to tekun needs a dibao recipient's recorded consent",
         ));
     }
     if item_kind != ItemKind::Review && reason.is_empty() {
-        return Err(AppError::Invalid(
-            "reason: say why the benefit changes".into(),
-        ));
+        return Err(AppError::invalid("reason: say why the benefit changes"));
     }
     let today = jiuzhu_db::today();
     let cal = crate::calendar::current(db).await;
@@ -62,7 +59,7 @@ pub async fn open_change(
         .find(|m| m.relation == "head")
         .or_else(|| rec.current_members().next())
         .cloned()
-        .ok_or_else(|| AppError::Invalid("the household has no member".into()))?;
+        .ok_or_else(|| AppError::invalid("the household has no member"))?;
     let department = workflow_of(program)
         .map(|w| w.department.clone())
         .unwrap_or_else(|| "civil_affairs".into());

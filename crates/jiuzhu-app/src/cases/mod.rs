@@ -84,7 +84,7 @@ pub fn new_items(
         .iter()
         .map(|p| {
             let w = workflow_of(p)
-                .ok_or_else(|| AppError::Invalid(format!("programs: no approval path for {p}")))?;
+                .ok_or_else(|| AppError::invalid(format!("programs: no approval path for {p}")))?;
             let green = w.green_channel && urgent;
             Ok(NewItem {
                 program: w.program.clone(),
@@ -108,14 +108,14 @@ pub fn new_items(
 pub fn expense_of(raw: &str, programs: &[String]) -> Result<Option<i64>> {
     let wants = programs.iter().any(|p| p == "temporary");
     match (raw.trim(), wants) {
-        ("", true) => Err(AppError::Invalid(
-            "expense: temporary assistance needs the amount of the sudden expense".into(),
+        ("", true) => Err(AppError::invalid(
+            "expense: temporary assistance needs the amount of the sudden expense",
         )),
         ("", false) => Ok(None),
         (v, _) => match Money::parse(v) {
             Ok(m) if !m.is_negative() => Ok(Some(m.fen())),
-            Ok(_) => Err(AppError::Invalid("expense: must not be negative".into())),
-            Err(e) => Err(AppError::Invalid(format!("expense: {e}"))),
+            Ok(_) => Err(AppError::invalid("expense: must not be negative")),
+            Err(e) => Err(AppError::invalid(format!("expense: {e}"))),
         },
     }
 }

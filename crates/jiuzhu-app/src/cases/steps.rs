@@ -31,9 +31,9 @@ pub struct StepRequest {
 /// Completes, sends back or refuses the item's current step.
 pub async fn act(db: &Db, acting: &Acting, item_id: i64, req: StepRequest) -> Result<Item> {
     let kind = StepKind::parse(&req.step)
-        .ok_or_else(|| AppError::Invalid(format!("step: unknown step {:?}", req.step)))?;
+        .ok_or_else(|| AppError::invalid(format!("step: unknown step {:?}", req.step)))?;
     let action = StepAction::parse(&req.action)
-        .ok_or_else(|| AppError::Invalid(format!("action: {:?}", req.action)))?;
+        .ok_or_else(|| AppError::invalid(format!("action: {:?}", req.action)))?;
     // What the decision and the approval need is read before the write begins (the policy
     // engine does not run while the store's write lock is held); the step's position is
     // checked again inside.
@@ -97,7 +97,13 @@ async fn complete(
         )));
     }
     input.attachments.extend(files.iter().map(|f| f.0.clone()));
-    workflow::check_input(kind, &input).map_err(|m| AppError::Invalid(m.join("; ")))?;
+    workflow::check_input(kind, &input).map_err(|ms| {
+        AppError::Invalid(crate::FieldErrors(
+            ms.into_iter()
+                .flat_map(|m| crate::FieldErrors::from(m).0)
+                .collect(),
+        ))
+    })?;
     let mut data = json!({
         "areas": input.areas.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
         "staff": input.staff, "opinion": input.opinion, "attachments": input.attachments,
@@ -189,7 +195,7 @@ async fn decide(db: &Db, item: &Item, today: NaiveDate) -> Result<Decision> {
         .await?
         .ok_or_else(|| AppError::NotFound("household".into()))?;
     let kind = ItemKind::parse(&item.kind)
-        .ok_or_else(|| AppError::Invalid(format!("kind: {:?}", item.kind)))?;
+        .ok_or_else(|| AppError::invalid(format!("kind: {:?}", item.kind)))?;
     // A conversion decides the tekun benefit; the other kinds the program's.
     let decided = if kind == ItemKind::Convert {
         "tekun"
@@ -202,7 +208,7 @@ async fn decide(db: &Db, item: &Item, today: NaiveDate) -> Result<Decision> {
         decided,
         item.expense_fen.map(Money::from_fen),
     )
-    .map_err(AppError::Invalid)?;
+    .map_err(AppError::invalid)?;
     let (_, _, phase_out_months) = workflow::shipped_changes();
     let mut data = vec![("kind", json!(item.kind)), ("eligible", json!(d.eligible))];
     let amount_fen = match kind {
@@ -258,7 +264,7 @@ pub struct NoteRequest {
 pub async fn note(db: &Db, acting: &Acting, item_id: i64, req: NoteRequest) -> Result<i64> {
     let action = NoteAction::parse(&req.action)
         .filter(|a| *a != NoteAction::OverdueNotice)
-        .ok_or_else(|| AppError::Invalid(format!("action: {:?}", req.action)))?;
+        .ok_or_else(|| AppError::invalid(format!("action: {:?}", req.action)))?;
     let text = req.text.trim().to_string();
     let mut st = cases::begin_step(db, &acting.scope, item_id).await?;
     let actor = acting.actor();
@@ -271,7 +277,7 @@ pub async fn note(db: &Db, acting: &Acting, item_id: i64, req: NoteRequest) -> R
             ));
         }
         if text.is_empty() {
-            return Err(AppError::Invalid("text: the opinion is empty".into()));
+            return Err(AppError::invalid("text: the opinion is empty"));
         }
         let data = json!({"department": acting.department, "text": text});
         return Ok(st.note(&actor, action.code(), data).await?);
@@ -285,8 +291,8 @@ pub async fn note(db: &Db, acting: &Acting, item_id: i64, req: NoteRequest) -> R
             json!({"department": req.department, "request": text})
         }
         NoteAction::Objection if text.is_empty() => {
-            return Err(AppError::Invalid(
-                "objection: only during the public notice, with its text".into(),
+            return Err(AppError::invalid(
+                "objection: only during the public notice, with its text",
             ));
         }
         NoteAction::Objection => {
@@ -300,17 +306,15 @@ pub async fn note(db: &Db, acting: &Acting, item_id: i64, req: NoteRequest) -> R
         NoteAction::Answer if !text.is_empty() => match req.objection {
             Some(o) => json!({"objection": o, "text": text}),
             None => {
-                return Err(AppError::Invalid(
-                    "objection: which objection is answered".into(),
-                ));
+                return Err(AppError::invalid("objection: which objection is answered"));
             }
         },
         NoteAction::Transfer if department_ok && !text.is_empty() => {
             json!({"department": req.department, "from": st.item.department, "reason": text})
         }
         _ => {
-            return Err(AppError::Invalid(
-                "text: say what is recorded (and, for a transfer, the department)".into(),
+            return Err(AppError::invalid(
+                "text: say what is recorded (and, for a transfer, the department)",
             ));
         }
     };

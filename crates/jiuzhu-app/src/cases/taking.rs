@@ -62,19 +62,19 @@ pub async fn take_application(db: &Db, acting: &Acting, req: ApplicationRequest)
         None => String::new(),
     };
     let Some(applicant) = rec.current_members().find(|m| m.id_number == id_number) else {
-        return Err(AppError::Invalid(
-            "id_number: the applicant is not a member of this household".into(),
+        return Err(AppError::invalid(
+            "id_number: the applicant is not a member of this household",
         ));
     };
     let channel = Channel::parse(&req.channel)
-        .ok_or_else(|| AppError::Invalid(format!("channel: {:?}", req.channel)))?;
+        .ok_or_else(|| AppError::invalid(format!("channel: {:?}", req.channel)))?;
     let (proxy_name, proxy_id) = (
         req.proxy_name.trim().to_string(),
         req.proxy_id_number.trim().to_uppercase(),
     );
     if channel == Channel::Proxy && (proxy_name.is_empty() || IdNumber::parse(&proxy_id).is_err()) {
-        return Err(AppError::Invalid(
-            "proxy: a proxy application needs the proxy's name and a valid ID number".into(),
+        return Err(AppError::invalid(
+            "proxy: a proxy application needs the proxy's name and a valid ID number",
         ));
     }
     let app = Taken {

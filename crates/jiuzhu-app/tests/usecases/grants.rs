@@ -147,7 +147,7 @@ both!(
         ));
         assert!(matches!(
             jiuzhu_app::alerts::decide_grant(&db, &county, grant.id, "yes", "").await,
-            Err(AppError::Invalid(m)) if m.starts_with("decision:")
+            Err(AppError::Invalid(m)) if m.field() == "decision"
         ));
         jiuzhu_app::alerts::decide_grant(&db, &county, grant.id, "approve", "")
             .await
@@ -264,7 +264,7 @@ both!(an_alert_is_worked_step_by_step_to_its_outcome, |b| {
     // An outcome outside the vocabulary is refused by name, and nothing moves.
     assert!(matches!(
         jiuzhu_app::alerts::advance(&db, &township, &[alert.id], step("close", "solved", "核实")).await,
-        Err(AppError::Invalid(m)) if m.starts_with("outcome:")
+        Err(AppError::Invalid(m)) if m.field() == "outcome"
     ));
     jiuzhu_app::alerts::advance(
         &db,

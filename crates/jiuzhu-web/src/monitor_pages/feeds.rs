@@ -116,8 +116,8 @@ pub(super) async fn feeds_import(
     let _ = std::fs::remove_file(&tmp);
     match result {
         Ok(r) => Ok(Redirect::to(&format!("/feeds/snapshots/{}", r.snapshot_id)).into_response()),
-        Err(jiuzhu_app::AppError::Invalid(m)) | Err(jiuzhu_app::AppError::Conflict(m)) => {
-            let mut r = render_feeds(&state, &u, m).await?;
+        Err(e @ (jiuzhu_app::AppError::Invalid(_) | jiuzhu_app::AppError::Conflict(_))) => {
+            let mut r = render_feeds(&state, &u, e.to_string()).await?;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
@@ -171,8 +171,8 @@ pub(super) async fn feeds_declare(
     .await;
     match result {
         Ok(()) => Ok(Redirect::to("/feeds").into_response()),
-        Err(jiuzhu_app::AppError::Invalid(m)) | Err(jiuzhu_app::AppError::Conflict(m)) => {
-            let mut r = render_feeds(&state, &u, m).await?;
+        Err(e @ (jiuzhu_app::AppError::Invalid(_) | jiuzhu_app::AppError::Conflict(_))) => {
+            let mut r = render_feeds(&state, &u, e.to_string()).await?;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }

@@ -294,7 +294,7 @@ pub(super) async fn accept_submit(
             )
             .await
         }
-        Err(jiuzhu_app::AppError::Invalid(m)) => render_report(&state, &u, id, m).await,
+        Err(jiuzhu_app::AppError::Invalid(m)) => render_report(&state, &u, id, m.to_string()).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -3,170 +3,13 @@
 use super::*;
 
 /// The household form as typed; kept on error so nothing typed is lost.
-#[derive(Deserialize, Default, Clone)]
-pub struct HouseholdForm {
-    #[serde(default)]
-    pub head_id_number: String,
-    #[serde(default)]
-    pub head_name: String,
-    #[serde(default)]
-    pub head_phone: String,
-    #[serde(default)]
-    pub region_code: String,
-    #[serde(default)]
-    pub hukou: String,
-    #[serde(default)]
-    pub address: String,
-    #[serde(default)]
-    pub bank_name: String,
-    #[serde(default)]
-    pub bank_account: String,
-}
+pub use jiuzhu_app::registry::{HouseholdForm, valid_bank_account, valid_phone};
 
-/// Empty, or 8-32 digits.
-pub fn valid_bank_account(a: &str) -> bool {
-    a.is_empty() || (a.len() >= 8 && a.len() <= 32 && a.chars().all(|c| c.is_ascii_digit()))
-}
-
-pub fn valid_phone(p: &str) -> bool {
-    p.is_empty()
-        || (p.len() >= 7
-            && p.len() <= 20
-            && p.chars()
-                .all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == ' '))
-}
-
-/// Checks every field at once; the messages are keyed by field name.
-pub async fn check_household_form(
-    state: &AppState,
-    u: &SignedIn,
-    f: &HouseholdForm,
-    is_new: bool,
-    lang: Lang,
-) -> (
-    BTreeMap<String, String>,
-    Option<HouseholdFields>,
-    Option<PersonFields>,
-) {
-    let zh = lang == Lang::Zh;
-    let mut errors = BTreeMap::new();
-    let region = match RegionCode::parse(f.region_code.trim()) {
-        Ok(r) if r.as_str().len() != 12 => {
-            errors.insert(
-                "region_code".into(),
-                if zh {
-                    "须为12位村（社区）代码".into()
-                } else {
-                    "must be a 12-digit village code".into()
-                },
-            );
-            None
-        }
-        Ok(r) if !u.scope_region.contains(&r) => {
-            errors.insert(
-                "region_code".into(),
-                if zh {
-                    "不在您的数据范围内".into()
-                } else {
-                    "outside your scope".into()
-                },
-            );
-            None
-        }
-        Ok(r) => match jiuzhu_db::regions::get(&state.db, r.as_str()).await {
-            Ok(Some(_)) => Some(r),
-            _ => {
-                errors.insert(
-                    "region_code".into(),
-                    if zh {
-                        format!("区划代码 {} 不存在", r.as_str())
-                    } else {
-                        format!("unknown region {}", r.as_str())
-                    },
-                );
-                None
-            }
-        },
-        Err(e) => {
-            errors.insert("region_code".into(), e.to_string());
-            None
-        }
-    };
-    let hukou = match Hukou::parse(&f.hukou) {
-        Ok(h) => Some(h),
-        Err(e) => {
-            errors.insert("hukou".into(), e.to_string());
-            None
-        }
-    };
-    if f.address.chars().count() > 200 {
-        errors.insert(
-            "address".into(),
-            if zh {
-                "地址过长（最多200字）".into()
-            } else {
-                "at most 200 characters".into()
-            },
-        );
-    }
-    let acct = f.bank_account.trim();
-    if !crate::pages::valid_bank_account(acct) {
-        errors.insert(
-            "bank_account".into(),
-            if zh {
-                "银行账号须为8-32位数字".into()
-            } else {
-                "8-32 digits".into()
-            },
-        );
-    }
-    let mut head = None;
-    if is_new {
-        match IdNumber::parse(&f.head_id_number) {
-            Ok(id) => head = Some(id),
-            Err(e) => {
-                errors.insert("head_id_number".into(), e.to_string());
-            }
-        }
-        if f.head_name.trim().is_empty() || f.head_name.chars().count() > 40 {
-            errors.insert(
-                "head_name".into(),
-                if zh {
-                    "请填写姓名（最多40字）".into()
-                } else {
-                    "required, at most 40 characters".into()
-                },
-            );
-        }
-        if !valid_phone(f.head_phone.trim()) {
-            errors.insert(
-                "head_phone".into(),
-                if zh {
-                    "电话号码格式不正确".into()
-                } else {
-                    "not a phone number".into()
-                },
-            );
-        }
-    }
-    let fields = match (region, hukou) {
-        (Some(region_code), Some(hukou)) if errors.is_empty() => Some(HouseholdFields {
-            region_code,
-            hukou,
-            address: f.address.trim().to_string(),
-            bank_name: f.bank_name.trim().to_string(),
-            bank_account: acct.to_string(),
-        }),
-        _ => None,
-    };
-    let person = head
-        .filter(|_| errors.is_empty())
-        .map(|id_number| PersonFields {
-            id_number,
-            name: f.head_name.trim().to_string(),
-            phone: f.head_phone.trim().to_string(),
-        });
-    (errors, fields, person)
+/// A refusal's messages by field, in the user's language.
+pub(super) fn field_messages(e: &jiuzhu_app::FieldErrors, lang: Lang) -> BTreeMap<String, String> {
+    e.0.iter()
+        .map(|f| (f.field.clone(), f.message_in(lang == Lang::Zh).to_string()))
+        .collect()
 }
 
 #[derive(Template, WebTemplate)]
@@ -254,30 +97,11 @@ pub(super) async fn new_household_submit(
     State(state): State<AppState>,
     Posted(u, f): Posted<HouseholdForm>,
 ) -> PageResult {
-    u.require(u.role.can_write_registry())?;
-    let (mut errors, fields, head) = check_household_form(&state, &u, &f, true, u.lang).await;
-    if let (Some(fields), Some(head)) = (fields, head) {
-        match households::create(
-            &state.db,
-            &u.scope,
-            &u.actor(),
-            &fields,
-            None,
-            &head,
-            jiuzhu_db::today(),
-        )
-        .await
-        {
-            Ok(id) => return Ok(Redirect::to(&format!("/households/{id}")).into_response()),
-            Err(e) if e.is_unique_violation() => {
-                errors.insert("head_id_number".into(), e.to_string());
-            }
-            Err(jiuzhu_db::DbError::Invalid(m)) => {
-                errors.insert("region_code".into(), m);
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let errors = match jiuzhu_app::registry::register_household(&state.db, &u.acting(), &f).await {
+        Ok(id) => return Ok(Redirect::to(&format!("/households/{id}")).into_response()),
+        Err(jiuzhu_app::AppError::Invalid(e)) => field_messages(&e, u.lang),
+        Err(e) => return Err(WebError::from(e).into()),
+    };
     form_page(&state, &u, None, f, errors).await
 }
 
@@ -307,23 +131,12 @@ pub(super) async fn edit_household_submit(
     Path(id): Path<i64>,
     Posted(u, f): Posted<HouseholdForm>,
 ) -> PageResult {
-    u.require(u.role.can_write_registry())?;
-    let current = households::get(&state.db, &u.scope, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    let (mut errors, fields, _) = check_household_form(&state, &u, &f, false, u.lang).await;
-    if let Some(mut fields) = fields {
-        if fields.bank_account.is_empty() {
-            fields.bank_account = current.household.bank_account.clone();
-        }
-        match households::update(&state.db, &u.scope, &u.actor(), id, &fields).await {
-            Ok(()) => return Ok(Redirect::to(&format!("/households/{id}")).into_response()),
-            Err(jiuzhu_db::DbError::Invalid(m)) => {
-                errors.insert("region_code".into(), m);
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let errors = match jiuzhu_app::registry::update_household(&state.db, &u.acting(), id, &f).await
+    {
+        Ok(()) => return Ok(Redirect::to(&format!("/households/{id}")).into_response()),
+        Err(jiuzhu_app::AppError::Invalid(e)) => field_messages(&e, u.lang),
+        Err(e) => return Err(WebError::from(e).into()),
+    };
     form_page(&state, &u, Some(id), f, errors).await
 }
 

@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use jiuzhu_db::audit::{self, Verification};
-use jiuzhu_db::households::{self, HouseholdFields, PersonFields, SearchQuery, SensitiveField};
+use jiuzhu_db::households::{self, PersonFields, SearchQuery, SensitiveField};
 use jiuzhu_domain::{EvidenceKind, EvidenceSource, Hukou, IdNumber, RegionCode, Relation, Role};
 use serde::Deserialize;
 use serde_json::json;
