@@ -78,13 +78,14 @@ pub async fn decide_grant(
     )
 }
 
-/// Alert `id` in `acting`'s region for a user who may read alerts, with the household's
-/// prescription (where the user may read the registry) so that new assistance can start
-/// from it; the read is audited.
+/// Alert `id` in `acting`'s region for a user who may read alerts, and, when asked
+/// (`with_prescription`, the page), the household's prescription where the user may read
+/// the registry, so that new assistance can start from it; the read is audited.
 pub async fn view_alert(
     db: &Db,
     acting: &Acting,
     id: i64,
+    with_prescription: bool,
 ) -> Result<(monitoring::Alert, Option<crate::prescription::Prescription>)> {
     acting.require(acting.role.can_read_alerts(), "read alerts")?;
     let alert = monitoring::alert(db, &acting.scope, id)
@@ -92,7 +93,7 @@ pub async fn view_alert(
         .ok_or_else(|| AppError::NotFound("alert".into()))?;
     let today = jiuzhu_db::today();
     let rx = match alert.household_id {
-        Some(hid) if acting.role.can_read_registry() => {
+        Some(hid) if with_prescription && acting.role.can_read_registry() => {
             jiuzhu_db::households::get(db, &acting.scope, hid)
                 .await?
                 .map(|rec| crate::prescription::prescribe(&rec.as_of(today), today))

@@ -177,7 +177,7 @@ async fn get_alert(
     ApiUser(u): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<AlertOut>, WebError> {
-    let (a, _) = jiuzhu_app::alerts::view_alert(&state.db, &u.acting(), id).await?;
+    let (a, _) = jiuzhu_app::alerts::view_alert(&state.db, &u.acting(), id, false).await?;
     Ok(Json(alert_out(a, &jiuzhu_db::today().to_string())))
 }
 

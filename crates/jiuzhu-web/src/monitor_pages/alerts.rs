@@ -159,7 +159,7 @@ pub(super) async fn render_alert(
     id: i64,
     message: String,
 ) -> PageResult {
-    let (a, rx) = jiuzhu_app::alerts::view_alert(&state.db, &u.acting(), id)
+    let (a, rx) = jiuzhu_app::alerts::view_alert(&state.db, &u.acting(), id, true)
         .await
         .map_err(WebError::from)?;
     let set = rule_set();
