@@ -84,14 +84,9 @@ pub async fn create_user(db: &Db, actor: &Actor, form: &UserForm) -> Result<i64,
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "user.create",
-            object_type: "user",
-            object_id: id.to_string(),
-            household_id: None,
-            detail: json!({"username": form.username, "role": form.role,
-                           "scope_region": form.scope_region, "department": form.department}),
-        },
+        Entry::new("user.create", "user", id)
+            .detail(json!({"username": form.username, "role": form.role,
+                           "scope_region": form.scope_region, "department": form.department})),
     )
     .await?;
     tx.commit().await?;
@@ -132,15 +127,11 @@ pub async fn update_user(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "user.update",
-            object_type: "user",
-            object_id: id.to_string(),
-            household_id: None,
-            detail: json!({"role": form.role, "scope_region": form.scope_region,
+        Entry::new("user.update", "user", id).detail(
+            json!({"role": form.role, "scope_region": form.scope_region,
                            "department": form.department, "active": active,
                            "password_changed": !form.password.is_empty(), "unlocked": unlock}),
-        },
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -190,13 +181,8 @@ pub async fn issue_token_for(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "token.create",
-            object_type: "api_token",
-            object_id: id.to_string(),
-            household_id: None,
-            detail: json!({"user_id": user_id, "name": name, "expires_at": expires}),
-        },
+        Entry::new("token.create", "api_token", id)
+            .detail(json!({"user_id": user_id, "name": name, "expires_at": expires})),
     )
     .await?;
     tx.commit().await?;
@@ -218,13 +204,7 @@ pub async fn revoke_token(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "token.revoke",
-            object_type: "api_token",
-            object_id: token_id.to_string(),
-            household_id: None,
-            detail: json!({"user_id": user_id}),
-        },
+        Entry::new("token.revoke", "api_token", token_id).detail(json!({"user_id": user_id})),
     )
     .await?;
     tx.commit().await?;

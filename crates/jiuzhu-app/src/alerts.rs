@@ -103,13 +103,7 @@ pub async fn view_alert(
     jiuzhu_db::audit::record(
         db,
         &acting.actor(),
-        jiuzhu_db::audit::Entry {
-            action: "alert.view",
-            object_type: "alert",
-            object_id: id.to_string(),
-            household_id: alert.household_id,
-            detail: serde_json::json!({}),
-        },
+        jiuzhu_db::audit::Entry::new("alert.view", "alert", id).household(alert.household_id),
     )
     .await?;
     Ok((alert, rx))

@@ -64,13 +64,9 @@ pub async fn applicant_from_alert(
     jiuzhu_db::audit::record(
         db,
         &acting.actor(),
-        jiuzhu_db::audit::Entry {
-            action: "intake.from_alert",
-            object_type: "alert",
-            object_id: alert_id.to_string(),
-            household_id: Some(hh),
-            detail: serde_json::json!({"person_id": head.person_id}),
-        },
+        jiuzhu_db::audit::Entry::new("intake.from_alert", "alert", alert_id)
+            .household(hh)
+            .detail(serde_json::json!({"person_id": head.person_id})),
     )
     .await?;
     Ok(head.id_number.clone())

@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod authorisations;
 pub mod calendar;
 pub mod cases;
 pub mod credentials;
@@ -145,6 +146,30 @@ impl FieldErrors {
     /// The first field named (empty for the input as a whole).
     pub fn field(&self) -> &str {
         self.0.first().map_or("", |e| e.field.as_str())
+    }
+
+    /// Every message in one line, in Chinese when `chinese` (each error's own Chinese
+    /// message names its field), else as `Display` writes it.
+    pub fn message_in(&self, chinese: bool) -> String {
+        if !chinese {
+            return self.to_string();
+        }
+        let mut out = String::new();
+        for e in &self.0 {
+            if !out.is_empty() {
+                out.push('；');
+            }
+            match (e.message_zh.is_empty(), e.field.is_empty()) {
+                (false, _) => out.push_str(&e.message_zh),
+                (true, true) => out.push_str(&e.message),
+                (true, false) => {
+                    out.push_str(&e.field);
+                    out.push_str(": ");
+                    out.push_str(&e.message);
+                }
+            }
+        }
+        out
     }
 
     /// Refuses with these errors unless there are none.

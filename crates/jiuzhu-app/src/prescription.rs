@@ -298,13 +298,7 @@ pub async fn ranking(
     jiuzhu_db::audit::record(
         db,
         &acting.actor(),
-        jiuzhu_db::audit::Entry {
-            action: "household.ranking",
-            object_type: "household_list",
-            object_id: region.clone(),
-            household_id: None,
-            detail: json!({"hukou": filter.hukou, "disabled": filter.disabled, "circles": filter.circles.join(","), "rows": total}),
-        },
+        jiuzhu_db::audit::Entry::new("household.ranking", "household_list", region.clone()).detail(json!({"hukou": filter.hukou, "disabled": filter.disabled, "circles": filter.circles.join(","), "rows": total})),
     )
     .await?;
     ranked.truncate(shown);
@@ -343,13 +337,8 @@ pub async fn simulate_region(
         jiuzhu_db::audit::record(
             db,
             &acting.actor(),
-            jiuzhu_db::audit::Entry {
-                action: "policy.simulate",
-                object_type: "household_list",
-                object_id: region.to_string(),
-                household_id: None,
-                detail,
-            },
+            jiuzhu_db::audit::Entry::new("policy.simulate", "household_list", region)
+                .detail(detail),
         )
         .await?;
     }

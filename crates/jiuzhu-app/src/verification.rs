@@ -481,13 +481,8 @@ pub async fn view_report(
     jiuzhu_db::audit::record(
         db,
         &acting.actor(),
-        jiuzhu_db::audit::Entry {
-            action: "verification.view",
-            object_type: "verification_report",
-            object_id: id.to_string(),
-            household_id: Some(stored.household_id),
-            detail: serde_json::json!({}),
-        },
+        jiuzhu_db::audit::Entry::new("verification.view", "verification_report", id)
+            .household(stored.household_id),
     )
     .await?;
     Ok((stored, report))

@@ -221,6 +221,58 @@ fn the_web_audits_no_read_itself() {
     );
 }
 
+/// Every write to the store is a use case: no call from the web crate into `jiuzhu-db`
+/// hands it the acting user (`actor()`), which every write of the store and every audited read
+/// it records takes; only the session's own rows in `auth.rs` are written there. A call is
+/// a `jiuzhu_db::` path, or a store module the file names without `jiuzhu_app::` before it.
+#[test]
+fn the_web_writes_nothing_to_the_store_itself() {
+    const STORE_MODULES: [&str; 9] = [
+        "households::",
+        "cases::",
+        "verification::",
+        "monitoring::",
+        "dbfeeds::",
+        "users::",
+        "audit::",
+        "sessions::",
+        "regions::",
+    ];
+    let mut found = Vec::new();
+    let lines = source_lines("jiuzhu-web");
+    // Whole statements: a call's arguments often stand on the lines after it.
+    let mut i = 0;
+    while i < lines.len() {
+        let (place, line) = &lines[i];
+        let call = STORE_MODULES.iter().find_map(|m| {
+            let at = line.find(m)?;
+            let before = &line[..at];
+            let is_app = before.ends_with("::") && !before.ends_with("jiuzhu_db::");
+            let is_call = line[at + m.len()..]
+                .trim_start_matches(|c: char| c.is_alphanumeric() || c == '_')
+                .starts_with('(');
+            (!is_app && is_call && !line.trim_start().starts_with("use ")).then_some(at)
+        });
+        if let Some(at) = call {
+            // The statement: from the call to the line that closes it.
+            let mut text = line[at..].to_string();
+            let mut j = i;
+            while !text.contains(';') && !text.contains('?') && j + 1 < lines.len() && j < i + 12 {
+                j += 1;
+                text.push_str(&lines[j].1);
+            }
+            if text.contains("actor()") && !place.contains("/src/auth.rs:") {
+                found.push(format!("{place}: {}", line.trim()));
+            }
+        }
+        i += 1;
+    }
+    assert!(
+        found.is_empty(),
+        "the web writes to the store itself (make it a use case of jiuzhu-app): {found:#?}"
+    );
+}
+
 /// The command line calls the use cases; it reaches the web crate only to serve it.
 #[test]
 fn the_command_line_reaches_the_web_only_to_serve() {

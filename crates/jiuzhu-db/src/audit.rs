@@ -40,6 +40,31 @@ pub struct Entry<'a> {
     pub detail: serde_json::Value,
 }
 
+impl<'a> Entry<'a> {
+    /// An entry about one object, with no household and an empty detail.
+    pub fn new(action: &'a str, object_type: &'a str, object_id: impl ToString) -> Self {
+        Entry {
+            action,
+            object_type,
+            object_id: object_id.to_string(),
+            household_id: None,
+            detail: serde_json::json!({}),
+        }
+    }
+
+    /// The household the object belongs to (`None` leaves it unset).
+    pub fn household(mut self, id: impl Into<Option<i64>>) -> Self {
+        self.household_id = id.into();
+        self
+    }
+
+    /// What else is worth keeping about the act.
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
 /// A stored row.
 #[derive(Clone, Debug, Serialize)]
 pub struct AuditRow {

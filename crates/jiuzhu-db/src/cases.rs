@@ -304,14 +304,8 @@ pub async fn create_application(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "application.create",
-            object_type: "application",
-            object_id: code.clone(),
-            household_id: Some(a.household_id),
-            detail: json!({"channel": a.channel, "programs": items.iter().map(|i| &i.program).collect::<Vec<_>>(),
-                           "taken_region": a.taken_region, "authorisation": a.authorisation_id}),
-        },
+        Entry::new("application.create", "application", code.clone()).household(a.household_id).detail(json!({"channel": a.channel, "programs": items.iter().map(|i| &i.program).collect::<Vec<_>>(),
+                           "taken_region": a.taken_region, "authorisation": a.authorisation_id})),
     )
     .await?;
     tx.commit().await?;
@@ -515,13 +509,8 @@ pub async fn set_setting(db: &Db, actor: &Actor, key: &str, value: &str) -> Resu
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "setting.update",
-            object_type: "setting",
-            object_id: key.to_string(),
-            household_id: None,
-            detail: json!({"before_len": before.map(|b| b.len()), "after_len": value.len()}),
-        },
+        Entry::new("setting.update", "setting", key)
+            .detail(json!({"before_len": before.map(|b| b.len()), "after_len": value.len()})),
     )
     .await?;
     tx.commit().await?;

@@ -133,14 +133,10 @@ pub async fn declare(db: &Db, actor: &Actor, t: &FeedTypeRecord) -> Result<()> {
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "feed.declare",
-            object_type: "feed_type",
-            object_id: t.name.clone(),
-            household_id: None,
-            detail: json!({"label_zh": t.label_zh, "kind": t.kind, "id_column": t.id_column,
+        Entry::new("feed.declare", "feed_type", t.name.clone()).detail(
+            json!({"label_zh": t.label_zh, "kind": t.kind, "id_column": t.id_column,
                            "columns": t.columns}),
-        },
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -253,14 +249,10 @@ pub async fn insert_snapshot(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "feed.import",
-            object_type: "feed_snapshot",
-            object_id: id.to_string(),
-            household_id: None,
-            detail: json!({"feed_type": s.feed_type, "as_of": s.as_of, "file": s.file_name,
+        Entry::new("feed.import", "feed_snapshot", id).detail(
+            json!({"feed_type": s.feed_type, "as_of": s.as_of, "file": s.file_name,
                            "rows": rows.len(), "rejected": s.rejected, "sha256": s.sha256}),
-        },
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -387,13 +379,9 @@ pub async fn rows_for_verification(
     audit::record(
         db,
         actor,
-        Entry {
-            action: "verification.query",
-            object_type: "authorisation",
-            object_id: authorisation_id.to_string(),
-            household_id: Some(household_id),
-            detail: json!({"purpose": purpose, "persons": id_numbers.len()}),
-        },
+        Entry::new("verification.query", "authorisation", authorisation_id)
+            .household(household_id)
+            .detail(json!({"purpose": purpose, "persons": id_numbers.len()})),
     )
     .await?;
     let mut out = Vec::new();

@@ -494,19 +494,13 @@ pub(crate) fn batch_entry<'a>(
     out: &BatchOutcome,
     as_of: &str,
 ) -> Entry<'a> {
-    Entry {
-        action: "import.batch",
-        object_type: "roster",
-        object_id: opts.label.clone(),
-        household_id: None,
-        detail: json!({
-            "first": batch.first().map(|h| h.code.as_str()),
-            "last": batch.last().map(|h| h.code.as_str()),
-            "households_added": out.households_added,
-            "persons_added": out.persons_added,
-            "supporters_added": out.supporters_added,
-            "evidence_added": out.evidence_added,
-            "as_of": as_of, "source": opts.source.code(),
-        }),
-    }
+    Entry::new("import.batch", "roster", opts.label.clone()).detail(json!({
+        "first": batch.first().map(|h| h.code.as_str()),
+        "last": batch.last().map(|h| h.code.as_str()),
+        "households_added": out.households_added,
+        "persons_added": out.persons_added,
+        "supporters_added": out.supporters_added,
+        "evidence_added": out.evidence_added,
+        "as_of": as_of, "source": opts.source.code(),
+    }))
 }

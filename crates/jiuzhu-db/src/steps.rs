@@ -78,13 +78,9 @@ pub async fn record(tx: &mut Tx, backend: Backend, actor: &Actor, step: Step<'_>
         tx,
         backend,
         actor,
-        Entry {
-            action: step.audit_action,
-            object_type: step.subject.code(),
-            object_id: step.subject_id.to_string(),
-            household_id: step.household_id,
-            detail: step.audit_detail,
-        },
+        Entry::new(step.audit_action, step.subject.code(), step.subject_id)
+            .household(step.household_id)
+            .detail(step.audit_detail),
     )
     .await?;
     Ok(id)

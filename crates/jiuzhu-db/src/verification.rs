@@ -113,14 +113,12 @@ pub async fn record_authorisation(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "authorisation.record",
-            object_type: "authorisation",
-            object_id: id.to_string(),
-            household_id: Some(household_id),
-            detail: json!({"signer": a.signer_name, "scope": a.scope, "signed_on": a.signed_on,
+        Entry::new("authorisation.record", "authorisation", id)
+            .household(household_id)
+            .detail(
+                json!({"signer": a.signer_name, "scope": a.scope, "signed_on": a.signed_on,
                            "scan": a.scan_name, "scan_sha256": sha}),
-        },
+            ),
     )
     .await?;
     tx.commit().await?;
@@ -189,13 +187,7 @@ pub async fn scan(
     audit::record(
         db,
         actor,
-        Entry {
-            action: "authorisation.scan",
-            object_type: "authorisation",
-            object_id: id.to_string(),
-            household_id: Some(hh),
-            detail: json!({}),
-        },
+        Entry::new("authorisation.scan", "authorisation", id).household(hh),
     )
     .await?;
     Ok((row.try_get(1)?, row.try_get(2)?, row.try_get(3)?))
@@ -247,13 +239,9 @@ pub async fn save_report(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "verification.report",
-            object_type: "verification_report",
-            object_id: id.to_string(),
-            household_id: Some(household_id),
-            detail: json!({"authorisation": authorisation_id, "purpose": purpose, "sha256": sha}),
-        },
+        Entry::new("verification.report", "verification_report", id)
+            .household(household_id)
+            .detail(json!({"authorisation": authorisation_id, "purpose": purpose, "sha256": sha})),
     )
     .await?;
     tx.commit().await?;

@@ -17,7 +17,6 @@ use jiuzhu_db::audit::{self, Actor, Entry};
 use jiuzhu_db::households::Scope;
 use jiuzhu_db::users::User;
 use jiuzhu_domain::{RegionCode, Role};
-use serde_json::json;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -370,13 +369,7 @@ async fn log(state: &AppState, user: &User, ip: &str, action: &str) {
         role: user.role.clone(),
         ip: ip.to_string(),
     };
-    let entry = Entry {
-        action,
-        object_type: "user",
-        object_id: user.id.to_string(),
-        household_id: None,
-        detail: json!({}),
-    };
+    let entry = Entry::new(action, "user", user.id);
     if let Err(e) = audit::record(&state.db, &actor, entry).await {
         tracing::error!("audit of {action} failed: {e}");
     }

@@ -19,17 +19,23 @@ pub enum WebError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// Input refused field by field by a use case, with each field's message in English
+    /// and, where written, in Chinese.
+    #[error("{0}")]
+    Fields(jiuzhu_app::FieldErrors),
     #[error("internal error")]
     Internal(String),
 }
 
 impl WebError {
     /// A refusal a page shows in its form, with its status (422 for the input, 409 for the
-    /// registry's state) and message; any other error as it is.
-    pub fn refusal(self) -> Result<(StatusCode, String), WebError> {
+    /// registry's state) and message in the user's language where one is written; any other
+    /// error as it is.
+    pub fn refusal(self, lang: crate::i18n::Lang) -> Result<(StatusCode, String), WebError> {
         let status = self.status_code();
         match self {
             WebError::Invalid(m) | WebError::Conflict(m) => Ok((status, m)),
+            WebError::Fields(f) => Ok((status, f.message_in(lang == crate::i18n::Lang::Zh))),
             e => Err(e),
         }
     }
@@ -40,7 +46,7 @@ impl WebError {
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Conflict(_) => StatusCode::CONFLICT,
-            WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Invalid(_) | WebError::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -51,7 +57,7 @@ impl WebError {
             WebError::NotFound => "not_found",
             WebError::Csrf => "csrf",
             WebError::Conflict(_) => "conflict",
-            WebError::Invalid(_) => "invalid",
+            WebError::Invalid(_) | WebError::Fields(_) => "invalid",
             WebError::Internal(_) => "internal",
         }
     }
@@ -70,7 +76,7 @@ impl From<jiuzhu_app::AppError> for WebError {
             A::NotFound(_) => WebError::NotFound,
             A::Forbidden(_) => WebError::Forbidden,
             A::Conflict(m) => WebError::Conflict(m),
-            A::Invalid(m) => WebError::Invalid(m.to_string()),
+            A::Invalid(m) => WebError::Fields(m),
             A::Internal(m) => WebError::Internal(m),
             A::Db(d) => d.into(),
             A::Monitor(m) => WebError::Internal(m.to_string()),
@@ -108,10 +114,19 @@ impl IntoResponse for WebError {
         if let WebError::Internal(cause) = &self {
             tracing::error!("internal error: {cause}");
         }
+        let fields = match &self {
+            WebError::Fields(f) => {
+                f.0.iter()
+                    .filter(|e| !e.field.is_empty())
+                    .map(|e| (e.field.clone(), e.message.clone()))
+                    .collect()
+            }
+            _ => Default::default(),
+        };
         let body = ErrorBody {
             error: self.code().into(),
             message: self.to_string(),
-            fields: Default::default(),
+            fields,
         };
         (self.status_code(), axum::Json(body)).into_response()
     }

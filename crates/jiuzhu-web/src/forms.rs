@@ -4,14 +4,14 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::auth::{PageUser, SignedIn};
 use crate::error::WebError;
-use crate::pages::PageError;
+use crate::pages::{PageError, PageResult};
 
 /// A signed-in user's form post: the user, and the form read as `T` once the form's
 /// CSRF token (its `csrf` field) has been checked against the session's. Every page that
@@ -63,6 +63,31 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
                 .into_response()
         })?;
         Ok(Posted(u, form))
+    }
+}
+
+/// What a page does with the answer of the use case its form called: on success the
+/// browser goes on to the address `next` makes of the result; a refusal the user can clear
+/// (invalid input, a conflict) draws the page again with the refusal's message (`again`),
+/// under the refusal's status; anything else is the error page.
+pub async fn answer<T, E, Fut>(
+    lang: crate::i18n::Lang,
+    result: Result<T, E>,
+    next: impl FnOnce(T) -> String,
+    again: impl FnOnce(String) -> Fut,
+) -> PageResult
+where
+    E: Into<WebError>,
+    Fut: Future<Output = PageResult>,
+{
+    match result.map_err(Into::into) {
+        Ok(v) => Ok(Redirect::to(&next(v)).into_response()),
+        Err(e) => {
+            let (status, message) = e.refusal(lang)?;
+            let mut page = again(message).await?;
+            *page.status_mut() = status;
+            Ok(page)
+        }
     }
 }
 

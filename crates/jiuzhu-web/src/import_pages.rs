@@ -7,7 +7,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiuzhu_app::roster::ImportError;
@@ -21,9 +21,9 @@ use crate::auth::{ApiUser, PageUser, SignedIn};
 use crate::error::{ErrorBody, WebError};
 use crate::forms::read_upload;
 use crate::i18n::Lang;
-use crate::pages::{Nav, PageError, nav};
+use crate::pages::{Nav, nav};
 
-type PageResult = Result<Response, PageError>;
+use crate::pages::PageResult;
 
 /// Refused rows shown on the page; the count says how many there were in all.
 const SHOWN: usize = 500;

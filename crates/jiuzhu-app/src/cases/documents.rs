@@ -118,13 +118,9 @@ pub async fn document(db: &Db, acting: &Acting, id: i64, kind: &str) -> Result<D
     jiuzhu_db::audit::record(
         db,
         &acting.actor(),
-        jiuzhu_db::audit::Entry {
-            action: "case.document",
-            object_type: "case_item",
-            object_id: id.to_string(),
-            household_id: Some(item.household_id),
-            detail: json!({"kind": kind.code()}),
-        },
+        jiuzhu_db::audit::Entry::new("case.document", "case_item", id)
+            .household(item.household_id)
+            .detail(json!({"kind": kind.code()})),
     )
     .await?;
     Ok(Document {
@@ -191,13 +187,8 @@ pub async fn notice_list(db: &Db, acting: &Acting) -> Result<Vec<NoticeRow>> {
     jiuzhu_db::audit::record(
         db,
         &acting.actor(),
-        jiuzhu_db::audit::Entry {
-            action: "case.notice_list",
-            object_type: "export",
-            object_id: "notice.xlsx".into(),
-            household_id: None,
-            detail: json!({"rows": rows.len()}),
-        },
+        jiuzhu_db::audit::Entry::new("case.notice_list", "export", "notice.xlsx")
+            .detail(json!({"rows": rows.len()})),
     )
     .await?;
     Ok(rows)

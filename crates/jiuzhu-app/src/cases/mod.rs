@@ -179,6 +179,29 @@ pub fn may_approve(u: &Acting, item: &Item, delegated: &[String]) -> bool {
     }
 }
 
+/// Sets the counties that delegate approval to their townships: 6-digit county codes
+/// separated by commas, spaces or new lines.
+pub async fn set_delegated_counties(db: &Db, acting: &crate::Acting, typed: &str) -> Result<()> {
+    acting.require(acting.role.can_admin_users(), "administer the platform")?;
+    let codes: Vec<&str> = typed
+        .split([',', ' ', '，', '\n'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    if let Some(bad) = codes
+        .iter()
+        .find(|c| c.len() != 6 || !c.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(crate::AppError::invalid(
+            crate::FieldError::new("counties", format!("{bad:?} is not a 6-digit county code"))
+                .zh(format!("“{bad}”不是6位县级区划代码")),
+        ));
+    }
+    jiuzhu_db::cases::set_setting(db, &acting.actor(), "delegated_counties", &codes.join(","))
+        .await?;
+    Ok(())
+}
+
 /// Counties that delegate approval to their townships (an administrator's setting).
 pub async fn delegated_counties(db: &Db) -> Result<Vec<String>> {
     Ok(jiuzhu_db::cases::setting(db, "delegated_counties")

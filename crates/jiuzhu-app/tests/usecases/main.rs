@@ -5,6 +5,7 @@
 mod cases;
 mod concurrency;
 mod grants;
+mod registry;
 
 use jiuzhu_app::Acting;
 use jiuzhu_db::audit::Actor;

@@ -52,13 +52,13 @@ pub async fn reveal(
     audit::record(
         db,
         actor,
-        Entry {
-            action: "sensitive.reveal",
-            object_type: "person",
-            object_id: person_id.map(|p| p.to_string()).unwrap_or_default(),
-            household_id: Some(household_id),
-            detail: json!({"field": field.code(), "household": rec.household.code}),
-        },
+        Entry::new(
+            "sensitive.reveal",
+            "person",
+            person_id.map(|p| p.to_string()).unwrap_or_default(),
+        )
+        .household(household_id)
+        .detail(json!({"field": field.code(), "household": rec.household.code})),
     )
     .await?;
     Ok(value)

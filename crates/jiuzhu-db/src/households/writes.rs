@@ -174,17 +174,13 @@ pub async fn create(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "household.create",
-            object_type: "household",
-            object_id: code.clone(),
-            household_id: Some(id),
-            detail: json!({
+        Entry::new("household.create", "household", code.clone())
+            .household(id)
+            .detail(json!({
                 "region_code": fields.region_code.as_str(), "hukou": fields.hukou.code(),
                 "address": fields.address, "head_person_id": person_id,
                 "head_id_number": head.id_number.masked(),
-            }),
-        },
+            })),
     )
     .await?;
     tx.commit().await?;
@@ -261,13 +257,9 @@ pub async fn update(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "household.update",
-            object_type: "household",
-            object_id: before.code.clone(),
-            household_id: Some(id),
-            detail: serde_json::Value::Object(changes),
-        },
+        Entry::new("household.update", "household", before.code.clone())
+            .household(id)
+            .detail(serde_json::Value::Object(changes)),
     )
     .await?;
     tx.commit().await?;
@@ -295,14 +287,10 @@ pub async fn add_member(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "member.add",
-            object_type: "person",
-            object_id: person_id.to_string(),
-            household_id: Some(household_id),
-            detail: json!({"household": h.code, "relation": relation.code(),
-                           "id_number": person.id_number.masked(), "valid_from": date_text(from)}),
-        },
+        Entry::new("member.add", "person", person_id)
+            .household(household_id)
+            .detail(json!({"household": h.code, "relation": relation.code(),
+                           "id_number": person.id_number.masked(), "valid_from": date_text(from)})),
     )
     .await?;
     tx.commit().await?;
@@ -341,13 +329,9 @@ pub async fn end_member(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "member.end",
-            object_type: "member",
-            object_id: member_id.to_string(),
-            household_id: Some(household_id),
-            detail: json!({"household": h.code, "valid_to": date_text(to), "reason": reason}),
-        },
+        Entry::new("member.end", "member", member_id)
+            .household(household_id)
+            .detail(json!({"household": h.code, "valid_to": date_text(to), "reason": reason})),
     )
     .await?;
     tx.commit().await?;
@@ -383,15 +367,11 @@ pub async fn update_person(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "person.update",
-            object_type: "person",
-            object_id: person_id.to_string(),
-            household_id: Some(household_id),
-            detail: json!({"name": {"from": m.name, "to": name},
+        Entry::new("person.update", "person", person_id)
+            .household(household_id)
+            .detail(json!({"name": {"from": m.name, "to": name},
                            "phone": {"from": jiuzhu_domain::mask_phone(&m.phone),
-                                     "to": jiuzhu_domain::mask_phone(phone)}}),
-        },
+                                     "to": jiuzhu_domain::mask_phone(phone)}})),
     )
     .await?;
     tx.commit().await?;
@@ -510,15 +490,11 @@ pub async fn record_evidence(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "evidence.record",
-            object_type: "evidence",
-            object_id: id.to_string(),
-            household_id: Some(household_id),
-            detail: json!({"kind": e.kind.code(), "value": e.value.to_storage(),
+        Entry::new("evidence.record", "evidence", id)
+            .household(household_id)
+            .detail(json!({"kind": e.kind.code(), "value": e.value.to_storage(),
                            "source": e.source.code(), "valid_from": from,
-                           "person_id": person, "ended": ended, "note": e.note}),
-        },
+                           "person_id": person, "ended": ended, "note": e.note})),
     )
     .await?;
     tx.commit().await?;
@@ -567,13 +543,9 @@ pub async fn end_evidence(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "evidence.end",
-            object_type: "evidence",
-            object_id: evidence_id.to_string(),
-            household_id: Some(household_id),
-            detail: json!({"valid_to": date_text(to)}),
-        },
+        Entry::new("evidence.end", "evidence", evidence_id)
+            .household(household_id)
+            .detail(json!({"valid_to": date_text(to)})),
     )
     .await?;
     tx.commit().await?;

@@ -64,14 +64,12 @@ pub async fn propose_grants(db: &Db, actor: &Actor, grants: &[NewGrant]) -> Resu
             &mut tx,
             db.backend(),
             actor,
-            Entry {
-                action: "grant.propose",
-                object_type: "grant",
-                object_id: id.to_string(),
-                household_id: Some(g.household_id),
-                detail: json!({"alert": g.alert_id, "program": g.program, "expense_fen": g.expense_fen,
+            Entry::new("grant.propose", "grant", id)
+                .household(g.household_id)
+                .detail(
+                    json!({"alert": g.alert_id, "program": g.program, "expense_fen": g.expense_fen,
                                "amount_fen": g.amount_fen, "receipt_sha256": g.receipt_sha256}),
-            },
+                ),
         )
         .await?;
         ids.push(id);

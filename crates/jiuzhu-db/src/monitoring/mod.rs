@@ -89,13 +89,9 @@ pub async fn set_category(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "household.category",
-            object_type: "household",
-            object_id: household_id.to_string(),
-            household_id: Some(household_id),
-            detail: json!({"category": category, "from": from}),
-        },
+        Entry::new("household.category", "household", household_id)
+            .household(household_id)
+            .detail(json!({"category": category, "from": from})),
     )
     .await?;
     tx.commit().await?;
@@ -143,13 +139,9 @@ pub async fn set_main_laborer(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "household.main_laborer",
-            object_type: "household",
-            object_id: household_id.to_string(),
-            household_id: Some(household_id),
-            detail: json!({"person_id": person_id}),
-        },
+        Entry::new("household.main_laborer", "household", household_id)
+            .household(household_id)
+            .detail(json!({"person_id": person_id})),
     )
     .await?;
     tx.commit().await?;
@@ -192,13 +184,8 @@ pub async fn enrol_bulk(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "household.category_bulk",
-            object_type: "household",
-            object_id: String::new(),
-            household_id: None,
-            detail: json!({"households": n, "from": from}),
-        },
+        Entry::new("household.category_bulk", "household", String::new())
+            .detail(json!({"households": n, "from": from})),
     )
     .await?;
     tx.commit().await?;

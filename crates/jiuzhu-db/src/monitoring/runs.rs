@@ -104,14 +104,10 @@ pub async fn record_run(
         &mut tx,
         db.backend(),
         actor,
-        Entry {
-            action: "monitor.run",
-            object_type: "monitor_run",
-            object_id: id.to_string(),
-            household_id: None,
-            detail: json!({"rule_set": run.rule_set, "month": run.month, "via": run.via,
+        Entry::new("monitor.run", "monitor_run", id).detail(
+            json!({"rule_set": run.rule_set, "month": run.month, "via": run.via,
                            "population": run.population, "findings": alerts.len(), "new": new}),
-        },
+        ),
     )
     .await?;
     tx.commit().await?;

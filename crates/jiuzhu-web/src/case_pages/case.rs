@@ -200,18 +200,14 @@ pub(super) async fn step_submit(
         reason: f("reason"),
         files: up.files,
     };
-    match jiuzhu_app::cases::act(&state.db, &u.acting(), id, req)
-        .await
-        .map_err(WebError::from)
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(e) => {
-            let (status, m) = e.refusal()?;
-            let mut r = render_case(&state, &u, id, m).await?;
-            *r.status_mut() = status;
-            Ok(r)
-        }
-    }
+    let result = jiuzhu_app::cases::act(&state.db, &u.acting(), id, req).await;
+    answer(
+        u.lang,
+        result,
+        |_| format!("/cases/{id}"),
+        |m| render_case(&state, &u, id, m),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -236,15 +232,14 @@ pub(super) async fn note_submit(
         objection: f.objection.trim().parse().ok(),
         department: f.department,
     };
-    match jiuzhu_app::cases::note(&state.db, &u.acting(), id, req).await {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(e) => {
-            let (status, m) = WebError::from(e).refusal()?;
-            let mut r = render_case(&state, &u, id, m).await?;
-            *r.status_mut() = status;
-            Ok(r)
-        }
-    }
+    let result = jiuzhu_app::cases::note(&state.db, &u.acting(), id, req).await;
+    answer(
+        u.lang,
+        result,
+        |_| format!("/cases/{id}"),
+        |m| render_case(&state, &u, id, m),
+    )
+    .await
 }
 pub(super) async fn case_file(
     State(state): State<AppState>,

@@ -90,17 +90,14 @@ pub(super) async fn change_submit(
         f.reason.trim(),
         f.consent == "1",
     )
+    .await;
+    answer(
+        u.lang,
+        result,
+        |app_id| format!("/applications/{app_id}"),
+        |m| render_change(&state, &u, id, m),
+    )
     .await
-    .map_err(WebError::from);
-    match result {
-        Ok(app_id) => Ok(Redirect::to(&format!("/applications/{app_id}")).into_response()),
-        Err(WebError::Invalid(m)) | Err(WebError::Conflict(m)) => {
-            let mut r = render_change(&state, &u, id, m).await?;
-            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(r)
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// A recipient household due for its periodic review.

@@ -193,7 +193,7 @@ pub(super) async fn intake_submit(
         Ok(id) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
         Err(e) => {
             // The form is shown again for the applicant it was about, as a refused form.
-            let (_, m) = WebError::from(e).refusal()?;
+            let (_, m) = WebError::from(e).refusal(u.lang)?;
             let status = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             let id_number = match by_person {
                 Some(pid) => jiuzhu_app::intake::household(&state.db, household_id)

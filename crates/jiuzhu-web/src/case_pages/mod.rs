@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::NaiveDate;
@@ -22,10 +22,10 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::{PageUser, SignedIn};
 use crate::error::WebError;
-use crate::forms::{NoFields, Posted};
+use crate::forms::{NoFields, Posted, answer};
 use crate::forms::{field, form_pairs, inline_file, read_upload};
 use crate::i18n::Lang;
-use crate::pages::{Nav, PageError, nav};
+use crate::pages::{Nav, nav};
 
 mod applications;
 mod calendar;
@@ -45,7 +45,7 @@ use self::intake::*;
 use self::online::*;
 use self::queues::*;
 
-type PageResult = Result<Response, PageError>;
+use crate::pages::PageResult;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

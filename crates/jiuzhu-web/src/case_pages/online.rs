@@ -102,7 +102,7 @@ pub(super) async fn apply_submit(
         Err(e) => {
             // The identity matched: the refusal is about the application itself.
             state.status_tries.clear(&by_id);
-            let (_, m) = e.refusal()?;
+            let (_, m) = e.refusal(lang)?;
             refuse(&m)
         }
     }

@@ -245,18 +245,14 @@ pub(super) async fn alert_step(
         outcome: f.outcome,
         note: f.note,
     };
-    match jiuzhu_app::alerts::advance(&state.db, &u.acting(), &[id], step)
-        .await
-        .map_err(WebError::from)
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
-        Err(e) => {
-            let (status, m) = e.refusal()?;
-            let mut r = render_alert(&state, &u, id, m).await?;
-            *r.status_mut() = status;
-            Ok(r)
-        }
-    }
+    let result = jiuzhu_app::alerts::advance(&state.db, &u.acting(), &[id], step).await;
+    answer(
+        u.lang,
+        result,
+        |_| format!("/alerts/{id}"),
+        |m| render_alert(&state, &u, id, m),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -272,16 +268,14 @@ pub(super) async fn grant_decide(
     Path(id): Path<i64>,
     Posted(u, f): Posted<GrantForm>,
 ) -> PageResult {
-    match jiuzhu_app::alerts::decide_grant(&state.db, &u.acting(), f.grant, &f.decision, &f.note)
-        .await
-        .map_err(WebError::from)
-    {
-        Ok(()) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
-        Err(e) => {
-            let (status, m) = e.refusal()?;
-            let mut r = render_alert(&state, &u, id, m).await?;
-            *r.status_mut() = status;
-            Ok(r)
-        }
-    }
+    let result =
+        jiuzhu_app::alerts::decide_grant(&state.db, &u.acting(), f.grant, &f.decision, &f.note)
+            .await;
+    answer(
+        u.lang,
+        result,
+        |()| format!("/alerts/{id}"),
+        |m| render_alert(&state, &u, id, m),
+    )
+    .await
 }

@@ -169,15 +169,18 @@ pub(super) async fn feeds_declare(
         jiuzhu_app::monitoring::declare_feed_type(&state.db, &u.actor(), &ft).await
     }
     .await;
-    match result {
-        Ok(()) => Ok(Redirect::to("/feeds").into_response()),
-        Err(e @ (jiuzhu_app::AppError::Invalid(_) | jiuzhu_app::AppError::Conflict(_))) => {
-            let mut r = render_feeds(&state, &u, e.to_string()).await?;
-            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(r)
-        }
-        Err(e) => Err(e.into()),
-    }
+    // A name already taken is refused like any other field of the form.
+    let result = result.map_err(|e| match e {
+        jiuzhu_app::AppError::Conflict(m) => jiuzhu_app::AppError::invalid(m),
+        e => e,
+    });
+    answer(
+        u.lang,
+        result,
+        |()| "/feeds".to_string(),
+        |m| render_feeds(&state, &u, m),
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]

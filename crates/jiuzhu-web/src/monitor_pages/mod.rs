@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use jiuzhu_db::audit::{self};
 use jiuzhu_db::monitoring::{self, AlertFilter};
@@ -18,12 +18,12 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::{PageUser, SignedIn};
 use crate::error::WebError;
-use crate::forms::Posted;
+use crate::forms::{Posted, answer};
 use crate::forms::{field, inline_file, read_upload};
 use crate::i18n::Lang;
 use crate::pages::{Nav, PageError, nav};
 
-type PageResult = Result<Response, PageError>;
+use crate::pages::PageResult;
 
 mod alerts;
 mod feeds;

@@ -93,17 +93,15 @@ pub(super) async fn invalid_or(
     state: &AppState,
     u: &SignedIn,
     id: i64,
-    r: Result<(), WebError>,
+    r: jiuzhu_app::Result<()>,
 ) -> PageResult {
-    match r {
-        Ok(()) => Ok(Redirect::to(&format!("/households/{id}/verification")).into_response()),
-        Err(WebError::Invalid(m)) | Err(WebError::Conflict(m)) => {
-            let mut r = render_verification(state, u, id, m).await?;
-            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(r)
-        }
-        Err(e) => Err(e.into()),
-    }
+    answer(
+        u.lang,
+        r,
+        |()| format!("/households/{id}/verification"),
+        |m| render_verification(state, u, id, m),
+    )
+    .await
 }
 
 pub(super) async fn authorisation_submit(
@@ -125,11 +123,8 @@ pub(super) async fn authorisation_submit(
         scan_type,
         scan,
     };
-    let r = verification::record_authorisation(&state.db, &u.scope, &u.actor(), id, &a)
-        .await
-        .map(|_| ())
-        .map_err(WebError::from);
-    invalid_or(&state, &u, id, r).await
+    let r = jiuzhu_app::authorisations::record(&state.db, &u.acting(), id, &a).await;
+    invalid_or(&state, &u, id, r.map(drop)).await
 }
 
 pub(super) async fn authorisation_scan(
@@ -137,8 +132,9 @@ pub(super) async fn authorisation_scan(
     PageUser(u): PageUser,
     Path(id): Path<i64>,
 ) -> PageResult {
-    u.require(u.role.can_reveal_sensitive())?;
-    let (name, ty, bytes) = verification::scan(&state.db, &u.scope, &u.actor(), id).await?;
+    let (name, ty, bytes) = jiuzhu_app::authorisations::scan(&state.db, &u.acting(), id)
+        .await
+        .map_err(WebError::from)?;
     Ok(inline_file(&name, ty, bytes))
 }
 
@@ -169,7 +165,7 @@ pub(super) async fn verify_submit(
     .await;
     match r {
         Ok(report) => Ok(Redirect::to(&format!("/verification/{report}")).into_response()),
-        Err(e) => invalid_or(&state, &u, id, Err(e.into())).await,
+        Err(e) => invalid_or(&state, &u, id, Err(e)).await,
     }
 }
 

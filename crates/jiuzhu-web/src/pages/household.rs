@@ -131,15 +131,10 @@ pub(super) async fn reveal_submit(
     Path(id): Path<i64>,
     Posted(u, f): Posted<RevealForm>,
 ) -> PageResult {
-    u.require(u.role.can_reveal_sensitive())?;
-    let field = match f.field.as_str() {
-        "id_number" => SensitiveField::IdNumber,
-        "phone" => SensitiveField::Phone,
-        "bank_account" => SensitiveField::BankAccount,
-        _ => return Err(WebError::Invalid("unknown field".into()).into()),
-    };
     let person = f.person_id.parse::<i64>().ok();
-    let value = households::reveal(&state.db, &u.scope, &u.actor(), id, person, field).await?;
+    let (field, value) = jiuzhu_app::registry::reveal(&state.db, &u.acting(), id, person, &f.field)
+        .await
+        .map_err(WebError::from)?;
     render_household(
         &state,
         &u,

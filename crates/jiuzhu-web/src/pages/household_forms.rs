@@ -97,9 +97,16 @@ pub(super) async fn new_household_submit(
     State(state): State<AppState>,
     Posted(u, f): Posted<HouseholdForm>,
 ) -> PageResult {
-    let errors = match jiuzhu_app::registry::register_household(&state.db, &u.acting(), &f).await {
+    let result = jiuzhu_app::registry::register_household(&state.db, &u.acting(), &f, None).await;
+    let errors = match result {
         Ok(id) => return Ok(Redirect::to(&format!("/households/{id}")).into_response()),
         Err(jiuzhu_app::AppError::Invalid(e)) => field_messages(&e, u.lang),
+        Err(jiuzhu_app::AppError::Conflict(m)) => BTreeMap::from([(
+            "head_id_number".to_string(),
+            u.lang
+                .pick("该身份证号码（或户号）已登记在册", &m)
+                .to_string(),
+        )]),
         Err(e) => return Err(WebError::from(e).into()),
     };
     form_page(&state, &u, None, f, errors).await
@@ -140,57 +147,13 @@ pub(super) async fn edit_household_submit(
     form_page(&state, &u, Some(id), f, errors).await
 }
 
-#[derive(Deserialize)]
-pub(super) struct MemberForm {
-    id_number: String,
-    name: String,
-    #[serde(default)]
-    phone: String,
-    relation: String,
-    #[serde(default)]
-    valid_from: String,
-}
-
-pub(super) fn date_or_today(s: &str) -> Result<chrono::NaiveDate, WebError> {
-    Ok(jiuzhu_app::registry::date_or_today(s)?)
-}
 pub(super) async fn add_member_submit(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    Posted(u, f): Posted<MemberForm>,
+    Posted(u, f): Posted<jiuzhu_app::registry::MemberForm>,
 ) -> PageResult {
-    u.require(u.role.can_write_registry())?;
-    let result: Result<(), WebError> = async {
-        let id_number = IdNumber::parse(&f.id_number)
-            .map_err(|e| WebError::Invalid(format!("{}: {e}", u.lang.t("id_number"))))?;
-        let relation =
-            Relation::parse(&f.relation).map_err(|e| WebError::Invalid(e.to_string()))?;
-        if f.name.trim().is_empty() || !valid_phone(f.phone.trim()) {
-            return Err(WebError::Invalid(format!(
-                "{} / {}",
-                u.lang.t("name"),
-                u.lang.t("phone")
-            )));
-        }
-        let person = PersonFields {
-            id_number,
-            name: f.name.trim().into(),
-            phone: f.phone.trim().into(),
-        };
-        households::add_member(
-            &state.db,
-            &u.scope,
-            &u.actor(),
-            id,
-            &person,
-            relation,
-            date_or_today(&f.valid_from)?,
-        )
-        .await?;
-        Ok(())
-    }
-    .await;
-    after_change(&state, &u, id, result).await
+    let result = jiuzhu_app::registry::add_member(&state.db, &u.acting(), id, &f).await;
+    after_change(&state, &u, id, result.map(drop)).await
 }
 
 /// Back to the household page after a change, or the page with the reason it failed.
@@ -198,17 +161,15 @@ pub(super) async fn after_change(
     state: &AppState,
     u: &SignedIn,
     id: i64,
-    result: Result<(), WebError>,
+    result: jiuzhu_app::Result<()>,
 ) -> PageResult {
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/households/{id}")).into_response()),
-        Err(WebError::Invalid(m)) | Err(WebError::Conflict(m)) => {
-            let mut r = render_household(state, u, id, None, None, Some(m)).await?;
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(r)
-        }
-        Err(e) => Err(e.into()),
-    }
+    crate::forms::answer(
+        u.lang,
+        result,
+        |()| format!("/households/{id}"),
+        |m| render_household(state, u, id, None, None, Some(m)),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -224,31 +185,9 @@ pub(super) async fn edit_person_submit(
     Path((id, pid)): Path<(i64, i64)>,
     Posted(u, f): Posted<PersonForm>,
 ) -> PageResult {
-    u.require(u.role.can_write_registry())?;
-    let result = async {
-        let name = f.name.trim();
-        if name.is_empty() || name.chars().count() > 40 {
-            return Err(WebError::Invalid(format!("{}: 1-40", u.lang.t("name"))));
-        }
-        if !valid_phone(f.phone.trim()) {
-            return Err(WebError::Invalid(u.lang.t("phone").to_string()));
-        }
-        let phone = if f.phone.trim().is_empty() {
-            let rec = households::get(&state.db, &u.scope, id)
-                .await?
-                .ok_or(WebError::NotFound)?;
-            rec.members
-                .iter()
-                .find(|m| m.person_id == pid)
-                .map(|m| m.phone.clone())
-                .ok_or(WebError::NotFound)?
-        } else {
-            f.phone.trim().to_string()
-        };
-        households::update_person(&state.db, &u.scope, &u.actor(), id, pid, name, &phone).await?;
-        Ok(())
-    }
-    .await;
+    let phone = Some(f.phone.trim()).filter(|p| !p.is_empty());
+    let result =
+        jiuzhu_app::registry::update_person(&state.db, &u.acting(), id, pid, &f.name, phone).await;
     after_change(&state, &u, id, result).await
 }
 
@@ -263,56 +202,18 @@ pub(super) async fn end_member_submit(
     Path((id, mid)): Path<(i64, i64)>,
     Posted(u, f): Posted<EndForm>,
 ) -> PageResult {
-    u.require(u.role.can_write_registry())?;
-    let result = async {
-        households::end_member(
-            &state.db,
-            &u.scope,
-            &u.actor(),
-            id,
-            mid,
-            date_or_today(&f.valid_to)?,
-            "",
-        )
-        .await?;
-        Ok(())
-    }
-    .await;
+    let result =
+        jiuzhu_app::registry::end_member(&state.db, &u.acting(), id, mid, &f.valid_to).await;
     after_change(&state, &u, id, result).await
-}
-
-#[derive(Deserialize)]
-pub(super) struct EvidenceForm {
-    subject: String,
-    kind: String,
-    value: String,
-    source: String,
-    #[serde(default)]
-    valid_from: String,
-    #[serde(default)]
-    note: String,
 }
 
 pub(super) async fn record_evidence_submit(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    Posted(u, f): Posted<EvidenceForm>,
+    Posted(u, f): Posted<jiuzhu_app::registry::EvidenceForm>,
 ) -> PageResult {
-    u.require(u.role.can_write_registry())?;
-    let result = async {
-        let e = parse_evidence(
-            &f.subject,
-            &f.kind,
-            &f.value,
-            &f.source,
-            &f.valid_from,
-            &f.note,
-        )?;
-        households::record_evidence(&state.db, &u.scope, &u.actor(), id, &e).await?;
-        Ok(())
-    }
-    .await;
-    after_change(&state, &u, id, result).await
+    let result = jiuzhu_app::registry::record_evidence(&state.db, &u.acting(), id, &f).await;
+    after_change(&state, &u, id, result.map(drop)).await
 }
 
 pub(super) async fn end_evidence_submit(
@@ -320,19 +221,7 @@ pub(super) async fn end_evidence_submit(
     Path((id, eid)): Path<(i64, i64)>,
     Posted(u, f): Posted<EndForm>,
 ) -> PageResult {
-    u.require(u.role.can_write_registry())?;
-    let result = async {
-        households::end_evidence(
-            &state.db,
-            &u.scope,
-            &u.actor(),
-            id,
-            eid,
-            date_or_today(&f.valid_to)?,
-        )
-        .await?;
-        Ok(())
-    }
-    .await;
+    let result =
+        jiuzhu_app::registry::end_evidence(&state.db, &u.acting(), id, eid, &f.valid_to).await;
     after_change(&state, &u, id, result).await
 }

@@ -12,8 +12,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use jiuzhu_db::audit::{self, Verification};
-use jiuzhu_db::households::{self, PersonFields, SearchQuery, SensitiveField};
-use jiuzhu_domain::{EvidenceKind, EvidenceSource, Hukou, IdNumber, RegionCode, Relation, Role};
+use jiuzhu_db::households::{self, SearchQuery, SensitiveField};
+use jiuzhu_domain::{EvidenceKind, EvidenceSource, Hukou, RegionCode, Relation, Role};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -119,10 +119,11 @@ impl IntoResponse for PageError {
             WebError::Csrf => (Lang::Zh.t("csrf"), Lang::En.t("csrf")),
             WebError::Unauthorized => (Lang::Zh.t("session_ended"), Lang::En.t("session_ended")),
             WebError::Internal(_) => ("系统内部错误", "Internal error"),
-            WebError::Conflict(_) | WebError::Invalid(_) => ("", ""),
+            WebError::Conflict(_) | WebError::Invalid(_) | WebError::Fields(_) => ("", ""),
         };
         let detail = match &self.0 {
             WebError::Conflict(m) | WebError::Invalid(m) => m.clone(),
+            WebError::Fields(f) => f.message_in(true),
             _ => format!("{zh} / {en}"),
         };
         let body = MessageTemplate {
@@ -135,7 +136,7 @@ impl IntoResponse for PageError {
     }
 }
 
-type PageResult = Result<Response, PageError>;
+pub type PageResult = Result<Response, PageError>;
 
 /// What the side navigation and header need.
 pub struct Nav {

@@ -7,6 +7,12 @@ use jiuzhu_domain::{EvidenceKind, EvidenceSource};
 
 use crate::{AppError, FieldError, FieldErrors, Result};
 
+mod changes;
+pub use changes::{
+    EvidenceForm, MemberForm, add_member, end_evidence, end_member, record_evidence, reveal,
+    update_person,
+};
+
 /// A date as typed, or today when left empty.
 pub fn date_or_today(s: &str) -> Result<NaiveDate> {
     if s.trim().is_empty() {
@@ -26,24 +32,39 @@ pub fn parse_evidence(
     valid_from: &str,
     note: &str,
 ) -> Result<NewEvidence> {
-    let kind = EvidenceKind::parse(kind).map_err(|e| AppError::invalid(e.to_string()))?;
-    let value = kind
-        .validate_value(value)
-        .map_err(|m| AppError::invalid(format!("{}: {m}", kind.code())))?;
-    let source = EvidenceSource::parse(source).map_err(|e| AppError::invalid(e.to_string()))?;
+    let kind = EvidenceKind::parse(kind).map_err(|e| {
+        AppError::invalid(FieldError::new("kind", e.to_string()).zh("请选择证据类别"))
+    })?;
+    let value = kind.validate_value(value).map_err(|m| {
+        AppError::invalid(FieldError::new(kind.code(), m).zh(format!(
+            "{}：数值格式不正确（{}）",
+            kind.label_zh(),
+            value.trim()
+        )))
+    })?;
+    let source = EvidenceSource::parse(source).map_err(|e| {
+        AppError::invalid(FieldError::new("source", e.to_string()).zh("请选择证据来源"))
+    })?;
     let subject = match subject {
         "household" => Subject::Household,
-        s => Subject::Person(
-            s.parse()
-                .map_err(|_| AppError::invalid("subject: household or a person id"))?,
-        ),
+        s => Subject::Person(s.parse().map_err(|_| {
+            AppError::invalid(
+                FieldError::new("subject", "household or a person id")
+                    .zh("请选择证据所属：全户或某位成员"),
+            )
+        })?),
     };
     Ok(NewEvidence {
         subject,
         kind,
         value,
         source,
-        valid_from: date_or_today(valid_from)?,
+        valid_from: date_or_today(valid_from).map_err(|_| {
+            AppError::invalid(
+                FieldError::new("valid_from", "a date YYYY-MM-DD, or empty for today")
+                    .zh("日期：格式为 YYYY-MM-DD，留空为今天"),
+            )
+        })?,
         note: note.trim().to_string(),
     })
 }
@@ -89,13 +110,9 @@ pub async fn view_household(
     jiuzhu_db::audit::record(
         db,
         &acting.actor(),
-        jiuzhu_db::audit::Entry {
-            action: "household.view",
-            object_type: "household",
-            object_id: now.household.code.clone(),
-            household_id: Some(id),
-            detail,
-        },
+        jiuzhu_db::audit::Entry::new("household.view", "household", now.household.code.clone())
+            .household(id)
+            .detail(detail),
     )
     .await?;
     let shown = match as_of {
@@ -126,13 +143,7 @@ pub async fn record_export(
     jiuzhu_db::audit::record(
         db,
         &acting.actor(),
-        jiuzhu_db::audit::Entry {
-            action,
-            object_type: "household_list",
-            object_id: String::new(),
-            household_id: None,
-            detail,
-        },
+        jiuzhu_db::audit::Entry::new(action, "household_list", String::new()).detail(detail),
     )
     .await?;
     Ok(())
@@ -173,30 +184,81 @@ pub fn valid_phone(p: &str) -> bool {
                 .all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == ' '))
 }
 
-/// The village of a household: a known 12-digit code inside `acting`'s region.
+/// Why a household cannot be placed in a village.
+enum NoVillage {
+    Malformed(FieldError),
+    OutsideScope,
+    Unknown(String),
+}
+
+async fn find_village(
+    db: &jiuzhu_db::Db,
+    acting: &crate::Acting,
+    typed: &str,
+) -> std::result::Result<jiuzhu_domain::RegionCode, NoVillage> {
+    let field = "region_code";
+    let r = jiuzhu_domain::RegionCode::parse(typed.trim()).map_err(|e| {
+        NoVillage::Malformed(FieldError::new(field, e.to_string()).zh("区划代码：须为12位数字"))
+    })?;
+    if r.as_str().len() != 12 {
+        return Err(NoVillage::Malformed(
+            FieldError::new(field, "must be a 12-digit village code")
+                .zh("区划代码：须为12位村（社区）代码"),
+        ));
+    }
+    // Region codes are public: one that names nothing is said so wherever it lies.
+    if !matches!(jiuzhu_db::regions::get(db, r.as_str()).await, Ok(Some(_))) {
+        return Err(NoVillage::Unknown(r.as_str().to_string()));
+    }
+    if !acting.scope.contains(r.as_str()) {
+        return Err(NoVillage::OutsideScope);
+    }
+    Ok(r)
+}
+
+/// The village of a household as the form's field: a known 12-digit code inside
+/// `acting`'s region, each refusal a message on the field.
 async fn village(
     db: &jiuzhu_db::Db,
     acting: &crate::Acting,
     typed: &str,
 ) -> std::result::Result<jiuzhu_domain::RegionCode, FieldError> {
-    let field = "region_code";
-    let r = jiuzhu_domain::RegionCode::parse(typed.trim())
-        .map_err(|e| FieldError::new(field, e.to_string()))?;
-    if r.as_str().len() != 12 {
-        return Err(
-            FieldError::new(field, "must be a 12-digit village code").zh("须为12位村（社区）代码")
-        );
+    find_village(db, acting, typed).await.map_err(|e| match e {
+        NoVillage::Malformed(f) => f,
+        NoVillage::OutsideScope => {
+            FieldError::new("region_code", "outside your scope").zh("区划代码：不在您的数据范围内")
+        }
+        NoVillage::Unknown(code) => {
+            FieldError::new("region_code", format!("unknown region {code}"))
+                .zh(format!("区划代码 {code} 不存在"))
+        }
+    })
+}
+
+/// Where the API places a household (`household_id`: an existing one, `None`: a new one)
+/// before its form is checked: a household outside `acting`'s region is not found, a
+/// malformed village code invalid, a village outside the region forbidden, one that does
+/// not exist not found.
+pub async fn check_placement(
+    db: &jiuzhu_db::Db,
+    acting: &crate::Acting,
+    household_id: Option<i64>,
+    typed: &str,
+) -> Result<()> {
+    acting.require(acting.role.can_write_registry(), "write the registry")?;
+    if let Some(id) = household_id
+        && jiuzhu_db::households::get(db, &acting.scope, id)
+            .await?
+            .is_none()
+    {
+        return Err(AppError::NotFound("household".into()));
     }
-    if !acting.scope.contains(r.as_str()) {
-        return Err(FieldError::new(field, "outside your scope").zh("不在您的数据范围内"));
-    }
-    match jiuzhu_db::regions::get(db, r.as_str()).await {
-        Ok(Some(_)) => Ok(r),
-        _ => Err(
-            FieldError::new(field, format!("unknown region {}", r.as_str()))
-                .zh(format!("区划代码 {} 不存在", r.as_str())),
-        ),
-    }
+    find_village(db, acting, typed).await.map_err(|e| match e {
+        NoVillage::Malformed(f) => AppError::invalid(f),
+        NoVillage::OutsideScope => AppError::Forbidden("the village is outside your region".into()),
+        NoVillage::Unknown(code) => AppError::NotFound(format!("village {code}")),
+    })?;
+    Ok(())
 }
 
 /// Checks every field of a household's form at once; a new household's head too. The
@@ -216,7 +278,9 @@ pub async fn check_household_form(
         .map_err(|e| errors.push(e))
         .ok();
     let hukou = jiuzhu_domain::Hukou::parse(&f.hukou)
-        .map_err(|e| errors.push(FieldError::new("hukou", e.to_string())))
+        .map_err(|e| {
+            errors.push(FieldError::new("hukou", e.to_string()).zh("户籍类别：请选择城镇或农村"))
+        })
         .ok();
     if f.address.chars().count() > 200 {
         errors
@@ -253,7 +317,12 @@ fn head_fields(
     errors: &mut FieldErrors,
 ) -> Option<jiuzhu_db::households::PersonFields> {
     let id_number = jiuzhu_domain::IdNumber::parse(&f.head_id_number)
-        .map_err(|e| errors.push(FieldError::new("head_id_number", e.to_string())))
+        .map_err(|e| {
+            errors.push(
+                FieldError::new("head_id_number", e.to_string())
+                    .zh("户主身份证号码不正确（18位，末位校验码）"),
+            )
+        })
         .ok();
     if f.head_name.trim().is_empty() || f.head_name.chars().count() > 40 {
         errors.push(
@@ -271,13 +340,18 @@ fn head_fields(
     })
 }
 
+/// What refuses a new household whose head (or number) is already in the registry.
+pub const ALREADY_REGISTERED: &str = "head_id_number: a person with this ID number, or a household with this number, is already registered";
+
 /// Registers a new household with its head from the form, for a user who may write the
-/// registry in the household's village; returns its id. A head already registered is
-/// refused on the head's ID number, a village the store refuses on the region.
+/// registry in the household's village; returns its id. `code` is the household number
+/// (generated when `None`). A head or number already registered is a conflict
+/// ([`ALREADY_REGISTERED`]), a village the store refuses is refused on the region.
 pub async fn register_household(
     db: &jiuzhu_db::Db,
     acting: &crate::Acting,
     f: &HouseholdForm,
+    code: Option<&str>,
 ) -> Result<i64> {
     acting.require(acting.role.can_write_registry(), "write the registry")?;
     let (fields, head) = check_household_form(db, acting, f, true).await?;
@@ -287,17 +361,16 @@ pub async fn register_household(
         &acting.scope,
         &acting.actor(),
         &fields,
-        None,
+        code,
         &head,
         jiuzhu_db::today(),
     )
     .await
     {
         Ok(id) => Ok(id),
-        Err(e) if e.is_unique_violation() => Err(AppError::invalid(FieldError::new(
-            "head_id_number",
-            e.to_string(),
-        ))),
+        Err(e) if e.is_unique_violation() || matches!(e, jiuzhu_db::DbError::Conflict(_)) => {
+            Err(AppError::Conflict(ALREADY_REGISTERED.into()))
+        }
         Err(jiuzhu_db::DbError::Invalid(m)) => {
             Err(AppError::invalid(FieldError::new("region_code", m)))
         }
