@@ -76,6 +76,14 @@ fn check_date(field: &str, typed: &str, errors: &mut FieldErrors) -> Option<chro
         .ok()
 }
 
+/// The date something ends, as typed (`valid_to`), or today when empty.
+fn end_date(typed: &str) -> Result<chrono::NaiveDate> {
+    let mut errors = FieldErrors::default();
+    let to = check_date("valid_to", typed, &mut errors);
+    errors.into_result()?;
+    Ok(to.expect("no errors: the date was read"))
+}
+
 /// Adds a person to household `household_id` as of the form's date, for a user who may
 /// write the registry in the household's region; returns the membership's id. A person
 /// already a current member of a household is refused by the store (a conflict).
@@ -173,10 +181,7 @@ pub async fn end_member(
     valid_to: &str,
 ) -> Result<()> {
     may_write(acting)?;
-    let mut errors = FieldErrors::default();
-    let to = check_date("valid_to", valid_to, &mut errors);
-    errors.into_result()?;
-    let to = to.expect("no errors: the date was read");
+    let to = end_date(valid_to)?;
     Ok(jiuzhu_db::households::end_member(
         db,
         &acting.scope,
@@ -227,10 +232,7 @@ pub async fn end_evidence(
     valid_to: &str,
 ) -> Result<()> {
     may_write(acting)?;
-    let mut errors = FieldErrors::default();
-    let to = check_date("valid_to", valid_to, &mut errors);
-    errors.into_result()?;
-    let to = to.expect("no errors: the date was read");
+    let to = end_date(valid_to)?;
     Ok(jiuzhu_db::households::end_evidence(
         db,
         &acting.scope,
