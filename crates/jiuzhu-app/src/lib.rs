@@ -76,6 +76,11 @@ pub enum AppError {
     /// The registry's state refuses it (a step out of order, a duplicate).
     #[error("{0}")]
     Conflict(String),
+    /// The state of the case refuses it until something is done first (a verification
+    /// run, an authorisation recorded, the notice's term over): what clears it, in English
+    /// and in Chinese, on the field it is about.
+    #[error("{0}")]
+    Blocked(FieldErrors),
     /// The input breaks rules: every field that does, each with why.
     #[error("{0}")]
     Invalid(FieldErrors),
@@ -89,6 +94,16 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A refusal of the case's state with what clears it: `field`, English, Chinese.
+    pub fn blocked(field: &str, en: impl Into<String>, zh: impl Into<String>) -> AppError {
+        AppError::Blocked(FieldError::new(field, en).zh(zh).into())
+    }
+
+    /// A refusal of one field of the input: `field`, English, Chinese.
+    pub fn invalid_zh(field: &str, en: impl Into<String>, zh: impl Into<String>) -> AppError {
+        AppError::Invalid(FieldError::new(field, en).zh(zh).into())
+    }
+
     /// A refusal of input; `m` is `"field: why"` (or a [`FieldErrors`] already).
     pub fn invalid(m: impl Into<FieldErrors>) -> AppError {
         AppError::Invalid(m.into())
@@ -234,6 +249,8 @@ impl From<jiuzhu_db::DbError> for AppError {
             jiuzhu_db::DbError::Conflict(m) => AppError::Conflict(m),
             jiuzhu_db::DbError::Forbidden(m) => AppError::Forbidden(m),
             jiuzhu_db::DbError::Invalid(m) => AppError::invalid(m),
+            jiuzhu_db::DbError::InvalidSaid(s) => AppError::invalid_zh(&s.field, s.en, s.zh),
+            jiuzhu_db::DbError::ConflictSaid(s) => AppError::blocked(&s.field, s.en, s.zh),
             e if e.is_unique_violation() => AppError::Conflict("already exists".into()),
             e => AppError::Db(e),
         }

@@ -214,22 +214,9 @@ pub struct RunOutcome {
     pub store_s: f64,
 }
 
-/// Runs `set` for `month` over the registry's population (households with an assistance
-/// category at the month's end) and the stored feeds (every snapshot of an event feed, the
-/// latest of a full one), and raises the alerts not raised before. `today` starts the
-/// deadlines (working days under `calendar`).
-pub async fn run_month(
-    db: &Db,
-    actor: &Actor,
-    set: &RuleSet,
-    month: Month,
-    via: &str,
-    today: chrono::NaiveDate,
-    calendar: &WorkCalendar,
-) -> crate::Result<RunOutcome> {
-    let started_at = jiuzhu_db::now_text();
-    let t0 = Instant::now();
-    let population = monitoring::population(db, &month.end.to_string()).await?;
+/// The monitored population and every counting snapshot of the stored feeds, as the
+/// engine's tables.
+async fn load_tables(db: &Db, population: &[monitoring::PopulationRow]) -> crate::Result<Tables> {
     let members: Vec<Member> = population
         .iter()
         .map(|p| Member {
@@ -251,11 +238,18 @@ pub async fn run_month(
         }
         tables.add_feed(&ft, &stored)?;
     }
-    let load_s = t0.elapsed().as_secs_f64();
-    let t1 = Instant::now();
-    let findings = tables.run(set, month).await?;
-    let rules_s = t1.elapsed().as_secs_f64();
-    let t2 = Instant::now();
+    Ok(tables)
+}
+
+/// An alert for each finding, placed in the household of its subject, its deadline counted
+/// in working days from `today`.
+fn alerts_of(
+    set: &RuleSet,
+    findings: &[jiuzhu_monitor::Finding],
+    population: &[monitoring::PopulationRow],
+    today: chrono::NaiveDate,
+    calendar: &WorkCalendar,
+) -> crate::Result<Vec<NewAlert>> {
     let by_person: HashMap<&str, &monitoring::PopulationRow> = population
         .iter()
         .map(|p| (p.id_number.as_str(), p))
@@ -265,7 +259,7 @@ pub async fn run_month(
         .map(|p| (p.household_code.as_str(), p))
         .collect();
     let mut alerts = Vec::with_capacity(findings.len());
-    for f in &findings {
+    for f in findings {
         let rule = set
             .rule(&f.rule)
             .expect("findings come from the set's rules");
@@ -294,16 +288,18 @@ pub async fn run_month(
                 .to_string(),
         });
     }
-    let run = NewRun {
-        rule_set: set.name.clone(),
-        month: month.label(),
-        via: via.to_string(),
-        population: population.len() as i64,
-        started_at,
-    };
-    let (run_id, new_alerts) = monitoring::record_run(db, actor, &run, &alerts).await?;
+    Ok(alerts)
+}
+
+/// The alerts a run raised whose rule grants a program: the candidates of automatic aid.
+async fn grant_candidates(
+    db: &Db,
+    set: &RuleSet,
+    run_id: i64,
+    findings: &[jiuzhu_monitor::Finding],
+) -> crate::Result<Vec<GrantCandidate>> {
     let mut grants = Vec::new();
-    if set.rules.iter().any(|r| r.meta.grants.is_some()) && new_alerts > 0 {
+    if set.rules.iter().any(|r| r.meta.grants.is_some()) {
         for a in monitoring::raised_by_run(db, run_id).await? {
             let Some(program) = set.rule(&a.rule).and_then(|r| r.meta.grants.clone()) else {
                 continue;
@@ -325,6 +321,45 @@ pub async fn run_month(
             }
         }
     }
+    Ok(grants)
+}
+
+/// Runs `set` for `month` over the registry's population (households with an assistance
+/// category at the month's end) and the stored feeds (every snapshot of an event feed, the
+/// latest of a full one), and raises the alerts not raised before. `today` starts the
+/// deadlines (working days under `calendar`).
+pub async fn run_month(
+    db: &Db,
+    actor: &Actor,
+    set: &RuleSet,
+    month: Month,
+    via: &str,
+    today: chrono::NaiveDate,
+    calendar: &WorkCalendar,
+) -> crate::Result<RunOutcome> {
+    let started_at = jiuzhu_db::now_text();
+    let t0 = Instant::now();
+    let population = monitoring::population(db, &month.end.to_string()).await?;
+    let tables = load_tables(db, &population).await?;
+    let load_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let findings = tables.run(set, month).await?;
+    let rules_s = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    let alerts = alerts_of(set, &findings, &population, today, calendar)?;
+    let run = NewRun {
+        rule_set: set.name.clone(),
+        month: month.label(),
+        via: via.to_string(),
+        population: population.len() as i64,
+        started_at,
+    };
+    let (run_id, new_alerts) = monitoring::record_run(db, actor, &run, &alerts).await?;
+    let grants = if new_alerts > 0 {
+        grant_candidates(db, set, run_id, &findings).await?
+    } else {
+        Vec::new()
+    };
     Ok(RunOutcome {
         run_id,
         grants,

@@ -88,40 +88,11 @@ pub async fn import_dir(
     if jiuzhu_db::regions::count(db).await? == 0 {
         return Err(ImportError::NoRegions);
     }
-    // Only the region codes the roster uses: a few thousand villages, not 620,000.
-    let mut codes: Vec<String> = match households.column("region_code") {
-        Some(c) => {
-            let used: FastSet<&str> = households
-                .rows()
-                .map(|(_, r)| r.get(c))
-                .filter(|c| c.len() == 12)
-                .collect();
-            used.into_iter().map(str::to_string).collect()
-        }
-        None => Vec::new(),
-    };
-    codes.sort_unstable();
-    let villages: HashMap<String, String> = jiuzhu_db::regions::names(db, &codes).await?;
-    let referenced = referenced_elsewhere(&households, &persons, supporters.as_ref())?;
-    let mut registered = jiuzhu_db::roster::household_ids(db, &referenced).await?;
-    registered.retain(|_, (_, region)| region.starts_with(&opts.scope));
-    // An importer limited to a region may not use a household number registered outside
-    // it: the writer would add the file's members and supporters to that household.
-    let mut foreign: FastSet<String> = FastSet::default();
-    if !opts.scope.is_empty() {
-        let c = households.require("household_id")?;
-        let mut listed: Vec<String> = households
-            .rows()
-            .map(|(_, r)| r.get(c).to_string())
-            .collect();
-        listed.sort_unstable();
-        listed.dedup();
-        for (code, (_, region)) in jiuzhu_db::roster::household_ids(db, &listed).await? {
-            if !region.starts_with(&opts.scope) {
-                foreign.insert(code);
-            }
-        }
-    }
+    let Lookups {
+        villages,
+        registered,
+        foreign,
+    } = lookups(db, &households, &persons, supporters.as_ref(), &opts.scope).await?;
     // At most: every household of the file, and every registered one the roster names.
     let estimate = households.len() + registered.len();
 
@@ -178,6 +149,16 @@ pub async fn import_dir(
             Handed::Done(summary, seconds) => finished = Some((summary, seconds)),
         }
     }
+    finish(checker, finished, report)
+}
+
+/// The end of an import: the checking thread's summary joined into the writer's report,
+/// or the thread's panic resumed.
+fn finish(
+    checker: std::thread::JoinHandle<()>,
+    finished: Option<(Result<Summary, TableError>, f64)>,
+    mut report: ImportReport,
+) -> Result<ImportReport, ImportError> {
     match finished {
         Some((summary, seconds)) => {
             if let Err(panic) = checker.join() {
@@ -198,6 +179,62 @@ pub async fn import_dir(
             Ok(()) => Err(ImportError::Thread("the roster check ended early".into())),
         },
     }
+}
+
+/// What the check needs to know of the store: the roster's villages, the registered
+/// households the roster names, and household numbers registered outside the scope.
+struct Lookups {
+    villages: HashMap<String, String>,
+    registered: HashMap<String, (i64, String)>,
+    foreign: FastSet<String>,
+}
+
+async fn lookups(
+    db: &Db,
+    households: &Table,
+    persons: &Table,
+    supporters: Option<&Table>,
+    scope: &str,
+) -> Result<Lookups, ImportError> {
+    // Only the region codes the roster uses: a few thousand villages, not 620,000.
+    let mut codes: Vec<String> = match households.column("region_code") {
+        Some(c) => {
+            let used: FastSet<&str> = households
+                .rows()
+                .map(|(_, r)| r.get(c))
+                .filter(|c| c.len() == 12)
+                .collect();
+            used.into_iter().map(str::to_string).collect()
+        }
+        None => Vec::new(),
+    };
+    codes.sort_unstable();
+    let villages: HashMap<String, String> = jiuzhu_db::regions::names(db, &codes).await?;
+    let referenced = referenced_elsewhere(households, persons, supporters)?;
+    let mut registered = jiuzhu_db::roster::household_ids(db, &referenced).await?;
+    registered.retain(|_, (_, region)| region.starts_with(scope));
+    // An importer limited to a region may not use a household number registered outside
+    // it: the writer would add the file's members and supporters to that household.
+    let mut foreign: FastSet<String> = FastSet::default();
+    if !scope.is_empty() {
+        let c = households.require("household_id")?;
+        let mut listed: Vec<String> = households
+            .rows()
+            .map(|(_, r)| r.get(c).to_string())
+            .collect();
+        listed.sort_unstable();
+        listed.dedup();
+        for (code, (_, region)) in jiuzhu_db::roster::household_ids(db, &listed).await? {
+            if !region.starts_with(scope) {
+                foreign.insert(code);
+            }
+        }
+    }
+    Ok(Lookups {
+        villages,
+        registered,
+        foreign,
+    })
 }
 
 /// What the checking thread hands to the writer.

@@ -292,38 +292,8 @@ fn status_contradiction(
     }
 }
 
-/// Queries every feed for the household's current members and supporters under a recorded
-/// authorisation, compares with the declared evidence, and freezes the report. Returns the
-/// report's id. Refused (nothing queried) without an authorisation of this household.
-pub async fn verify(
-    db: &Db,
-    scope: &Scope,
-    actor: &Actor,
-    household_id: i64,
-    authorisation_id: i64,
-    purpose: &str,
-    as_of: NaiveDate,
-) -> crate::Result<i64> {
-    // No authorisation chosen refuses the form; one that is not this household's is a
-    // reference to nothing (the store refuses both again where it queries).
-    if authorisation_id <= 0 {
-        return Err(AppError::invalid(
-            "authorisation: choose the household's signed authorisation; department data cannot be queried without one",
-        ));
-    }
-    if !verification::authorisations(db, scope, household_id)
-        .await?
-        .iter()
-        .any(|a| a.id == authorisation_id)
-    {
-        return Err(AppError::NotFound(format!(
-            "authorisation {authorisation_id}"
-        )));
-    }
-    let rec = households::get(db, scope, household_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("household".into()))?
-        .as_of(as_of);
+/// Everyone the verification asks about: the household's members and its supporters.
+fn people_of(rec: &HouseholdRecord) -> Vec<PersonFindings> {
     let mut people: Vec<PersonFindings> = rec
         .members
         .iter()
@@ -342,18 +312,16 @@ pub async fn verify(
         person_id: None,
         sources: Vec::new(),
     }));
-    let ids: Vec<String> = people.iter().map(|p| p.id_number.clone()).collect();
-    let found = dbfeeds::rows_for_verification(
-        db,
-        scope,
-        actor,
-        household_id,
-        authorisation_id,
-        purpose,
-        &ids,
-    )
-    .await?;
-    let types = feed_types(db).await?;
+    people
+}
+
+/// Files each department row found under the person it is about, by feed.
+async fn file_found(
+    db: &Db,
+    types: &[jiuzhu_monitor::feeds::FeedType],
+    found: Vec<FoundRow>,
+    people: &mut [PersonFindings],
+) -> crate::Result<()> {
     // Rows of a full feed count only from its latest snapshot.
     let mut latest_full: BTreeMap<String, i64> = BTreeMap::new();
     for t in types.iter().filter(|t| t.kind == "full") {
@@ -397,6 +365,57 @@ pub async fn verify(
             }
         }
     }
+    Ok(())
+}
+
+/// Queries every feed for the household's current members and supporters under a recorded
+/// authorisation, compares with the declared evidence, and freezes the report. Returns the
+/// report's id. Refused (nothing queried) without an authorisation of this household.
+pub async fn verify(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    household_id: i64,
+    authorisation_id: i64,
+    purpose: &str,
+    as_of: NaiveDate,
+) -> crate::Result<i64> {
+    // No authorisation chosen refuses the form; one that is not this household's is a
+    // reference to nothing (the store refuses both again where it queries).
+    if authorisation_id <= 0 {
+        return Err(AppError::invalid_zh(
+            "authorisation",
+            "choose the household's signed authorisation; department data cannot be queried without one",
+            "请选择该户签署的授权书：没有授权书不能查询部门数据；尚未登记的，请先在本页登记授权书",
+        ));
+    }
+    if !verification::authorisations(db, scope, household_id)
+        .await?
+        .iter()
+        .any(|a| a.id == authorisation_id)
+    {
+        return Err(AppError::NotFound(format!(
+            "authorisation {authorisation_id}"
+        )));
+    }
+    let rec = households::get(db, scope, household_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("household".into()))?
+        .as_of(as_of);
+    let mut people = people_of(&rec);
+    let ids: Vec<String> = people.iter().map(|p| p.id_number.clone()).collect();
+    let found = dbfeeds::rows_for_verification(
+        db,
+        scope,
+        actor,
+        household_id,
+        authorisation_id,
+        purpose,
+        &ids,
+    )
+    .await?;
+    let types = feed_types(db).await?;
+    file_found(db, &types, found, &mut people).await?;
     let report = Report {
         household_code: rec.household.code.clone(),
         as_of: as_of.to_string(),

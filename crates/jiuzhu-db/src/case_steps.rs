@@ -96,10 +96,14 @@ impl StepTx {
     /// The step the item waits on, or a conflict when it is closed.
     pub fn current(&self) -> Result<&str> {
         self.item.current_step().ok_or_else(|| {
-            DbError::Conflict(format!(
-                "the item is {}; nothing more can be done",
-                self.item.status
-            ))
+            DbError::conflict(
+                "status",
+                format!("the item is {}; nothing more can be done", self.item.status),
+                format!(
+                    "该事项当前为“{}”，不能再办理",
+                    jiuzhu_domain::casework::item_status_zh(&self.item.status)
+                ),
+            )
         })
     }
 
@@ -205,9 +209,19 @@ impl StepTx {
         }
         let current = self.current()?.to_string();
         if current != step {
-            return Err(DbError::Conflict(format!(
-                "step: {step} is not the current step ({current}); steps cannot be skipped"
-            )));
+            let zh = |c: &str| {
+                jiuzhu_domain::workflow::StepKind::parse(c)
+                    .map_or(c.to_string(), |k| k.label_zh().into())
+            };
+            return Err(DbError::conflict(
+                "step",
+                format!("{step} is not the current step ({current}); steps cannot be skipped"),
+                format!(
+                    "“{}”不是当前环节（当前是“{}”）：环节不能跳过，请先办完当前环节",
+                    zh(step),
+                    zh(&current)
+                ),
+            ));
         }
         let (event, data) = self.move_item(actor, step, action, today).await?;
         let id = self.item.id;
@@ -340,13 +354,17 @@ impl StepTx {
         let index = self.item.step_index;
         let id = self.item.id;
         if reason.trim().is_empty() {
-            return Err(DbError::Invalid(
-                "reason: say why the case is sent back".into(),
+            return Err(DbError::invalid(
+                "reason",
+                "say why the case is sent back",
+                "请填写退回的理由",
             ));
         }
         if index == 0 {
-            return Err(DbError::Invalid(
-                "step: the first step has nothing to send back to".into(),
+            return Err(DbError::invalid(
+                "step",
+                "the first step has nothing to send back to",
+                "第一个环节之前没有可退回的环节",
             ));
         }
         sqlx::query("UPDATE case_items SET step_index = $1, notice_from = NULL WHERE id = $2")
@@ -368,14 +386,18 @@ impl StepTx {
         let id = self.item.id;
         let now = crate::now_text();
         if reason.trim().is_empty() {
-            return Err(DbError::Invalid(
-                "reason: give the reason for refusing".into(),
+            return Err(DbError::invalid(
+                "reason",
+                "give the reason for refusing",
+                "请填写不予受理或不予批准的理由",
             ));
         }
         if step != "accept" && step != "approve" {
-            return Err(DbError::Invalid(format!(
-                "step: only acceptance or approval can refuse, not {step}"
-            )));
+            return Err(DbError::invalid(
+                "step",
+                format!("only acceptance or approval can refuse, not {step}"),
+                "只有受理和审批环节可以作出不予受理或不予批准",
+            ));
         }
         sqlx::query("UPDATE case_items SET status = 'rejected', closed_at = $1 WHERE id = $2")
             .bind(&now)
@@ -398,10 +420,14 @@ impl StepTx {
     ) -> Result<i64> {
         jiuzhu_domain::limits::texts_within("text", &data).map_err(DbError::Invalid)?;
         if self.item.status != "open" {
-            return Err(DbError::Conflict(format!(
-                "the item is {}",
-                self.item.status
-            )));
+            return Err(DbError::conflict(
+                "status",
+                format!("the item is {}", self.item.status),
+                format!(
+                    "该事项当前为“{}”，不能再添加记录",
+                    jiuzhu_domain::casework::item_status_zh(&self.item.status)
+                ),
+            ));
         }
         let id = self.item.id;
         match action {

@@ -194,6 +194,89 @@ where
     .collect()
 }
 
+/// The checks that guard new items, inside the transaction that writes them: no program
+/// already open for the household, and an authorisation cited that is the household's.
+async fn check_new_items(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::Backend,
+    a: &NewApplication,
+    items: &[NewItem],
+) -> Result<()> {
+    // One open item per program and household, checked where the items are written: on
+    // PostgreSQL the household's row is locked so two clerks at once cannot both pass.
+    if backend == crate::Backend::Postgres {
+        sqlx::query("SELECT id FROM households WHERE id = $1 FOR UPDATE")
+            .bind(a.household_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let open = open_items_in(&mut **tx, a.household_id).await?;
+    if let Some(dup) = open
+        .iter()
+        .find(|o| items.iter().any(|i| i.program == o.program))
+    {
+        return Err(DbError::conflict(
+            "programs",
+            format!(
+                "{} is already open for this household in application {}",
+                dup.program, dup.application_code
+            ),
+            format!(
+                "该户的“{}”已在申请 {} 中办理，不能重复申请：请在该申请的事项中继续办理",
+                jiuzhu_domain::casework::program_label(&dup.program, true),
+                dup.application_code
+            ),
+        ));
+    }
+    // An authorisation cited must be this household's (checked where it is written).
+    if let Some(auth) = a.authorisation_id {
+        let owner: Option<i64> =
+            sqlx::query("SELECT household_id FROM authorisations WHERE id = $1")
+                .bind(auth)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+        if owner != Some(a.household_id) {
+            return Err(DbError::NotFound(format!("authorisation {auth}")));
+        }
+    }
+    Ok(())
+}
+
+/// Writes one case item of application `app_id`, open at its first step.
+async fn insert_item(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    app_id: i64,
+    household_id: i64,
+    i: &NewItem,
+    now: &str,
+) -> Result<i64> {
+    sqlx::query(
+        "INSERT INTO case_items (application_id, household_id, program, department, region_code, status,
+             steps, step_index, approval, deadline, green_channel, paperwork_deadline, opened_at, kind,
+             expense_fen)
+         VALUES ($1, $2, $3, $4, $5, 'open', $6, 0, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+    )
+    .bind(app_id)
+    .bind(household_id)
+    .bind(&i.program)
+    .bind(&i.department)
+    .bind(&i.region_code)
+    .bind(&i.steps)
+    .bind(&i.approval)
+    .bind(&i.deadline)
+    .bind(i.green_channel as i64)
+    .bind(&i.paperwork_deadline)
+    .bind(now)
+    .bind(&i.kind)
+    .bind(i.expense_fen)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)
+    .map_err(Into::into)
+}
+
 /// Records an application and opens its items in one transaction. A program with an open
 /// item for the household is a conflict naming that application.
 pub async fn create_application(
@@ -207,43 +290,15 @@ pub async fn create_application(
     crate::limit("proxy_name", &a.proxy_name, NAME_CHARS)?;
     crate::limit("source_ref", &a.source_ref, LINE_CHARS)?;
     if items.is_empty() {
-        return Err(DbError::Invalid(
-            "programs: choose at least one program".into(),
+        return Err(DbError::invalid(
+            "programs",
+            "choose at least one program",
+            "请至少选择一个救助项目",
         ));
     }
     let mut tx = db.begin_write().await?;
-    // One open item per program and household, checked where the items are written: on
-    // PostgreSQL the household's row is locked so two clerks at once cannot both pass.
-    if db.backend() == crate::Backend::Postgres {
-        sqlx::query("SELECT id FROM households WHERE id = $1 FOR UPDATE")
-            .bind(a.household_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    let open = open_items_in(&mut *tx, a.household_id).await?;
-    if let Some(dup) = open
-        .iter()
-        .find(|o| items.iter().any(|i| i.program == o.program))
-    {
-        return Err(DbError::Conflict(format!(
-            "programs: {} is already open for this household in application {}",
-            dup.program, dup.application_code
-        )));
-    }
+    check_new_items(&mut tx, db.backend(), a, items).await?;
     let now = crate::now_text();
-    // An authorisation cited must be this household's (checked where it is written).
-    if let Some(auth) = a.authorisation_id {
-        let owner: Option<i64> =
-            sqlx::query("SELECT household_id FROM authorisations WHERE id = $1")
-                .bind(auth)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get(0))
-                .transpose()?;
-        if owner != Some(a.household_id) {
-            return Err(DbError::NotFound(format!("authorisation {auth}")));
-        }
-    }
     let day = a.date.replace('-', "");
     let n: i64 = sqlx::query("SELECT COUNT(*) FROM applications WHERE code LIKE $1")
         .bind(format!("SQ{day}%"))
@@ -276,29 +331,7 @@ pub async fn create_application(
     .try_get(0)?;
     let mut ids = Vec::new();
     for i in items {
-        let id: i64 = sqlx::query(
-            "INSERT INTO case_items (application_id, household_id, program, department, region_code, status,
-                 steps, step_index, approval, deadline, green_channel, paperwork_deadline, opened_at, kind,
-                 expense_fen)
-             VALUES ($1, $2, $3, $4, $5, 'open', $6, 0, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-        )
-        .bind(app_id)
-        .bind(a.household_id)
-        .bind(&i.program)
-        .bind(&i.department)
-        .bind(&i.region_code)
-        .bind(&i.steps)
-        .bind(&i.approval)
-        .bind(&i.deadline)
-        .bind(i.green_channel as i64)
-        .bind(&i.paperwork_deadline)
-        .bind(&now)
-        .bind(&i.kind)
-        .bind(i.expense_fen)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        ids.push(id);
+        ids.push(insert_item(&mut tx, app_id, a.household_id, i, &now).await?);
     }
     audit::append(
         &mut tx,

@@ -364,16 +364,19 @@ pub async fn rows_for_verification(
     match auth {
         Some(r) if r.try_get::<i64, _>(0)? == household_id => {}
         _ => {
-            return Err(DbError::Invalid(
-                "authorisation: no signed authorisation of this household is recorded; \
-                 department data cannot be queried without one"
-                    .into(),
+            return Err(DbError::invalid(
+                "authorisation",
+                "no signed authorisation of this household is recorded; \
+                 department data cannot be queried without one",
+                "该户尚未登记签署的授权书，不能查询部门数据：请先在本页登记授权书",
             ));
         }
     }
     if purpose.trim().is_empty() {
-        return Err(DbError::Invalid(
-            "purpose: say why the data is queried".into(),
+        return Err(DbError::invalid(
+            "purpose",
+            "say why the data is queried",
+            "请填写查询目的",
         ));
     }
     audit::record(

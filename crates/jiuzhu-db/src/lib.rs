@@ -58,17 +58,55 @@ pub enum DbError {
     Forbidden(String),
     #[error("invalid: {0}")]
     Invalid(String),
+    /// Input refused, said in English and in Chinese.
+    #[error("invalid: {0}")]
+    InvalidSaid(Said),
+    /// The state refuses it until something is done first, said in English and in Chinese.
+    #[error("conflict: {0}")]
+    ConflictSaid(Said),
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// A refusal said in both languages: the field it is about, why in English, and in Chinese
+/// (which names what clears it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Said {
+    pub field: String,
+    pub en: String,
+    pub zh: String,
+}
+
+impl std::fmt::Display for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.en)
+    }
+}
+
 impl DbError {
+    /// Input refused on `field`, in English and Chinese.
+    pub fn invalid(field: &str, en: impl Into<String>, zh: impl Into<String>) -> DbError {
+        DbError::InvalidSaid(Said {
+            field: field.into(),
+            en: en.into(),
+            zh: zh.into(),
+        })
+    }
+
+    /// A refusal of the state on `field`, in English and Chinese.
+    pub fn conflict(field: &str, en: impl Into<String>, zh: impl Into<String>) -> DbError {
+        DbError::ConflictSaid(Said {
+            field: field.into(),
+            en: en.into(),
+            zh: zh.into(),
+        })
+    }
     /// Whether the error is a unique-constraint violation reported by the database.
     pub fn is_unique_violation(&self) -> bool {
         match self {
-            DbError::Conflict(_) => true,
+            DbError::Conflict(_) | DbError::ConflictSaid(_) => true,
             DbError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
             DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
                 e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
@@ -232,7 +270,20 @@ pub(crate) fn values_placeholders(backend: Backend, rows: usize, cols: usize) ->
 /// see [`values_placeholders`]); `from` must be 1 on SQLite.
 /// Refuses a text longer than `max` characters (`jiuzhu_domain::limits`), naming the field.
 pub(crate) fn limit(field: &str, value: &str, max: usize) -> Result<()> {
-    jiuzhu_domain::limits::within(field, value, max).map_err(DbError::Invalid)
+    jiuzhu_domain::limits::within(field, value, max).map_err(|en| {
+        let n = value.chars().count();
+        let en = en
+            .split_once(": ")
+            .map_or(en.clone(), |(_, why)| why.to_string());
+        DbError::invalid(
+            field,
+            en,
+            format!(
+                "{}最多 {max} 个字（现有 {n} 个）",
+                jiuzhu_domain::limits::field_label_zh(field)
+            ),
+        )
+    })
 }
 
 pub(crate) fn list_placeholders(backend: Backend, from: usize, n: usize) -> String {

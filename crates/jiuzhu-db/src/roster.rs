@@ -283,6 +283,32 @@ async fn households_any<'b>(
     Ok((hh_ids, new_ids, new_hh))
 }
 
+/// The persons of a batch already registered, by ID number: their id and the household
+/// they are a current member of, if any.
+async fn registered_persons(
+    tx: &mut Tx,
+    backend: crate::Backend,
+    persons: &[(&RosterHousehold, &RosterPerson)],
+) -> Result<HashMap<String, (i64, Option<i64>)>> {
+    let mut registered: HashMap<String, (i64, Option<i64>)> = HashMap::new();
+    for chunk in persons.chunks(5_000) {
+        let sql = format!(
+            "SELECT p.id_number, p.id, m.household_id FROM persons p
+             LEFT JOIN members m ON m.person_id = p.id AND m.valid_to IS NULL
+             WHERE p.id_number IN ({})",
+            list_placeholders(backend, 1, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (_, p) in chunk {
+            q = q.bind(p.id_number.as_str());
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            registered.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
+        }
+    }
+    Ok(registered)
+}
+
 /// Adds the persons not registered yet and the memberships of those not yet members;
 /// returns the persons created with their ids, and those joined to a household.
 #[allow(clippy::type_complexity)]
@@ -302,22 +328,7 @@ async fn persons_any<'b>(
         .iter()
         .flat_map(|h| h.members.iter().map(move |p| (h, p)))
         .collect();
-    let mut registered: HashMap<String, (i64, Option<i64>)> = HashMap::new();
-    for chunk in all_persons.chunks(5_000) {
-        let sql = format!(
-            "SELECT p.id_number, p.id, m.household_id FROM persons p
-             LEFT JOIN members m ON m.person_id = p.id AND m.valid_to IS NULL
-             WHERE p.id_number IN ({})",
-            list_placeholders(backend, 1, chunk.len())
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (_, p) in chunk {
-            q = q.bind(p.id_number.as_str());
-        }
-        for r in q.fetch_all(&mut **tx).await? {
-            registered.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
-        }
-    }
+    let registered = registered_persons(tx, backend, &all_persons).await?;
     let mut to_create: Vec<(&RosterHousehold, &RosterPerson)> = Vec::new();
     let mut to_join: Vec<(i64, i64, &RosterPerson)> = Vec::new(); // (household, person, ..)
     for (h, p) in &all_persons {

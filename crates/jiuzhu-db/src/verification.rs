@@ -40,6 +40,64 @@ pub struct Authorisation {
     pub recorded_by: String,
 }
 
+/// The checks of a new authorisation: every field given and within its length, the date a
+/// date, the signer a current member, the scan attached; returns the signer's ID number.
+fn check_authorisation(
+    rec: &crate::households::HouseholdRecord,
+    a: &NewAuthorisation,
+) -> Result<String> {
+    for (field, v) in [
+        ("signer_name", &a.signer_name),
+        ("scope", &a.scope),
+        ("signed_on", &a.signed_on),
+    ] {
+        if v.trim().is_empty() {
+            let label = match field {
+                "signer_name" => "签署人姓名",
+                "scope" => "授权范围",
+                _ => "签署日期",
+            };
+            return Err(DbError::invalid(
+                field,
+                "required",
+                format!("请填写{label}"),
+            ));
+        }
+    }
+    crate::limit(
+        "signer_name",
+        &a.signer_name,
+        jiuzhu_domain::limits::NAME_CHARS,
+    )?;
+    crate::limit("scope", &a.scope, jiuzhu_domain::limits::LINE_CHARS)?;
+    crate::limit("scan_name", &a.scan_name, jiuzhu_domain::limits::LINE_CHARS)?;
+    if chrono::NaiveDate::parse_from_str(&a.signed_on, "%Y-%m-%d").is_err() {
+        return Err(DbError::invalid(
+            "signed_on",
+            format!("not a date (YYYY-MM-DD): {:?}", a.signed_on),
+            format!("签署日期“{}”不是日期（格式 2026-01-31）", a.signed_on),
+        ));
+    }
+    let Some(signer) = rec
+        .current_members()
+        .find(|m| m.person_id == a.signer_person_id)
+    else {
+        return Err(DbError::invalid(
+            "signer",
+            "the signer must be a current member of the household",
+            "签署人须是该户现有家庭成员",
+        ));
+    };
+    if a.scan.is_empty() {
+        return Err(DbError::invalid(
+            "scan",
+            "attach the scan of the signed form",
+            "请上传签字授权书的扫描件或照片",
+        ));
+    }
+    Ok(signer.id_number.clone())
+}
+
 /// Records a signed authorisation with the scan of the form. Every field is required; the
 /// signer must be a current member of the household.
 pub async fn record_authorisation(
@@ -52,42 +110,7 @@ pub async fn record_authorisation(
     let Some(rec) = crate::households::get(db, scope, household_id).await? else {
         return Err(DbError::NotFound("household".into()));
     };
-    for (field, v) in [
-        ("signer_name", &a.signer_name),
-        ("scope", &a.scope),
-        ("signed_on", &a.signed_on),
-    ] {
-        if v.trim().is_empty() {
-            return Err(DbError::Invalid(format!("{field}: required")));
-        }
-    }
-    crate::limit(
-        "signer_name",
-        &a.signer_name,
-        jiuzhu_domain::limits::NAME_CHARS,
-    )?;
-    crate::limit("scope", &a.scope, jiuzhu_domain::limits::LINE_CHARS)?;
-    crate::limit("scan_name", &a.scan_name, jiuzhu_domain::limits::LINE_CHARS)?;
-    if chrono::NaiveDate::parse_from_str(&a.signed_on, "%Y-%m-%d").is_err() {
-        return Err(DbError::Invalid(format!(
-            "signed_on: not a date (YYYY-MM-DD): {:?}",
-            a.signed_on
-        )));
-    }
-    let Some(signer) = rec
-        .current_members()
-        .find(|m| m.person_id == a.signer_person_id)
-    else {
-        return Err(DbError::Invalid(
-            "signer: the signer must be a current member of the household".into(),
-        ));
-    };
-    let signer_id_number = signer.id_number.clone();
-    if a.scan.is_empty() {
-        return Err(DbError::Invalid(
-            "scan: attach the scan of the signed form".into(),
-        ));
-    }
+    let signer_id_number = check_authorisation(&rec, a)?;
     let sha = hex::encode(Sha256::digest(&a.scan));
     let mut tx = db.begin_write().await?;
     let id: i64 = sqlx::query(

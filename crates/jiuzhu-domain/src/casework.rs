@@ -157,3 +157,84 @@ mod tests {
         assert!(ItemKind::CHANGES.iter().all(|k| *k != ItemKind::Grant));
     }
 }
+
+vocabulary!(
+    /// Where a case item stands.
+    ItemStatus {
+        Open = "open", "未办结", "open";
+        Approved = "approved", "已批准", "approved";
+        Rejected = "rejected", "已驳回", "rejected";
+        Withdrawn = "withdrawn", "已撤回", "withdrawn";
+    }
+);
+
+vocabulary!(
+    /// Where an alert stands.
+    AlertStatus {
+        New = "new", "新预警", "new";
+        Assigned = "assigned", "已分派", "assigned";
+        Investigating = "investigating", "核查中", "investigating";
+        Closed = "closed", "已办结", "closed";
+    }
+);
+
+vocabulary!(
+    /// Where a proposed automatic grant stands.
+    GrantStatus {
+        Proposed = "proposed", "待审批", "awaiting approval";
+        Approved = "approved", "已批准", "approved";
+        Rejected = "rejected", "已驳回", "rejected";
+    }
+);
+
+/// The Chinese label of an item status code (the code where it is none).
+pub fn item_status_zh(code: &str) -> &str {
+    ItemStatus::parse(code).map_or(code, |s| s.label_zh())
+}
+
+/// The Chinese label of an alert status code (the code where it is none).
+pub fn alert_status_zh(code: &str) -> &str {
+    AlertStatus::parse(code).map_or(code, |s| s.label_zh())
+}
+
+/// The Chinese label of a grant status code (the code where it is none).
+pub fn grant_status_zh(code: &str) -> &str {
+    GrantStatus::parse(code).map_or(code, |s| s.label_zh())
+}
+
+/// The programs of assistance by code: Chinese and English names.
+pub const PROGRAMS: &[(&str, &str, &str)] = &[
+    ("dibao", "最低生活保障", "minimum living guarantee"),
+    (
+        "dibao_single",
+        "低保（单人户纳入）",
+        "dibao for a member included alone",
+    ),
+    ("dibao_edge", "低保边缘家庭", "near-dibao household"),
+    (
+        "tekun",
+        "特困人员救助供养",
+        "support for people in extreme poverty",
+    ),
+    ("temporary", "临时救助", "temporary assistance"),
+    ("medical", "医疗救助", "medical assistance"),
+    ("education", "教育救助", "education assistance"),
+    (
+        "disability_living",
+        "困难残疾人生活补贴",
+        "living subsidy for poor disabled people",
+    ),
+    (
+        "disability_nursing",
+        "重度残疾人护理补贴",
+        "nursing subsidy for severely disabled people",
+    ),
+];
+
+/// A program's name, in Chinese when `chinese`; the code where it is not a known program.
+pub fn program_label(code: &str, chinese: bool) -> &str {
+    PROGRAMS
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map_or(code, |(_, zh, en)| if chinese { zh } else { en })
+}

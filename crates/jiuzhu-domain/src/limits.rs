@@ -18,6 +18,28 @@ pub fn within(field: &str, value: &str, max: usize) -> Result<(), String> {
     }
 }
 
+/// The Chinese name of a form field the limits name (the code itself where none is written).
+pub fn field_label_zh(field: &str) -> &str {
+    match field {
+        "note" => "备注",
+        "name" | "signer_name" => "姓名",
+        "reason" => "理由",
+        "opinion" => "意见",
+        "text" | "data" => "内容",
+        "assignee" => "经办人",
+        "address" => "地址",
+        "phone" => "电话",
+        "applicant_name" => "申请人姓名",
+        "proxy_name" => "代办人姓名",
+        "source_ref" => "来源编号",
+        "purpose" => "查询目的",
+        "scope" => "授权范围",
+        "scan_name" => "扫描件文件名",
+        "value" => "数值",
+        _ => field,
+    }
+}
+
 /// Refuses a JSON value holding any text longer than [`TEXT_CHARS`], naming its key.
 pub fn texts_within(field: &str, value: &serde_json::Value) -> Result<(), String> {
     match value {

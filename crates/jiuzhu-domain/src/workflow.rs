@@ -278,7 +278,23 @@ pub struct StepInput {
 }
 
 /// Why a step's form is incomplete (退回补正): every missing item, named.
-pub fn check_input(step: StepKind, input: &StepInput) -> Result<(), Vec<String>> {
+/// What a step's form lacks: the field, why in English, and in Chinese.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Missing {
+    pub field: String,
+    pub en: String,
+    pub zh: String,
+}
+
+fn missing(field: impl Into<String>, en: impl Into<String>, zh: impl Into<String>) -> Missing {
+    Missing {
+        field: field.into(),
+        en: en.into(),
+        zh: zh.into(),
+    }
+}
+
+pub fn check_input(step: StepKind, input: &StepInput) -> Result<(), Vec<Missing>> {
     let mut missing = Vec::new();
     match step {
         StepKind::Investigate => {
@@ -288,7 +304,11 @@ pub fn check_input(step: StepKind, input: &StepInput) -> Result<(), Vec<String>>
                     .iter()
                     .any(|(c, v)| c == code && !v.trim().is_empty())
                 {
-                    missing.push(format!("areas.{code}: {label} is not recorded"));
+                    missing.push(self::missing(
+                        format!("areas.{code}"),
+                        format!("{label} is not recorded"),
+                        format!("入户调查的“{label}”未填写"),
+                    ));
                 }
             }
             let staff: BTreeSet<&str> = input
@@ -298,24 +318,42 @@ pub fn check_input(step: StepKind, input: &StepInput) -> Result<(), Vec<String>>
                 .filter(|s| !s.is_empty())
                 .collect();
             if staff.len() < 2 {
-                missing.push(
-                    "staff: at least two staff must take part in a home investigation".into(),
-                );
+                missing.push(self::missing(
+                    "staff",
+                    "at least two staff must take part in a home investigation",
+                    "入户调查须有两名以上工作人员参加：请填写参加人员",
+                ));
             }
             if input.attachments.is_empty() {
-                missing.push("photos: attach at least one photo of the home".into());
+                missing.push(self::missing(
+                    "photos",
+                    "attach at least one photo of the home",
+                    "请至少上传一张入户照片",
+                ));
             }
         }
         StepKind::Appraise => {
             if input.opinion.trim().is_empty() {
-                missing.push("opinion: record the democratic appraisal".into());
+                missing.push(self::missing(
+                    "opinion",
+                    "record the democratic appraisal",
+                    "请填写民主评议意见",
+                ));
             }
             if input.attachments.is_empty() {
-                missing.push("attachments: attach the appraisal record".into());
+                missing.push(self::missing(
+                    "attachments",
+                    "attach the appraisal record",
+                    "请上传民主评议记录",
+                ));
             }
         }
         StepKind::Review | StepKind::Approve if input.opinion.trim().is_empty() => {
-            missing.push("opinion: give the opinion of this step".into());
+            missing.push(self::missing(
+                "opinion",
+                "give the opinion of this step",
+                "请填写本环节的意见",
+            ));
         }
         _ => {}
     }
@@ -379,6 +417,11 @@ mod tests {
         };
         let missing = check_input(StepKind::Investigate, &input).unwrap_err();
         assert_eq!(missing.len(), 8, "{missing:?}");
+        assert!(
+            missing
+                .iter()
+                .all(|m| !m.zh.is_empty() && !m.field.is_empty())
+        );
         input.areas = INVESTIGATION_AREAS
             .iter()
             .map(|(c, _)| (c.to_string(), "已核实".to_string()))

@@ -437,6 +437,57 @@ fn load_depth(
     }
 }
 
+/// A pack file's `[[variable]]` tables, each formula parsed.
+fn read_variables(
+    docs: Vec<Spanned<VarDoc>>,
+    at: &dyn Fn(std::ops::Range<usize>) -> Origin,
+    own: &mut Pack,
+    errors: &mut Vec<PackError>,
+) {
+    for v in docs {
+        let origin = at(v.span());
+        let v = v.into_inner();
+        match expr::parse(&v.formula) {
+            Ok(formula) => own.variables.push(Variable {
+                name: v.name,
+                entity: v.entity,
+                formula,
+                source: v.formula,
+                label: v.label,
+                unit: v.unit,
+                origin,
+            }),
+            Err(e) => errors.push(error(&origin, format!("formula of {}: {e}", v.name))),
+        }
+    }
+}
+
+/// A pack file's `[[test]]` tables, each with its date.
+fn read_tests(
+    docs: Vec<Spanned<TestDoc>>,
+    at: &dyn Fn(std::ops::Range<usize>) -> Origin,
+    own: &mut Pack,
+    errors: &mut Vec<PackError>,
+) {
+    for t in docs {
+        let origin = at(t.span());
+        let t = t.into_inner();
+        match date(&origin, &t.date) {
+            Ok(d) => own.tests.push(TestCase {
+                name: t.name,
+                date: d,
+                household: t.household,
+                members: t.members,
+                supporters: t.supporters,
+                expect: t.expect,
+                region: t.region,
+                origin,
+            }),
+            Err(e) => errors.push(e),
+        }
+    }
+}
+
 /// Reads one file of a pack into `own` (its errors into `errors`); returns its `[pack]`
 /// table if it has one.
 fn read_file(
@@ -480,22 +531,7 @@ fn read_file(
             origin,
         });
     }
-    for v in doc.variable {
-        let origin = at(v.span());
-        let v = v.into_inner();
-        match expr::parse(&v.formula) {
-            Ok(formula) => own.variables.push(Variable {
-                name: v.name,
-                entity: v.entity,
-                formula,
-                source: v.formula,
-                label: v.label,
-                unit: v.unit,
-                origin,
-            }),
-            Err(e) => errors.push(error(&origin, format!("formula of {}: {e}", v.name))),
-        }
-    }
+    read_variables(doc.variable, &at, own, errors);
     for p in doc.program {
         let origin = at(p.span());
         let p = p.into_inner();
@@ -518,23 +554,7 @@ fn read_file(
             origin,
         });
     }
-    for t in doc.test {
-        let origin = at(t.span());
-        let t = t.into_inner();
-        match date(&origin, &t.date) {
-            Ok(d) => own.tests.push(TestCase {
-                name: t.name,
-                date: d,
-                household: t.household,
-                members: t.members,
-                supporters: t.supporters,
-                expect: t.expect,
-                region: t.region,
-                origin,
-            }),
-            Err(e) => errors.push(e),
-        }
-    }
+    read_tests(doc.test, &at, own, errors);
     doc.pack
 }
 

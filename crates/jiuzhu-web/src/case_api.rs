@@ -247,15 +247,10 @@ async fn get_case(
     Path(id): Path<i64>,
 ) -> Result<Json<CaseOut>, WebError> {
     u.require(u.role.can_read_registry())?;
-    let i = cases::item(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    if !(u.scope.contains(&i.region_code) || i.taken_by == u.user.username) {
-        return Err(WebError::NotFound);
-    }
+    let jiuzhu_app::cases::CaseRecord { item: i, events } =
+        jiuzhu_app::cases::read_case(&state.db, &u.acting(), id).await?;
     let today = jiuzhu_db::today();
     let cal = crate::case_pages::calendar(&state).await;
-    let events = cases::events(&state.db, id).await?;
     Ok(Json(CaseOut {
         application_code: i.application_code.clone(),
         item: item_out(&i, today, &cal),

@@ -23,6 +23,9 @@ pub enum WebError {
     /// and, where written, in Chinese.
     #[error("{0}")]
     Fields(jiuzhu_app::FieldErrors),
+    /// The case's state refused it, with what clears it (409).
+    #[error("{0}")]
+    Blocked(jiuzhu_app::FieldErrors),
     #[error("internal error")]
     Internal(String),
 }
@@ -35,7 +38,9 @@ impl WebError {
         let status = self.status_code();
         match self {
             WebError::Invalid(m) | WebError::Conflict(m) => Ok((status, m)),
-            WebError::Fields(f) => Ok((status, f.message_in(lang == crate::i18n::Lang::Zh))),
+            WebError::Fields(f) | WebError::Blocked(f) => {
+                Ok((status, f.message_in(lang == crate::i18n::Lang::Zh)))
+            }
             e => Err(e),
         }
     }
@@ -45,7 +50,7 @@ impl WebError {
             WebError::Unauthorized => StatusCode::UNAUTHORIZED,
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::NotFound => StatusCode::NOT_FOUND,
-            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Conflict(_) | WebError::Blocked(_) => StatusCode::CONFLICT,
             WebError::Invalid(_) | WebError::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -56,7 +61,7 @@ impl WebError {
             WebError::Forbidden => "forbidden",
             WebError::NotFound => "not_found",
             WebError::Csrf => "csrf",
-            WebError::Conflict(_) => "conflict",
+            WebError::Conflict(_) | WebError::Blocked(_) => "conflict",
             WebError::Invalid(_) | WebError::Fields(_) => "invalid",
             WebError::Internal(_) => "internal",
         }
@@ -76,6 +81,7 @@ impl From<jiuzhu_app::AppError> for WebError {
             A::NotFound(_) => WebError::NotFound,
             A::Forbidden(_) => WebError::Forbidden,
             A::Conflict(m) => WebError::Conflict(m),
+            A::Blocked(f) => WebError::Blocked(f),
             A::Invalid(m) => WebError::Fields(m),
             A::Internal(m) => WebError::Internal(m),
             A::Db(d) => d.into(),
@@ -92,6 +98,7 @@ impl From<jiuzhu_db::DbError> for WebError {
             D::Conflict(m) => WebError::Conflict(m),
             D::Forbidden(_) => WebError::Forbidden,
             D::Invalid(m) => WebError::Invalid(m),
+            e @ (D::InvalidSaid(_) | D::ConflictSaid(_)) => jiuzhu_app::AppError::from(e).into(),
             e if e.is_unique_violation() => WebError::Conflict("already exists".into()),
             e => WebError::Internal(e.to_string()),
         }
@@ -115,7 +122,7 @@ impl IntoResponse for WebError {
             tracing::error!("internal error: {cause}");
         }
         let fields = match &self {
-            WebError::Fields(f) => {
+            WebError::Fields(f) | WebError::Blocked(f) => {
                 f.0.iter()
                     .filter(|e| !e.field.is_empty())
                     .map(|e| (e.field.clone(), e.message.clone()))

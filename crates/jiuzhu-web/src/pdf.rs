@@ -53,8 +53,16 @@ fn hex(s: &str) -> String {
 
 /// Renders blocks into a PDF file.
 pub fn render(blocks: &[Block]) -> Vec<u8> {
-    // Lay out lines: (size, x, text) per page.
-    let mut pages: Vec<Vec<(f32, f32, f32, String)>> = vec![Vec::new()];
+    write_pdf(&lay_out(blocks))
+}
+
+/// A line placed on a page: font size, x, y and its text.
+type Placed = (f32, f32, f32, String);
+
+/// Lays blocks out in lines, page by page: titles centred, right-aligned blocks to the
+/// right margin, paragraphs with their first line indented.
+fn lay_out(blocks: &[Block]) -> Vec<Vec<Placed>> {
+    let mut pages: Vec<Vec<Placed>> = vec![Vec::new()];
     let mut y = PAGE_H - MARGIN;
     let usable = PAGE_W - 2.0 * MARGIN;
     for b in blocks {
@@ -94,6 +102,11 @@ pub fn render(blocks: &[Block]) -> Vec<u8> {
         }
         y -= 6.0;
     }
+    pages
+}
+
+/// Writes laid-out pages as a PDF file with the CJK font.
+fn write_pdf(pages: &[Vec<Placed>]) -> Vec<u8> {
     // Objects: 1 catalog, 2 pages, 3 font, 4 descendant font, 5 descriptor, then per page
     // a page object and its content stream.
     let mut objects: Vec<String> = vec![
@@ -104,7 +117,7 @@ pub fn render(blocks: &[Block]) -> Vec<u8> {
         "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>".into(),
     ];
     let mut kids = Vec::new();
-    for lines in &pages {
+    for lines in pages {
         let mut content = String::from("BT\n");
         for (size, x, y, text) in lines {
             content.push_str(&format!(

@@ -70,6 +70,59 @@ struct PolicyTemplate {
     variables: Vec<VariableRow>,
 }
 
+/// A pack's label in the user's language (English where no Chinese is written).
+fn label_in(lang: Lang, l: &jiuzhu_policy::pack::Label) -> String {
+    if lang == Lang::Zh && !l.zh.is_empty() {
+        l.zh.clone()
+    } else {
+        l.en.clone()
+    }
+}
+
+/// A parameter with every dated value, a table's rows on one line, and its regional values.
+fn parameter_row(p: &jiuzhu_policy::pack::Parameter, lang: Lang) -> ParameterRow {
+    let mut history: Vec<(String, String)> = match &p.values {
+        ParamValues::Scalar(v) => v
+            .iter()
+            .map(|(d, x)| (d.to_string(), x.normalize().to_string()))
+            .collect(),
+        ParamValues::Table(v) => v
+            .iter()
+            .map(|(d, t)| {
+                let rows: Vec<String> = t
+                    .iter()
+                    .map(|(r, cols)| {
+                        format!(
+                            "{r}: {}",
+                            cols.iter()
+                                .map(|(c, x)| format!("{c}={}", x.normalize()))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        )
+                    })
+                    .collect();
+                (d.to_string(), rows.join("; "))
+            })
+            .collect(),
+    };
+    for (region, values) in &p.by_region {
+        history.extend(
+            values
+                .iter()
+                .map(|(d, x)| (format!("{region} {d}"), x.normalize().to_string())),
+        );
+    }
+    ParameterRow {
+        name: p.name.clone(),
+        label: label_in(lang, &p.label),
+        unit: p.unit.clone(),
+        reference: p.reference.clone(),
+        illustrative: p.illustrative,
+        regional: p.regional,
+        history,
+    }
+}
+
 async fn pack_page(
     State(state): State<AppState>,
     PageUser(u): PageUser,
@@ -79,59 +132,12 @@ async fn pack_page(
         .ok_or(WebError::NotFound)?
         .map_err(|e| WebError::Internal(format!("shipped pack {name}: {e:?}")))?;
     let lang = u.lang;
-    let pick = |l: &jiuzhu_policy::pack::Label| {
-        if lang == Lang::Zh && !l.zh.is_empty() {
-            l.zh.clone()
-        } else {
-            l.en.clone()
-        }
-    };
+    let pick = |l: &jiuzhu_policy::pack::Label| label_in(lang, l);
     let pack = &engine.pack;
     let parameters = pack
         .parameters
         .iter()
-        .map(|p| {
-            let mut history: Vec<(String, String)> = match &p.values {
-                ParamValues::Scalar(v) => v
-                    .iter()
-                    .map(|(d, x)| (d.to_string(), x.normalize().to_string()))
-                    .collect(),
-                ParamValues::Table(v) => v
-                    .iter()
-                    .map(|(d, t)| {
-                        let rows: Vec<String> = t
-                            .iter()
-                            .map(|(r, cols)| {
-                                format!(
-                                    "{r}: {}",
-                                    cols.iter()
-                                        .map(|(c, x)| format!("{c}={}", x.normalize()))
-                                        .collect::<Vec<_>>()
-                                        .join(" ")
-                                )
-                            })
-                            .collect();
-                        (d.to_string(), rows.join("; "))
-                    })
-                    .collect(),
-            };
-            for (region, values) in &p.by_region {
-                history.extend(
-                    values
-                        .iter()
-                        .map(|(d, x)| (format!("{region} {d}"), x.normalize().to_string())),
-                );
-            }
-            ParameterRow {
-                name: p.name.clone(),
-                label: pick(&p.label),
-                unit: p.unit.clone(),
-                reference: p.reference.clone(),
-                illustrative: p.illustrative,
-                regional: p.regional,
-                history,
-            }
-        })
+        .map(|p| parameter_row(p, lang))
         .collect();
     let t = PolicyTemplate {
         lang,
@@ -297,6 +303,63 @@ struct SimulateTemplate {
     changed: Vec<(String, String, String)>,
 }
 
+/// The pack's scalar parameters a reform can change: name and label in the user's language.
+fn scalar_parameters(pack: &jiuzhu_policy::pack::Pack, lang: Lang) -> Vec<(String, String)> {
+    pack.parameters
+        .iter()
+        .filter(|p| matches!(p.values, ParamValues::Scalar(_)))
+        .map(|p| (p.name.clone(), label_in(lang, &p.label)))
+        .collect()
+}
+
+/// Fills the simulation page with a comparison: a row per county and program, totals, and
+/// the first 200 households that change.
+fn show_comparison(
+    t: &mut SimulateTemplate,
+    pack: &jiuzhu_policy::pack::Pack,
+    cmp: &jiuzhu_policy::simulation::Comparison,
+    failed: usize,
+) {
+    let money = |d: rust_decimal::Decimal| jiuzhu_policy::Value::Num(d).format(2);
+    let period = |code: &str| {
+        pack.programs
+            .iter()
+            .find(|p| p.code == code)
+            .map(|p| p.period.clone())
+            .unwrap_or_default()
+    };
+    t.ran = true;
+    t.failed = failed;
+    let row = |county: &str, p: &str, s: &jiuzhu_policy::simulation::Stats| -> CountyRow {
+        (
+            county.to_string(),
+            p.to_string(),
+            s.households,
+            s.eligible[0],
+            s.eligible[1],
+            money(s.cost[0]),
+            money(s.cost[1]),
+            s.gain,
+            s.lose,
+            s.circle_changed,
+            period(p),
+        )
+    };
+    t.counties = cmp
+        .by_county
+        .iter()
+        .map(|((c, p), s)| row(c, p, s))
+        .chain(cmp.totals.iter().map(|(p, s)| row("all", p, s)))
+        .collect();
+    t.changed_total = cmp.changed.len();
+    t.changed = cmp
+        .changed
+        .iter()
+        .take(200)
+        .map(|c| (c.id.clone(), c.program.clone(), c.reason.clone()))
+        .collect();
+}
+
 /// The reform simulation page: a parameter change from a date, over the registry's
 /// households in the user's scope, by county, with the households that change.
 pub async fn simulate_page(
@@ -309,20 +372,7 @@ pub async fn simulate_page(
     let engine = jiuzhu_policy::shipped_engine(jiuzhu_app::prescription::PACK)
         .ok_or(WebError::NotFound)?
         .map_err(|e| WebError::Internal(format!("{e:?}")))?;
-    let pick = |l: &jiuzhu_policy::pack::Label| {
-        if lang == Lang::Zh && !l.zh.is_empty() {
-            l.zh.clone()
-        } else {
-            l.en.clone()
-        }
-    };
-    let parameters: Vec<(String, String)> = engine
-        .pack
-        .parameters
-        .iter()
-        .filter(|p| matches!(p.values, ParamValues::Scalar(_)))
-        .map(|p| (p.name.clone(), pick(&p.label)))
-        .collect();
+    let parameters = scalar_parameters(&engine.pack, lang);
     let today = jiuzhu_db::today();
     let mut t = SimulateTemplate {
         lang,
@@ -379,49 +429,7 @@ pub async fn simulate_page(
         .map_err(WebError::from)?
         {
             Err(e) => t.error = Some(e),
-            Ok((cmp, failed)) => {
-                let money = |d: rust_decimal::Decimal| jiuzhu_policy::Value::Num(d).format(2);
-                let period = |code: &str| {
-                    engine
-                        .pack
-                        .programs
-                        .iter()
-                        .find(|p| p.code == code)
-                        .map(|p| p.period.clone())
-                        .unwrap_or_default()
-                };
-                t.ran = true;
-                t.failed = failed.len();
-                let row =
-                    |county: &str, p: &str, s: &jiuzhu_policy::simulation::Stats| -> CountyRow {
-                        (
-                            county.to_string(),
-                            p.to_string(),
-                            s.households,
-                            s.eligible[0],
-                            s.eligible[1],
-                            money(s.cost[0]),
-                            money(s.cost[1]),
-                            s.gain,
-                            s.lose,
-                            s.circle_changed,
-                            period(p),
-                        )
-                    };
-                t.counties = cmp
-                    .by_county
-                    .iter()
-                    .map(|((c, p), s)| row(c, p, s))
-                    .chain(cmp.totals.iter().map(|(p, s)| row("all", p, s)))
-                    .collect();
-                t.changed_total = cmp.changed.len();
-                t.changed = cmp
-                    .changed
-                    .iter()
-                    .take(200)
-                    .map(|c| (c.id.clone(), c.program.clone(), c.reason.clone()))
-                    .collect();
-            }
+            Ok((cmp, failed)) => show_comparison(&mut t, &engine.pack, &cmp, failed.len()),
         }
     }
     Ok(t.into_response())

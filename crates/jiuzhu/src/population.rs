@@ -81,6 +81,69 @@ pub fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
         .collect()
 }
 
+/// Reports each household id that stands twice, at the later of its lines.
+fn duplicate_ids(ids: &[&str], order: &[u32], lines: &[usize], errors: &mut Vec<String>) {
+    for w in order.windows(2) {
+        let (a, b) = (w[0] as usize, w[1] as usize);
+        if ids[a] == ids[b] {
+            let line = lines[a].max(lines[b]);
+            errors.push(format!(
+                "households.csv:{line}: household_id: duplicate {}",
+                ids[a]
+            ));
+        }
+    }
+}
+
+/// Ties persons' and supporters' rows to their households (by `order`, the households in id
+/// order); reports rows of an unknown household and households without members.
+fn tie_to_households(
+    pop: &mut Population,
+    files: [read::Rows; 2],
+    ids: &[&str],
+    order: &[u32],
+    lines: &[usize],
+    errors: &mut Vec<String>,
+) {
+    // Tie persons' and supporters' rows to their households.
+    let mut members = vec![0u32; ids.len()];
+    let [persons, supporters] = files;
+    for (rows, entity, file) in [
+        (persons, Entity::Person, "persons.csv"),
+        (supporters, Entity::Supporter, "supporters.csv"),
+    ] {
+        errors.extend(rows.errors);
+        let mut parents = Vec::with_capacity(rows.count);
+        for ((id, n, line), h) in rows.runs.iter().zip(resolve(&rows.runs, ids, order)) {
+            match h {
+                Some(h) => {
+                    parents.extend(std::iter::repeat_n(h, *n as usize));
+                    if entity == Entity::Person {
+                        members[h as usize] += n;
+                    }
+                }
+                None => errors.push(format!(
+                    "{file}:{line}: household_id: {id} is not in households.csv"
+                )),
+            }
+        }
+        let at = if entity == Entity::Person { 1 } else { 2 };
+        pop.inputs[at] = rows.columns;
+        match entity {
+            Entity::Person => pop.person_household = parents,
+            _ => pop.supporter_household = parents,
+        }
+    }
+    for (i, n) in members.iter().enumerate() {
+        if *n == 0 {
+            errors.push(format!(
+                "households.csv:{}: household {} has no members in persons.csv",
+                lines[i], ids[i]
+            ));
+        }
+    }
+}
+
 /// Reads params, households, persons and supporters; any bad row stops with every error.
 pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<Loaded> {
     let params = read_raw(dir, "params.csv")?;
@@ -123,57 +186,20 @@ pub fn load_population(engine: &Engine, date: NaiveDate, dir: &Path) -> Result<L
     // Household rows in id order: for the output, for duplicates, and to find the
     // household of a person whose rows do not follow the households file's order.
     let order = id_order(&ids);
-    for w in order.windows(2) {
-        let (a, b) = (w[0] as usize, w[1] as usize);
-        if ids[a] == ids[b] {
-            let line = lines[a].max(lines[b]);
-            errors.push(format!(
-                "households.csv:{line}: household_id: duplicate {}",
-                ids[a]
-            ));
-        }
-    }
+    duplicate_ids(&ids, &order, &lines, &mut errors);
     let mut pop = Population {
         households: ids.len(),
         ..Population::default()
     };
     pop.inputs[0] = hh.columns;
-    // Tie persons' and supporters' rows to their households.
-    let mut members = vec![0u32; ids.len()];
-    for (rows, entity, file) in [
-        (persons, Entity::Person, "persons.csv"),
-        (supporters, Entity::Supporter, "supporters.csv"),
-    ] {
-        errors.extend(rows.errors);
-        let mut parents = Vec::with_capacity(rows.count);
-        for ((id, n, line), h) in rows.runs.iter().zip(resolve(&rows.runs, &ids, &order)) {
-            match h {
-                Some(h) => {
-                    parents.extend(std::iter::repeat_n(h, *n as usize));
-                    if entity == Entity::Person {
-                        members[h as usize] += n;
-                    }
-                }
-                None => errors.push(format!(
-                    "{file}:{line}: household_id: {id} is not in households.csv"
-                )),
-            }
-        }
-        let at = if entity == Entity::Person { 1 } else { 2 };
-        pop.inputs[at] = rows.columns;
-        match entity {
-            Entity::Person => pop.person_household = parents,
-            _ => pop.supporter_household = parents,
-        }
-    }
-    for (i, n) in members.iter().enumerate() {
-        if *n == 0 {
-            errors.push(format!(
-                "households.csv:{}: household {} has no members in persons.csv",
-                lines[i], ids[i]
-            ));
-        }
-    }
+    tie_to_households(
+        &mut pop,
+        [persons, supporters],
+        &ids,
+        &order,
+        &lines,
+        &mut errors,
+    );
     refuse_bad_rows(errors)?;
     let parts = pop.plan(PART);
     Ok(Loaded {

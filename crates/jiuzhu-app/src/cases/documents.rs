@@ -57,13 +57,13 @@ pub struct Document {
 /// document the item has not issued is not found.
 pub async fn document(db: &Db, acting: &Acting, id: i64, kind: &str) -> Result<Document> {
     let not_found = || AppError::NotFound("document".into());
-    let item = cases::item(db, id).await?.ok_or_else(not_found)?;
-    if !(acting.scope.contains(&item.region_code) || item.taken_by == acting.username)
-        || !acting.role.can_read_registry()
-    {
-        return Err(not_found());
-    }
-    let events = cases::events(db, id).await?;
+    let super::CaseRecord { item, events } =
+        super::read_case(db, acting, id)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => not_found(),
+                e => e,
+            })?;
     let kind = DocumentKind::parse(kind)
         .filter(|k| documents_of(&item, &events).contains(k))
         .ok_or_else(not_found)?;

@@ -146,6 +146,29 @@ pub fn one_time_notice(programs: &[String], has_auth: bool) -> Vec<String> {
     need
 }
 
+/// An item with its history, as the user who reads it sees it.
+#[derive(Clone, Debug)]
+pub struct CaseRecord {
+    pub item: Item,
+    pub events: Vec<jiuzhu_db::cases::Event>,
+}
+
+/// The item `id` with its steps' history, for a user who may read the registry and either
+/// covers the item's region or took its application; anyone else finds nothing.
+pub async fn read_case(db: &Db, acting: &Acting, id: i64) -> Result<CaseRecord> {
+    let not_found = || AppError::NotFound(format!("case item {id}"));
+    let item = jiuzhu_db::cases::item(db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if !(acting.scope.contains(&item.region_code) || item.taken_by == acting.username)
+        || !acting.role.can_read_registry()
+    {
+        return Err(not_found());
+    }
+    let events = jiuzhu_db::cases::events(db, id).await?;
+    Ok(CaseRecord { item, events })
+}
+
 /// Whether the user may act on the item's steps: the civil-affairs chain on civil-affairs
 /// items, a department's handlers on their department's items, county approvers and the
 /// city administrator on all; always inside the user's region.

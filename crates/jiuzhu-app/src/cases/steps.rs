@@ -80,6 +80,64 @@ pub async fn act(db: &Db, acting: &Acting, item_id: i64, req: StepRequest) -> Re
         .await?)
 }
 
+/// Steps are taken in order: only the current one can be completed.
+fn must_be_current(step: &str, current: &str) -> Result<()> {
+    if current == step {
+        return Ok(());
+    }
+    let zh = |c: &str| StepKind::parse(c).map_or(c.to_string(), |k| k.label_zh().into());
+    Err(AppError::blocked(
+        "step",
+        format!("{step} is not the current step ({current}); steps cannot be skipped"),
+        format!(
+            "“{}”不是当前环节（当前是“{}”）：环节不能跳过，请先办完当前环节",
+            zh(step),
+            zh(current)
+        ),
+    ))
+}
+
+/// The household's verification report since the application, which the verification step
+/// records; without one, what to do first.
+async fn verification_report(st: &mut StepTx) -> Result<i64> {
+    let app = st.application().await?;
+    let report = st.verification_since(&app.created_at).await?.ok_or_else(|| {
+        let id = st.item.household_id;
+        AppError::blocked(
+            "verification",
+            format!("no verification report of this household since the application; run the verification (核对) first at /households/{id}/verification"),
+            format!("申请以来尚无该户的经济状况核对报告：请先在 /households/{id}/verification 发起核对，报告返回后再办本环节"),
+        )
+    })?;
+    Ok(report)
+}
+
+/// The public notice ends when its term is over and every objection is answered.
+async fn notice_over(st: &mut StepTx, today: NaiveDate) -> Result<()> {
+    let from = st
+        .item
+        .notice_from
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let until = from.map(|d| d + chrono::Duration::days(workflow::NOTICE_DAYS));
+    if until.is_none_or(|u| today < u) {
+        let until = until.map(|d| d.to_string()).unwrap_or_default();
+        return Err(AppError::blocked(
+            "notice",
+            format!("the public notice runs until {until}; it cannot end earlier"),
+            format!("公示期至 {until}，公示期满前不能结束本环节"),
+        ));
+    }
+    if st.unanswered_objections().await? > 0 {
+        return Err(AppError::blocked(
+            "objections",
+            "every objection must be answered first",
+            "公示期间的异议须逐条答复后才能结束公示：请在本页“异议”处答复",
+        ));
+    }
+    Ok(())
+}
+
 /// What a completed step records, after the checks it needs, inside the step's transaction.
 async fn complete(
     st: &mut StepTx,
@@ -91,16 +149,12 @@ async fn complete(
     today: NaiveDate,
 ) -> Result<Action> {
     let current = st.current()?;
-    if current != step {
-        return Err(AppError::Conflict(format!(
-            "step: {step} is not the current step ({current}); steps cannot be skipped"
-        )));
-    }
+    must_be_current(step, current)?;
     input.attachments.extend(files.iter().map(|f| f.0.clone()));
     workflow::check_input(kind, &input).map_err(|ms| {
         AppError::Invalid(crate::FieldErrors(
             ms.into_iter()
-                .flat_map(|m| crate::FieldErrors::from(m).0)
+                .map(|m| crate::FieldError::new(&m.field, m.en).zh(m.zh))
                 .collect(),
         ))
     })?;
@@ -110,35 +164,8 @@ async fn complete(
     });
     match kind {
         StepKind::Accept => accept(st).await?,
-        StepKind::Verify => {
-            let app = st.application().await?;
-            let report = st.verification_since(&app.created_at).await?.ok_or_else(|| {
-                AppError::Conflict(format!(
-                    "verification: no verification report of this household since the application; run the verification (核对) first at /households/{}/verification",
-                    st.item.household_id
-                ))
-            })?;
-            data["report"] = json!(report);
-        }
-        StepKind::Notice => {
-            let from = st
-                .item
-                .notice_from
-                .as_deref()
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-            let until = from.map(|d| d + chrono::Duration::days(workflow::NOTICE_DAYS));
-            if until.is_none_or(|u| today < u) {
-                return Err(AppError::Conflict(format!(
-                    "notice: the public notice runs until {}; it cannot end earlier",
-                    until.map(|d| d.to_string()).unwrap_or_default()
-                )));
-            }
-            if st.unanswered_objections().await? > 0 {
-                return Err(AppError::Conflict(
-                    "objections: every objection must be answered first".into(),
-                ));
-            }
-        }
+        StepKind::Verify => data["report"] = json!(verification_report(st).await?),
+        StepKind::Notice => notice_over(st, today).await?,
         StepKind::Decide => {
             let d = decision.ok_or_else(|| {
                 AppError::Conflict("step: the item moved while the decision was computed".into())
@@ -175,10 +202,18 @@ async fn accept(st: &mut StepTx) -> Result<()> {
     }
     match st.latest_authorisation().await? {
         Some(a) => Ok(st.link_authorisation(a).await?),
-        None => Err(AppError::Conflict(format!(
-            "authorisation: this program's verification needs the applicant's signed authorisation; record it at /households/{}/verification first",
-            st.item.household_id
-        ))),
+        None => {
+            let id = st.item.household_id;
+            Err(AppError::blocked(
+                "authorisation",
+                format!(
+                    "this program's verification needs the applicant's signed authorisation; record it at /households/{id}/verification first"
+                ),
+                format!(
+                    "该项目需核对家庭经济状况，须先登记申请人签署的授权书：请在 /households/{id}/verification 登记授权书，再办理受理"
+                ),
+            ))
+        }
     }
 }
 
@@ -297,8 +332,10 @@ pub async fn note(db: &Db, acting: &Acting, item_id: i64, req: NoteRequest) -> R
         }
         NoteAction::Objection => {
             if st.item.current_step() != Some("notice") {
-                return Err(AppError::Conflict(
-                    "objection: objections are filed during the public notice, which is not running".into(),
+                return Err(AppError::blocked(
+                    "objection",
+                    "objections are filed during the public notice, which is not running",
+                    "异议只能在公示期间提出，该事项当前不在公示",
                 ));
             }
             json!({"text": text})

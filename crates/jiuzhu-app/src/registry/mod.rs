@@ -341,7 +341,8 @@ fn head_fields(
 }
 
 /// What refuses a new household whose head (or number) is already in the registry.
-pub const ALREADY_REGISTERED: &str = "head_id_number: a person with this ID number, or a household with this number, is already registered";
+pub const ALREADY_REGISTERED: &str =
+    "a person with this ID number, or a household with this number, is already registered";
 
 /// Registers a new household with its head from the form, for a user who may write the
 /// registry in the household's village; returns its id. `code` is the household number
@@ -369,7 +370,11 @@ pub async fn register_household(
     {
         Ok(id) => Ok(id),
         Err(e) if e.is_unique_violation() || matches!(e, jiuzhu_db::DbError::Conflict(_)) => {
-            Err(AppError::Conflict(ALREADY_REGISTERED.into()))
+            Err(AppError::blocked(
+                "head_id_number",
+                ALREADY_REGISTERED,
+                "该身份证号的人员或该户号已经登记：请在“户籍”中按身份证号查找该户，在该户办理",
+            ))
         }
         Err(jiuzhu_db::DbError::Invalid(m)) => {
             Err(AppError::invalid(FieldError::new("region_code", m)))

@@ -55,7 +55,14 @@ both!(an_application_from_intake_to_decision, |b| {
     let id = item.id;
     // The same program again is a conflict naming the open application.
     match cases::take_application(&db, &clerk, request).await {
-        Err(AppError::Conflict(m)) => assert!(m.contains(&item.application_code), "{m}"),
+        Err(AppError::Blocked(f)) => {
+            let (m, zh) = (f.to_string(), f.message_in(true));
+            assert!(m.contains(&item.application_code), "{m}");
+            assert!(
+                zh.contains(&item.application_code) && zh.contains("最低生活保障"),
+                "{zh}"
+            );
+        }
         other => panic!("{other:?}"),
     }
 
@@ -63,13 +70,17 @@ both!(an_application_from_intake_to_decision, |b| {
     let mut investigate = step("investigate");
     assert!(matches!(
         cases::act(&db, &clerk, id, investigate.clone()).await,
-        Err(AppError::Conflict(m)) if m.contains("not the current step")
+        Err(AppError::Blocked(f)) if f.to_string().contains("not the current step")
+            && f.message_in(true).contains("“入户调查”不是当前环节")
     ));
     // Acceptance needs the signed authorisation; the refusal says where it is recorded,
     // and recording it there is what unblocks it.
     match cases::act(&db, &clerk, id, step("accept")).await {
-        Err(AppError::Conflict(m)) => {
-            assert!(m.contains(&format!("/households/{hh}/verification")), "{m}")
+        Err(AppError::Blocked(f)) => {
+            let link = format!("/households/{hh}/verification");
+            assert!(f.to_string().contains(&link), "{f}");
+            let zh = f.message_in(true);
+            assert!(zh.contains(&link) && zh.contains("授权书"), "{zh}");
         }
         other => panic!("{other:?}"),
     }
@@ -109,7 +120,8 @@ both!(an_application_from_intake_to_decision, |b| {
     // Verification needs a report made since the application.
     assert!(matches!(
         cases::act(&db, &clerk, id, step("verify")).await,
-        Err(AppError::Conflict(m)) if m.contains("no verification report")
+        Err(AppError::Blocked(f)) if f.to_string().contains("no verification report")
+            && f.message_in(true).contains("核对")
     ));
     let report = jiuzhu_app::verification::verify(
         &db,
@@ -130,7 +142,8 @@ both!(an_application_from_intake_to_decision, |b| {
     // The public notice: its full term, and every objection answered.
     assert!(matches!(
         cases::act(&db, &clerk, id, step("notice")).await,
-        Err(AppError::Conflict(m)) if m.contains("runs until")
+        Err(AppError::Blocked(f)) if f.to_string().contains("runs until")
+            && f.message_in(true).contains("公示期至")
     ));
     let earlier = (jiuzhu_db::today() - chrono::Duration::days(7)).to_string();
     jiuzhu_db::sqlx::query("UPDATE case_items SET notice_from = $1 WHERE id = $2")
@@ -153,7 +166,8 @@ both!(an_application_from_intake_to_decision, |b| {
     .unwrap();
     assert!(matches!(
         cases::act(&db, &clerk, id, step("notice")).await,
-        Err(AppError::Conflict(m)) if m.contains("must be answered")
+        Err(AppError::Blocked(f)) if f.to_string().contains("must be answered")
+            && f.message_in(true).contains("异议")
     ));
     let answer = NoteRequest {
         action: "answer".into(),
@@ -206,7 +220,7 @@ both!(an_application_from_intake_to_decision, |b| {
     // Nothing more can be done on a decided item.
     assert!(matches!(
         cases::act(&db, &county, id, step("decide")).await,
-        Err(AppError::Conflict(_))
+        Err(AppError::Blocked(f)) if f.message_in(true).contains("已批准")
     ));
 });
 

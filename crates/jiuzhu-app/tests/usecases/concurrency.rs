@@ -81,12 +81,12 @@ both!(an_objection_and_the_end_of_the_notice_do_not_cross, |b| {
         if o.is_ok() {
             objected += 1;
             assert!(
-                matches!(e, Err(AppError::Conflict(ref m)) if m.contains("objection")),
+                matches!(e, Err(AppError::Blocked(ref f)) if f.to_string().contains("objection")),
                 "{e:?}"
             );
         } else {
             ended += 1;
-            assert!(matches!(o, Err(AppError::Conflict(_))), "{o:?}");
+            assert!(matches!(o, Err(AppError::Blocked(_))), "{o:?}");
         }
     }
     assert_eq!(objected + ended, 12);
@@ -113,7 +113,7 @@ both!(two_clerks_taking_the_same_program_open_one_item, |b| {
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => taken += 1,
-            Err(AppError::Conflict(m)) => assert!(m.contains("already open"), "{m}"),
+            Err(AppError::Blocked(f)) => assert!(f.to_string().contains("already open"), "{f}"),
             Err(e) => panic!("{e:?}"),
         }
     }

@@ -245,7 +245,7 @@ both!(an_alert_is_worked_step_by_step_to_its_outcome, |b| {
             step("close", "no_change", "核实")
         )
         .await,
-        Err(AppError::Conflict(_))
+        Err(AppError::Blocked(f)) if f.message_in(true).contains("已办结")
     ));
     let auditor = acting(Role::Auditor, "3303", "");
     assert!(matches!(

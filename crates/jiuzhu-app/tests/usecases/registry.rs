@@ -132,6 +132,6 @@ both!(a_phone_left_empty_is_kept_and_a_reveal_is_audited, |b| {
     };
     assert!(matches!(
         registry::register_household(&db, &clerk, &form, None).await,
-        Err(AppError::Conflict(_))
+        Err(AppError::Blocked(f)) if f.field() == "head_id_number" && f.message_in(true).contains("已经登记")
     ));
 });

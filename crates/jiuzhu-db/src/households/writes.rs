@@ -396,6 +396,54 @@ pub struct NewEvidence {
     pub note: String,
 }
 
+/// Ends the current record of `kind` about the household `hh` or the person `person` where
+/// a new one starts `from`; returns what was ended, for the audit entry.
+async fn end_current(
+    tx: &mut crate::Tx,
+    actor: &Actor,
+    kind: &str,
+    hh: Option<i64>,
+    person: Option<i64>,
+    from: &str,
+    now: &str,
+) -> Result<Option<serde_json::Value>> {
+    let current = sqlx::query(
+        "SELECT id, valid_from, value FROM evidence
+         WHERE kind = $1 AND valid_to IS NULL AND ended_at IS NULL
+           AND (household_id = $2 OR person_id = $3)",
+    )
+    .bind(kind)
+    .bind(hh.unwrap_or(-1))
+    .bind(person.unwrap_or(-1))
+    .fetch_optional(&mut **tx)
+    .await?;
+    let mut ended = None;
+    if let Some(r) = current {
+        let old_id: i64 = r.try_get(0)?;
+        let old_from: String = r.try_get(1)?;
+        let old_value: String = r.try_get(2)?;
+        // A correction dated before the old record began voids it from its own start.
+        let end = if old_from.as_str() > from {
+            old_from.to_string()
+        } else {
+            from.to_string()
+        };
+        sqlx::query(
+            "UPDATE evidence SET valid_to = $1, ended_at = $2, ended_by = $3 WHERE id = $4",
+        )
+        .bind(&end)
+        .bind(now)
+        .bind(&actor.name)
+        .bind(old_id)
+        .execute(&mut **tx)
+        .await?;
+        ended = Some(
+            json!({"id": old_id, "value": old_value, "valid_from": old_from, "valid_to": end}),
+        );
+    }
+    Ok(ended)
+}
+
 /// Records evidence. The current record of the same kind about the same subject, if any,
 /// is ended where the new one starts (on the same date: it never held, and stays only as
 /// history). Nothing is overwritten.
@@ -434,40 +482,7 @@ pub async fn record_evidence(
         Subject::Household => (Some(household_id), None),
         Subject::Person(p) => (None, Some(p)),
     };
-    let current = sqlx::query(
-        "SELECT id, valid_from, value FROM evidence
-         WHERE kind = $1 AND valid_to IS NULL AND ended_at IS NULL
-           AND (household_id = $2 OR person_id = $3)",
-    )
-    .bind(e.kind.code())
-    .bind(hh.unwrap_or(-1))
-    .bind(person.unwrap_or(-1))
-    .fetch_optional(&mut *tx)
-    .await?;
-    let mut ended = None;
-    if let Some(r) = current {
-        let old_id: i64 = r.try_get(0)?;
-        let old_from: String = r.try_get(1)?;
-        let old_value: String = r.try_get(2)?;
-        // A correction dated before the old record began voids it from its own start.
-        let end = if old_from > from {
-            old_from.clone()
-        } else {
-            from.clone()
-        };
-        sqlx::query(
-            "UPDATE evidence SET valid_to = $1, ended_at = $2, ended_by = $3 WHERE id = $4",
-        )
-        .bind(&end)
-        .bind(&now)
-        .bind(&actor.name)
-        .bind(old_id)
-        .execute(&mut *tx)
-        .await?;
-        ended = Some(
-            json!({"id": old_id, "value": old_value, "valid_from": old_from, "valid_to": end}),
-        );
-    }
+    let ended = end_current(&mut tx, actor, e.kind.code(), hh, person, &from, &now).await?;
     let id: i64 = sqlx::query(
         "INSERT INTO evidence (household_id, person_id, kind, value, amount_fen, source, valid_from,
                                note, recorded_at, recorded_by)

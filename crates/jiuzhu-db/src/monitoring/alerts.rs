@@ -172,6 +172,65 @@ pub enum Step {
     },
 }
 
+/// Writes one alert's move to `to` from `status`, returning what the step records.
+async fn write_step(
+    tx: &mut crate::Tx,
+    id: i64,
+    status: &str,
+    to: &str,
+    step: &Step,
+    now: &str,
+) -> Result<serde_json::Value> {
+    Ok(match step {
+        Step::Assign(user) => {
+            if user.trim().is_empty() {
+                return Err(DbError::invalid("assignee", "required", "请选择经办人"));
+            }
+            crate::limit("assignee", user, jiuzhu_domain::limits::NAME_CHARS)?;
+            sqlx::query(
+                "UPDATE alerts SET status = $1, assignee = $2, updated_at = $3 WHERE id = $4",
+            )
+            .bind(to)
+            .bind(user)
+            .bind(now)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+            json!({"from": status, "to": to, "assignee": user})
+        }
+        Step::Investigate => {
+            sqlx::query("UPDATE alerts SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(to)
+                .bind(now)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            json!({"from": status, "to": to})
+        }
+        Step::Close { outcome, note } => {
+            if note.trim().is_empty() {
+                return Err(DbError::invalid(
+                    "note",
+                    "say what was found",
+                    "请填写核查发现的情况",
+                ));
+            }
+            sqlx::query(
+                "UPDATE alerts SET status = $1, outcome = $2, note = $3, updated_at = $4, closed_at = $4
+                 WHERE id = $5",
+            )
+            .bind(to)
+            .bind(outcome.code())
+            .bind(note)
+            .bind(now)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+            json!({"from": status, "to": to, "outcome": outcome.code(), "note": note})
+        }
+    })
+}
+
 /// Moves alerts one step (new → assigned → investigating → closed); each alert must be in
 /// `scope` and in a state the step starts from. All or none: one refused alert refuses the
 /// whole batch, naming it.
@@ -183,7 +242,11 @@ pub async fn advance(
     step: &Step,
 ) -> Result<usize> {
     if ids.is_empty() {
-        return Err(DbError::Invalid("alerts: select at least one".into()));
+        return Err(DbError::invalid(
+            "alerts",
+            "select at least one",
+            "请至少选择一条预警",
+        ));
     }
     if let Step::Close { note, .. } = step {
         crate::limit("note", note, jiuzhu_domain::limits::TEXT_CHARS)?;
@@ -210,54 +273,18 @@ pub async fn advance(
             Step::Close { .. } => (&["investigating"], "closed"),
         };
         if !allowed.contains(&status.as_str()) {
-            return Err(DbError::Conflict(format!(
-                "alert {id} is {status}; it cannot move to {to}"
-            )));
+            let zh = jiuzhu_domain::casework::alert_status_zh;
+            return Err(DbError::conflict(
+                "alerts",
+                format!("alert {id} is {status}; it cannot move to {to}"),
+                format!(
+                    "预警 {id} 当前为“{}”，不能转为“{}”：请刷新页面后按当前状态办理",
+                    zh(&status),
+                    zh(to)
+                ),
+            ));
         }
-        let detail = match step {
-            Step::Assign(user) => {
-                if user.trim().is_empty() {
-                    return Err(DbError::Invalid("assignee: required".into()));
-                }
-                crate::limit("assignee", user, jiuzhu_domain::limits::NAME_CHARS)?;
-                sqlx::query(
-                    "UPDATE alerts SET status = $1, assignee = $2, updated_at = $3 WHERE id = $4",
-                )
-                .bind(to)
-                .bind(user)
-                .bind(&now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                json!({"from": status, "to": to, "assignee": user})
-            }
-            Step::Investigate => {
-                sqlx::query("UPDATE alerts SET status = $1, updated_at = $2 WHERE id = $3")
-                    .bind(to)
-                    .bind(&now)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                json!({"from": status, "to": to})
-            }
-            Step::Close { outcome, note } => {
-                if note.trim().is_empty() {
-                    return Err(DbError::Invalid("note: say what was found".into()));
-                }
-                sqlx::query(
-                    "UPDATE alerts SET status = $1, outcome = $2, note = $3, updated_at = $4, closed_at = $4
-                     WHERE id = $5",
-                )
-                .bind(to)
-                .bind(outcome.code())
-                .bind(note)
-                .bind(&now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                json!({"from": status, "to": to, "outcome": outcome.code(), "note": note})
-            }
-        };
+        let detail = write_step(&mut tx, *id, &status, to, step, &now).await?;
         let action = match step {
             Step::Assign(_) => "assign",
             Step::Investigate => "investigate",

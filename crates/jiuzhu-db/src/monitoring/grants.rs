@@ -141,14 +141,20 @@ pub async fn decide_grant(
         return Err(DbError::NotFound("grant".into()));
     }
     if g.status != "proposed" {
-        return Err(DbError::Invalid(format!(
-            "grant {grant_id} is already {}",
-            g.status
-        )));
+        return Err(DbError::invalid(
+            "grant",
+            format!("grant {grant_id} is already {}", g.status),
+            format!(
+                "该救助已处理（{}），不能重复办理",
+                jiuzhu_domain::casework::grant_status_zh(&g.status)
+            ),
+        ));
     }
     if !approve && note.trim().is_empty() {
-        return Err(DbError::Invalid(
-            "note: give the reason for rejecting".into(),
+        return Err(DbError::invalid(
+            "note",
+            "give the reason for rejecting",
+            "请填写不予救助的理由",
         ));
     }
     let now = crate::now_text();

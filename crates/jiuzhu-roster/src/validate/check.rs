@@ -202,6 +202,83 @@ type CheckedPerson<'t> = (
     Option<Result<(&'t str, Option<Relation>, RosterPerson), RowError>>,
 );
 
+/// A person row's birth date and sex, where given, must agree with the ID number.
+fn check_birth_and_sex(row: &Row<'_>, c: &PersonColumns, id: &IdNumber) -> Result<(), RowError> {
+    if let Some(raw) = row.get(c.birth).filter(|s| !s.is_empty()) {
+        let d = parse_date(raw).map_err(|e| row.err("birth_date", e.to_string()))?;
+        if d != id.birth_date() {
+            return Err(row.err(
+                "birth_date",
+                format!(
+                    "{raw} differs from the ID number's birth date {}",
+                    id.birth_date()
+                ),
+            ));
+        }
+    }
+    if let Some(raw) = row.get(c.sex).filter(|s| !s.is_empty()) {
+        let sex = match raw {
+            "M" | "m" | "男" | "1" => Sex::Male,
+            "F" | "f" | "女" | "2" => Sex::Female,
+            _ => return Err(row.err("sex", format!("expected M/F or 男/女, got {raw:?}"))),
+        };
+        if sex != id.sex() {
+            return Err(row.err("sex", "differs from the sex encoded in the ID number"));
+        }
+    }
+    Ok(())
+}
+
+/// The evidence a person row declares: health, schooling, incomes and expenditures.
+fn person_evidence(
+    row: &Row<'_>,
+    c: &PersonColumns,
+    id: &IdNumber,
+    known: &Known,
+) -> Result<Vec<(EvidenceKind, EvidenceValue)>, RowError> {
+    let mut evidence = Vec::new();
+    if let Some(raw) = row.get(c.health).filter(|s| !s.is_empty()) {
+        let health = raw
+            .parse::<u8>()
+            .ok()
+            .and_then(HealthCategory::from_code)
+            .ok_or_else(|| row.err("health", format!("health must be 1-6, got {raw:?}")))?;
+        evidence.push((
+            EvidenceKind::Health,
+            EvidenceValue::Code(health.code().to_string()),
+        ));
+    }
+    if row.flag(c.student, "student")? == Some(true) {
+        let level = schooling_by_age(age_on(id.birth_date(), known.as_of));
+        evidence.push((
+            EvidenceKind::Schooling,
+            EvidenceValue::Code(level.to_string()),
+        ));
+    }
+    for (kind, col, name) in [
+        (EvidenceKind::IncomeWage, c.wage, "declared_wage_monthly"),
+        (EvidenceKind::IncomePension, c.pension, "pension_monthly"),
+        (
+            EvidenceKind::ExpenditureMedical,
+            c.medical,
+            "medical_oop_annual",
+        ),
+        (
+            EvidenceKind::ExpenditureTuition,
+            c.tuition,
+            "tuition_annual",
+        ),
+        (
+            EvidenceKind::ExpenditurePensionPremium,
+            c.premium,
+            "pension_premium_annual",
+        ),
+    ] {
+        money_evidence(&mut evidence, kind, row.money(col, name)?);
+    }
+    Ok(evidence)
+}
+
 /// A person row's own checks.
 pub(super) fn check_person<'t>(
     row: &Row<'t>,
@@ -218,28 +295,7 @@ pub(super) fn check_person<'t>(
     let key = id_key(&id);
     let rest = (|| {
         let code = household_code(row, c.household, "household_id")?;
-        if let Some(raw) = row.get(c.birth).filter(|s| !s.is_empty()) {
-            let d = parse_date(raw).map_err(|e| row.err("birth_date", e.to_string()))?;
-            if d != id.birth_date() {
-                return Err(row.err(
-                    "birth_date",
-                    format!(
-                        "{raw} differs from the ID number's birth date {}",
-                        id.birth_date()
-                    ),
-                ));
-            }
-        }
-        if let Some(raw) = row.get(c.sex).filter(|s| !s.is_empty()) {
-            let sex = match raw {
-                "M" | "m" | "男" | "1" => Sex::Male,
-                "F" | "f" | "女" | "2" => Sex::Female,
-                _ => return Err(row.err("sex", format!("expected M/F or 男/女, got {raw:?}"))),
-            };
-            if sex != id.sex() {
-                return Err(row.err("sex", "differs from the sex encoded in the ID number"));
-            }
-        }
+        check_birth_and_sex(row, c, &id)?;
         let relation = match row.get(c.relation).filter(|s| !s.is_empty()) {
             None => None,
             Some(raw) => Some(
@@ -250,46 +306,7 @@ pub(super) fn check_person<'t>(
                     .ok_or_else(|| row.err("relation", format!("unknown relation {raw:?}")))?,
             ),
         };
-        let mut evidence = Vec::new();
-        if let Some(raw) = row.get(c.health).filter(|s| !s.is_empty()) {
-            let health = raw
-                .parse::<u8>()
-                .ok()
-                .and_then(HealthCategory::from_code)
-                .ok_or_else(|| row.err("health", format!("health must be 1-6, got {raw:?}")))?;
-            evidence.push((
-                EvidenceKind::Health,
-                EvidenceValue::Code(health.code().to_string()),
-            ));
-        }
-        if row.flag(c.student, "student")? == Some(true) {
-            let level = schooling_by_age(age_on(id.birth_date(), known.as_of));
-            evidence.push((
-                EvidenceKind::Schooling,
-                EvidenceValue::Code(level.to_string()),
-            ));
-        }
-        for (kind, col, name) in [
-            (EvidenceKind::IncomeWage, c.wage, "declared_wage_monthly"),
-            (EvidenceKind::IncomePension, c.pension, "pension_monthly"),
-            (
-                EvidenceKind::ExpenditureMedical,
-                c.medical,
-                "medical_oop_annual",
-            ),
-            (
-                EvidenceKind::ExpenditureTuition,
-                c.tuition,
-                "tuition_annual",
-            ),
-            (
-                EvidenceKind::ExpenditurePensionPremium,
-                c.premium,
-                "pension_premium_annual",
-            ),
-        ] {
-            money_evidence(&mut evidence, kind, row.money(col, name)?);
-        }
+        let evidence = person_evidence(row, c, &id, known)?;
         Ok((
             code,
             relation,

@@ -47,50 +47,11 @@ pub(super) fn documents_of(
         .collect()
 }
 
-pub(super) async fn render_case(
-    state: &AppState,
-    u: &SignedIn,
-    id: i64,
-    message: String,
-) -> PageResult {
-    let item = cases::item(&state.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
-    if !(u.scope.contains(&item.region_code) || item.taken_by == u.user.username)
-        || !u.role.can_read_registry()
-    {
-        return Err(WebError::NotFound.into());
-    }
-    let today = jiuzhu_db::today();
-    let cal = calendar(state).await;
-    let events = cases::events(&state.db, id).await?;
-    let cohandlers = cases::cohandlers(&state.db, id).await?;
-    let is_cohandler = u.role == Role::DepartmentHandler
-        && cohandlers.contains(&u.user.department)
-        && u.scope.contains(&item.region_code);
-    let view = |e: &cases::Event| EventView {
-        at: e.at.clone(),
-        actor: e.actor.clone(),
-        step: step_label(&e.step, u.lang),
-        action: e.action.clone(),
-        data: e.data.clone(),
-        id: e.id,
-    };
-    let answered: Vec<i64> = events
-        .iter()
-        .filter(|e| e.action == "answer")
-        .filter_map(|e| {
-            serde_json::from_str::<serde_json::Value>(&e.data).ok()?["objection"].as_i64()
-        })
-        .collect();
-    let open_objections = events
-        .iter()
-        .filter(|e| e.action == "objection" && !answered.contains(&e.id))
-        .map(view)
-        .collect();
+/// Each step of the item with its label and state: done, current, to do, or stopped (the
+/// steps after where a refused or withdrawn item ended).
+fn step_states(item: &Item, lang: Lang) -> Vec<(String, String, &'static str)> {
     let idx = item.step_index as usize;
-    let steps = item
-        .steps
+    item.steps
         .iter()
         .enumerate()
         .map(|(k, s)| {
@@ -107,9 +68,51 @@ pub(super) async fn render_case(
             } else {
                 "todo"
             };
-            (s.clone(), step_label(s, u.lang), state)
+            (s.clone(), step_label(s, lang), state)
+        })
+        .collect()
+}
+
+/// The objections of the public notice not answered yet.
+fn unanswered(events: &[cases::Event]) -> impl Iterator<Item = &cases::Event> {
+    let answered: Vec<i64> = events
+        .iter()
+        .filter(|e| e.action == "answer")
+        .filter_map(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.data).ok()?["objection"].as_i64()
         })
         .collect();
+    events
+        .iter()
+        .filter(move |e| e.action == "objection" && !answered.contains(&e.id))
+}
+
+pub(super) async fn render_case(
+    state: &AppState,
+    u: &SignedIn,
+    id: i64,
+    message: String,
+) -> PageResult {
+    let jiuzhu_app::cases::CaseRecord { item, events } =
+        jiuzhu_app::cases::read_case(&state.db, &u.acting(), id)
+            .await
+            .map_err(WebError::from)?;
+    let today = jiuzhu_db::today();
+    let cal = calendar(state).await;
+    let cohandlers = cases::cohandlers(&state.db, id).await?;
+    let is_cohandler = u.role == Role::DepartmentHandler
+        && cohandlers.contains(&u.user.department)
+        && u.scope.contains(&item.region_code);
+    let view = |e: &cases::Event| EventView {
+        at: e.at.clone(),
+        actor: e.actor.clone(),
+        step: step_label(&e.step, u.lang),
+        action: e.action.clone(),
+        data: e.data.clone(),
+        id: e.id,
+    };
+    let open_objections = unanswered(&events).map(view).collect();
+    let steps = step_states(&item, u.lang);
     let notice_until = item
         .notice_from
         .as_deref()

@@ -77,44 +77,7 @@ pub async fn calendar(state: &AppState) -> WorkCalendar {
 }
 
 fn program_label(code: &str, lang: Lang) -> String {
-    let labels = [
-        ("dibao", "最低生活保障", "minimum living guarantee"),
-        (
-            "dibao_single",
-            "低保（单人户纳入）",
-            "dibao for a member included alone",
-        ),
-        ("dibao_edge", "低保边缘家庭", "near-dibao household"),
-        (
-            "tekun",
-            "特困人员救助供养",
-            "support for people in extreme poverty",
-        ),
-        ("temporary", "临时救助", "temporary assistance"),
-        ("medical", "医疗救助", "medical assistance"),
-        ("education", "教育救助", "education assistance"),
-        (
-            "disability_living",
-            "困难残疾人生活补贴",
-            "living subsidy for poor disabled people",
-        ),
-        (
-            "disability_nursing",
-            "重度残疾人护理补贴",
-            "nursing subsidy for severely disabled people",
-        ),
-    ];
-    labels
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map(|(_, zh, en)| {
-            if lang == Lang::Zh {
-                zh.to_string()
-            } else {
-                en.to_string()
-            }
-        })
-        .unwrap_or_else(|| code.to_string())
+    jiuzhu_domain::casework::program_label(code, lang == Lang::Zh).to_string()
 }
 
 fn department_label(code: &str, lang: Lang) -> String {

@@ -111,7 +111,9 @@ pub(super) async fn alerts_bulk(
     let assignee = field(&pairs, "assignee");
     let message = match jiuzhu_app::alerts::assign(&state.db, &u.acting(), &ids, &assignee).await {
         Ok(n) => format!("{} {n} → {assignee}", u.lang.t("assigned_n")),
-        Err(jiuzhu_app::AppError::Invalid(m)) => m.to_string(),
+        Err(jiuzhu_app::AppError::Invalid(f) | jiuzhu_app::AppError::Blocked(f)) => {
+            f.message_in(u.lang == Lang::Zh)
+        }
         Err(jiuzhu_app::AppError::Conflict(m) | jiuzhu_app::AppError::NotFound(m)) => m,
         Err(e) => return Err(e.into()),
     };

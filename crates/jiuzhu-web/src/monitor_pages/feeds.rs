@@ -116,8 +116,18 @@ pub(super) async fn feeds_import(
     let _ = std::fs::remove_file(&tmp);
     match result {
         Ok(r) => Ok(Redirect::to(&format!("/feeds/snapshots/{}", r.snapshot_id)).into_response()),
-        Err(e @ (jiuzhu_app::AppError::Invalid(_) | jiuzhu_app::AppError::Conflict(_))) => {
-            let mut r = render_feeds(&state, &u, e.to_string()).await?;
+        Err(
+            e @ (jiuzhu_app::AppError::Invalid(_)
+            | jiuzhu_app::AppError::Conflict(_)
+            | jiuzhu_app::AppError::Blocked(_)),
+        ) => {
+            let message = match e {
+                jiuzhu_app::AppError::Invalid(f) | jiuzhu_app::AppError::Blocked(f) => {
+                    f.message_in(u.lang == Lang::Zh)
+                }
+                e => e.to_string(),
+            };
+            let mut r = render_feeds(&state, &u, message).await?;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }

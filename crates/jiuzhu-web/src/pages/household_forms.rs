@@ -101,12 +101,7 @@ pub(super) async fn new_household_submit(
     let errors = match result {
         Ok(id) => return Ok(Redirect::to(&format!("/households/{id}")).into_response()),
         Err(jiuzhu_app::AppError::Invalid(e)) => field_messages(&e, u.lang),
-        Err(jiuzhu_app::AppError::Conflict(m)) => BTreeMap::from([(
-            "head_id_number".to_string(),
-            u.lang
-                .pick("该身份证号码（或户号）已登记在册", &m)
-                .to_string(),
-        )]),
+        Err(jiuzhu_app::AppError::Blocked(e)) => field_messages(&e, u.lang),
         Err(e) => return Err(WebError::from(e).into()),
     };
     form_page(&state, &u, None, f, errors).await

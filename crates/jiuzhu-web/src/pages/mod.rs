@@ -119,11 +119,14 @@ impl IntoResponse for PageError {
             WebError::Csrf => (Lang::Zh.t("csrf"), Lang::En.t("csrf")),
             WebError::Unauthorized => (Lang::Zh.t("session_ended"), Lang::En.t("session_ended")),
             WebError::Internal(_) => ("系统内部错误", "Internal error"),
-            WebError::Conflict(_) | WebError::Invalid(_) | WebError::Fields(_) => ("", ""),
+            WebError::Conflict(_)
+            | WebError::Invalid(_)
+            | WebError::Fields(_)
+            | WebError::Blocked(_) => ("", ""),
         };
         let detail = match &self.0 {
             WebError::Conflict(m) | WebError::Invalid(m) => m.clone(),
-            WebError::Fields(f) => f.message_in(true),
+            WebError::Fields(f) | WebError::Blocked(f) => f.message_in(true),
             _ => format!("{zh} / {en}"),
         };
         let body = MessageTemplate {

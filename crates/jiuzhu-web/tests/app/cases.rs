@@ -87,7 +87,12 @@ both!(a_dibao_application_from_the_window_to_the_decision, |b| {
     // No step can be skipped.
     let r = step(&mut app, id, "investigate", &AREAS, None).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.text().contains("not the current step"));
+    // Said in Chinese on the Chinese page, with the step's name, not its code.
+    assert!(
+        r.text().contains("“入户调查”不是当前环节（当前是“受理”）"),
+        "{}",
+        r.text()
+    );
     assert_eq!(
         step(&mut app, id, "accept", &[], None).await.status,
         StatusCode::SEE_OTHER
@@ -111,7 +116,10 @@ both!(a_dibao_application_from_the_window_to_the_decision, |b| {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let text = r.text();
     assert!(
-        text.contains("areas.housing") && text.contains("two staff") && text.contains("photo"),
+        text.contains("“居住状况”未填写")
+            && text.contains("两名以上工作人员")
+            && text.contains("入户照片")
+            && !text.contains("areas.housing"),
         "{text}"
     );
     let mut fields = AREAS.to_vec();
@@ -138,7 +146,13 @@ both!(a_dibao_application_from_the_window_to_the_decision, |b| {
     // Verification: refused until a report exists.
     let r = step(&mut app, id, "verify", &[], None).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.text().contains("no verification report"));
+    // The refusal says, in Chinese, what clears it and links to where it is done.
+    assert!(
+        r.text().contains("尚无该户的经济状况核对报告")
+            && r.text().contains(&format!("/households/{hh}/verification")),
+        "{}",
+        r.text()
+    );
     app.get(&format!("/households/{hh}/verification")).await;
     let r = app
         .post_form(
@@ -161,7 +175,7 @@ both!(a_dibao_application_from_the_window_to_the_decision, |b| {
     // Public notice: seven days, objections answered; the list masks ID numbers.
     let r = step(&mut app, id, "notice", &[], None).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.text().contains("runs until"));
+    assert!(r.text().contains("公示期至"), "{}", r.text());
     let xlsx = app.get("/cases/notice.xlsx").await;
     assert_eq!(xlsx.status, StatusCode::OK);
     let path = std::env::temp_dir().join(format!("notice-{}-{id}.xlsx", std::process::id()));
@@ -192,7 +206,7 @@ both!(a_dibao_application_from_the_window_to_the_decision, |b| {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = step(&mut app, id, "notice", &[], None).await;
-    assert!(r.text().contains("must be answered"), "{}", r.text());
+    assert!(r.text().contains("异议须逐条答复"), "{}", r.text());
     let objection = jiuzhu_db::cases::events(&app.db, id)
         .await
         .unwrap()

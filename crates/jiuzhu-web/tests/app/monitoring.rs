@@ -132,7 +132,11 @@ both!(feeds_alerts_and_their_life, |b| {
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.text().contains("cannot move to closed"));
+    assert!(
+        r.text().contains("当前为“新预警”，不能转为“已办结”"),
+        "{}",
+        r.text()
+    );
 
     // Bulk assignment, investigation, closure with an outcome.
     let me = username(Role::CountyApprover);
@@ -211,7 +215,7 @@ both!(verification_needs_an_authorisation, |b| {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().contains("authorisation"));
+    assert!(r.text().contains("请选择该户签署的授权书"), "{}", r.text());
     let (queries, _) = jiuzhu_db::audit::search(
         &app.db,
         &jiuzhu_db::audit::Filter {
@@ -239,7 +243,11 @@ both!(verification_needs_an_authorisation, |b| {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().contains("scan"));
+    assert!(
+        r.text().contains("请上传签字授权书的扫描件"),
+        "{}",
+        r.text()
+    );
     let r = app
         .post_multipart(
             &format!("/households/{hh}/authorisations"),
@@ -391,7 +399,7 @@ both!(automatic_assistance_is_computed_and_approved, |b| {
     );
     let r = app.post_form(&format!("/alerts/{id}/grant"), &form).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().contains("already approved"));
+    assert!(r.text().contains("该救助已处理（已批准）"), "{}", r.text());
 });
 
 both!(
