@@ -350,9 +350,14 @@ async function main() {
     await expectVisible('section#audit-trail', 'household page');
     const rows = await page.locator('section#audit-trail tr.audit-row').count();
     check(rows > 0, 'section#audit-trail has no tr.audit-row rows');
-    const actions = await texts('section#audit-trail tr.audit-row td.action');
+    const actions = await page
+      .locator('section#audit-trail tr.audit-row td.action')
+      .evaluateAll((cells) => cells.map((c) => c.dataset.action));
     check(actions.includes('household.update'), `no td.action "household.update" among ${JSON.stringify(actions)}`);
     check(actions.includes('sensitive.reveal'), `no td.action "sensitive.reveal" among ${JSON.stringify(actions)}`);
+    const said = await texts('section#audit-trail tr.audit-row td.action');
+    check(said.includes('修改家庭信息') && said.includes('查看敏感信息'),
+      `the audit trail names its actions in Chinese: ${JSON.stringify(said)}`);
     console.log(`    ${rows} audit row(s): ${[...new Set(actions)].join(', ')}`);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     console.log(`    screenshot: ${SCREENSHOT}`);
@@ -408,6 +413,18 @@ async function main() {
     console.log(`    ${rows} new alert(s) on the first page`);
   });
 
+  await step('select all (a script the Content Security Policy lets run) ticks and clears every alert', async () => {
+    const boxes = page.locator('table#alerts input.pick');
+    const n = await boxes.count();
+    check(n > 0, 'no alert boxes to tick');
+    await page.locator('input#select-all').check();
+    const ticked = await page.locator('table#alerts input.pick:checked').count();
+    check(ticked === n, `select all ticked ${ticked} of ${n} boxes`);
+    await page.locator('input#select-all').uncheck();
+    const left = await page.locator('table#alerts input.pick:checked').count();
+    check(left === 0, `clearing select all left ${left} boxes ticked`);
+  });
+
   await step('bulk-assign the first new alert to the officer', async () => {
     const first = page.locator('table#alerts tr.alert-row.status-new').first();
     const id = await first.getAttribute('data-id');
@@ -437,8 +454,9 @@ async function main() {
     check(cls === 'status-closed', `#alert-status class is ${cls}, want status-closed`);
     const outcome = (await page.innerText('#alert-outcome')).trim();
     check(outcome.includes('入户核实'), `#alert-outcome shows ${JSON.stringify(outcome)}`);
-    const history = await texts('table#alert-history td');
-    check(history.filter((t) => t.includes('alert.advance')).length >= 3, 'the history lacks the three steps');
+    const steps = await page.locator('table#alert-history td.action[data-action="alert.advance"]').allInnerTexts();
+    check(steps.length >= 3 && steps.every((t) => t.trim() === '预警办理'),
+      `the history lacks the three steps, said in Chinese: ${JSON.stringify(steps)}`);
   });
 
   await step('the rule page counts the closed false alarm', async () => {
@@ -522,8 +540,10 @@ async function main() {
     await clickAndLoad('button#complete-step');
     await expectVisible('li.step-current[data-step="decide"]', 'case page after approval');
     await clickAndLoad('button#complete-step');
-    const status = (await page.innerText('#case-status')).trim();
+    const status = await page.locator('#case-status').getAttribute('data-status');
     check(status === 'approved', `#case-status is ${JSON.stringify(status)}, want approved`);
+    const said = (await page.innerText('#case-status')).trim();
+    check(said === '已批准', `#case-status says ${JSON.stringify(said)}, want 已批准`);
     await clickAndLoad('ul#documents a.document[href$="/decision"]');
     const title = (await page.innerText('#document-title')).trim();
     check(title.includes('审批决定书'), `document title ${JSON.stringify(title)}`);
@@ -554,6 +574,10 @@ async function main() {
     const refused = await texts('#refused-rows li');
     check(refused.length === 1 && refused[0].startsWith('households.csv:3: region_code:'),
       `refused rows ${JSON.stringify(refused)}`);
+  });
+
+  await step('no page raised a script error or broke the Content Security Policy', async () => {
+    check(pageErrors.length === 0, `${pageErrors.length} page error(s): ${JSON.stringify(pageErrors.slice(0, 5))}`);
   });
 
   await closeBrowser();

@@ -32,3 +32,46 @@ pub async fn scan(db: &Db, acting: &Acting, id: i64) -> Result<(String, String, 
     acting.require(acting.role.can_reveal_sensitive(), "see sensitive data")?;
     Ok(jiuzhu_db::verification::scan(db, &acting.scope, &acting.actor(), id).await?)
 }
+
+/// Who may sign a household's authorisation: its current members, each as (person id,
+/// name, masked ID number), for a user who may write the registry in its region.
+pub async fn signers(
+    db: &Db,
+    acting: &Acting,
+    household_id: i64,
+) -> Result<Vec<(i64, String, String)>> {
+    acting.require(acting.role.can_write_registry(), "write the registry")?;
+    let rec = jiuzhu_db::households::get(db, &acting.scope, household_id)
+        .await?
+        .ok_or_else(|| crate::AppError::NotFound("household".into()))?;
+    Ok(rec
+        .current_members()
+        .map(|m| {
+            (
+                m.person_id,
+                m.name.clone(),
+                jiuzhu_domain::mask_id_str(&m.id_number),
+            )
+        })
+        .collect())
+}
+
+/// Whether item `item` waits at acceptance for the household's signed authorisation: its
+/// path verifies the household, its application cites none, and none is recorded.
+pub async fn awaited_by(db: &Db, acting: &Acting, item: &jiuzhu_db::cases::Item) -> Result<bool> {
+    if item.current_step() != Some("accept")
+        || !item.steps.iter().any(|s| s == "verify")
+        || !acting.role.can_write_registry()
+    {
+        return Ok(false);
+    }
+    let application = jiuzhu_db::cases::application(db, item.application_id).await?;
+    if application.is_some_and(|a| a.authorisation_id.is_some()) {
+        return Ok(false);
+    }
+    Ok(
+        jiuzhu_db::verification::authorisations(db, &acting.scope, item.household_id)
+            .await?
+            .is_empty(),
+    )
+}

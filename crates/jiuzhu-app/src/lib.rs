@@ -24,6 +24,7 @@ pub mod prescription;
 pub mod registry;
 pub mod roster;
 pub mod supervision;
+pub mod todo;
 pub mod verification;
 
 /// The user a use case acts for: who, in which role, for which department, over which

@@ -238,3 +238,145 @@ pub fn program_label(code: &str, chinese: bool) -> &str {
         .find(|(c, _, _)| *c == code)
         .map_or(code, |(_, zh, en)| if chinese { zh } else { en })
 }
+
+/// What each audit action means, in Chinese and English (the audit log stores the code).
+pub const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
+    ("alert.advance", "预警办理", "alert moved a step"),
+    ("alert.view", "查看预警", "alert viewed"),
+    ("application.create", "受理申请", "application taken"),
+    ("auth.failed", "登录失败", "sign-in failed"),
+    ("auth.locked", "账号锁定", "account locked"),
+    (
+        "auth.refused_locked",
+        "锁定期间拒绝登录",
+        "sign-in refused while locked",
+    ),
+    ("auth.sign_in", "登录", "signed in"),
+    ("auth.sign_out", "退出登录", "signed out"),
+    (
+        "authorisation.record",
+        "登记核对授权书",
+        "authorisation recorded",
+    ),
+    (
+        "authorisation.scan",
+        "查看授权书扫描件",
+        "authorisation scan viewed",
+    ),
+    ("case.document", "查看文书", "document viewed"),
+    ("case.note", "办理记录", "case note"),
+    ("case.notice_list", "导出公示名单", "notice list exported"),
+    ("case.step", "办理环节", "case step"),
+    ("evidence.end", "终止证据", "evidence ended"),
+    ("evidence.record", "登记证据", "evidence recorded"),
+    ("feed.declare", "新增数据类型", "feed type declared"),
+    ("feed.import", "导入部门数据", "feed imported"),
+    ("grant.approve", "批准自动救助", "automatic grant approved"),
+    ("grant.propose", "提出自动救助", "automatic grant proposed"),
+    ("grant.reject", "驳回自动救助", "automatic grant rejected"),
+    (
+        "household.category",
+        "变更救助类别",
+        "assistance category changed",
+    ),
+    (
+        "household.category_bulk",
+        "批量变更救助类别",
+        "assistance categories changed in bulk",
+    ),
+    ("household.create", "新增家庭", "household registered"),
+    ("household.export", "导出家庭名单", "households exported"),
+    ("household.hukou", "变更户籍性质", "hukou changed"),
+    (
+        "household.main_laborer",
+        "变更主要劳动力",
+        "main labourer changed",
+    ),
+    ("household.ranking", "查看困难排序", "ranking viewed"),
+    ("household.update", "修改家庭信息", "household updated"),
+    ("household.view", "查看家庭", "household viewed"),
+    ("import.batch", "批量导入", "roster batch imported"),
+    ("intake.from_alert", "预警转受理", "intake from an alert"),
+    ("member.add", "增加成员", "member added"),
+    ("member.end", "成员减少", "member ended"),
+    ("monitor.run", "监测比对", "monitoring run"),
+    ("person.update", "更正个人信息", "person corrected"),
+    ("policy.simulate", "政策模拟", "policy simulated"),
+    (
+        "sensitive.reveal",
+        "查看敏感信息",
+        "sensitive data revealed",
+    ),
+    ("setting.update", "修改设置", "setting changed"),
+    ("token.create", "创建接口令牌", "API token created"),
+    ("token.revoke", "吊销接口令牌", "API token revoked"),
+    ("user.create", "新增用户", "user created"),
+    ("user.update", "修改用户", "user updated"),
+    (
+        "verification.query",
+        "查询部门数据",
+        "department data queried",
+    ),
+    (
+        "verification.report",
+        "生成核对报告",
+        "verification report made",
+    ),
+    (
+        "verification.view",
+        "查看核对报告",
+        "verification report viewed",
+    ),
+];
+
+/// The label of any code of the casework vocabularies, programs and audit actions, in
+/// Chinese when `chinese`; `None` when the code is none of them.
+pub fn label_of(code: &str, chinese: bool) -> Option<&'static str> {
+    let pick = |zh: &'static str, en: &'static str| if chinese { zh } else { en };
+    macro_rules! try_vocabulary {
+        ($($v:ident),+) => {
+            $(if let Some(x) = $v::parse(code) {
+                return Some(pick(x.label_zh(), x.label_en()));
+            })+
+        };
+    }
+    try_vocabulary!(
+        ItemStatus,
+        AlertStatus,
+        Channel,
+        StepAction,
+        NoteAction,
+        ItemKind,
+        Outcome
+    );
+    PROGRAMS
+        .iter()
+        .chain(AUDIT_ACTIONS)
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, zh, en)| pick(zh, en))
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_chinese_label() {
+        for code in ItemStatus::CODES
+            .iter()
+            .chain(AlertStatus::CODES)
+            .chain(Channel::CODES)
+            .chain(NoteAction::CODES)
+            .chain(Outcome::CODES)
+        {
+            let zh = label_of(code, true).unwrap();
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{code}: {zh}"
+            );
+        }
+        assert_eq!(label_of("household.view", true), Some("查看家庭"));
+        assert_eq!(label_of("dibao", false), Some("minimum living guarantee"));
+        assert_eq!(label_of("no-such-code", true), None);
+    }
+}

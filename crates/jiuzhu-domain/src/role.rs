@@ -99,6 +99,15 @@ impl Role {
         matches!(self, Role::DepartmentHandler | Role::CityAdmin)
     }
 
+    /// May watch the deadlines of a region's cases (时限督办): the township and county that
+    /// answer for them, the city administrator and the auditor.
+    pub fn can_supervise_deadlines(self) -> bool {
+        matches!(
+            self,
+            Role::CountyApprover | Role::CityAdmin | Role::Auditor | Role::TownshipOfficer
+        )
+    }
+
     /// May declare new feed types and run the monitoring rules on demand.
     pub fn can_admin_monitoring(self) -> bool {
         matches!(self, Role::CountyApprover | Role::CityAdmin)

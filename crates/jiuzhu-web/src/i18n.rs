@@ -40,6 +40,29 @@ impl Lang {
             Lang::En => en,
         }
     }
+    /// The label of a code the interface shows (a status, channel, step action, program,
+    /// role, department, step or audit action) in this language; the code itself where it
+    /// is none of them.
+    pub fn say(self, code: &str) -> String {
+        let zh = self == Lang::Zh;
+        if let Some(l) = jiuzhu_domain::casework::label_of(code, zh) {
+            return l.to_string();
+        }
+        if let Ok(r) = jiuzhu_domain::Role::parse(code) {
+            return self.pick(r.label_zh(), r.label_en()).to_string();
+        }
+        if let Some(k) = jiuzhu_domain::workflow::StepKind::parse(code) {
+            return self.pick(k.label_zh(), k.label_en()).to_string();
+        }
+        if let Some((_, zh, en)) = jiuzhu_domain::workflow::DEPARTMENTS
+            .iter()
+            .find(|(c, _, _)| *c == code)
+        {
+            return self.pick(zh, en).to_string();
+        }
+        code.to_string()
+    }
+
     /// The text for `key`; a missing key shows itself, and a test keeps every key present.
     pub fn t(self, key: &str) -> &'static str {
         match TEXTS.iter().find(|(k, _, _)| *k == key) {
@@ -300,6 +323,13 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("suspend", "暂停发放", "Suspend"),
     ("assist", "直接救助", "Assist"),
     ("assigned_n", "已分派", "Assigned"),
+    ("select_all", "全选", "Select all"),
+    ("todo_cases", "待我办理的事项", "Cases waiting for me"),
+    (
+        "authorisation_needed",
+        "受理前须登记申请人签署的核对授权书：在此登记后即可完成受理。",
+        "Acceptance needs the applicant's signed authorisation: record it here, then complete acceptance.",
+    ),
     ("outcome", "处置结果", "Outcome"),
     ("assign", "分派", "Assign"),
     ("start_investigation", "开始核查", "Start investigating"),

@@ -33,6 +33,10 @@ pub(super) struct CaseTemplate {
     paperwork_deadline: String,
     cohandlers: Vec<String>,
     is_cohandler: bool,
+    /// The signers to choose from when acceptance waits for the household's signed
+    /// authorisation (recorded from this page); empty otherwise.
+    signers: Vec<(i64, String)>,
+    today: String,
     message: String,
 }
 
@@ -113,6 +117,24 @@ pub(super) async fn render_case(
     };
     let open_objections = unanswered(&events).map(view).collect();
     let steps = step_states(&item, u.lang);
+    let acting = u.acting();
+    let signers = if jiuzhu_app::cases::may_act(&acting, &item)
+        && jiuzhu_app::authorisations::awaited_by(&state.db, &acting, &item)
+            .await
+            .map_err(WebError::from)?
+    {
+        jiuzhu_app::authorisations::signers(&state.db, &acting, item.household_id)
+            .await
+            .map_err(WebError::from)?
+            .into_iter()
+            .map(|(id, name, masked)| {
+                let name = crate::views::name_for(&name, u.role.sees_full_names());
+                (id, format!("{name} {masked}"))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let notice_until = item
         .notice_from
         .as_deref()
@@ -149,6 +171,8 @@ pub(super) async fn render_case(
             .map(|d| department_label(d, u.lang))
             .collect(),
         is_cohandler,
+        signers,
+        today: today.to_string(),
         files: cases::files_of(&state.db, id).await?,
         events: events.iter().map(view).collect(),
         steps,
@@ -156,6 +180,30 @@ pub(super) async fn render_case(
         message,
     };
     Ok(t.into_response())
+}
+
+/// Records the household's signed authorisation from the case page, so acceptance can go
+/// on without leaving the case; back to the case, or the case with the refusal.
+pub(super) async fn authorisation_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    m: Multipart,
+) -> PageResult {
+    let a = crate::monitor_pages::authorisation_form(&u, m).await?;
+    let acting = u.acting();
+    let result = async {
+        let case = jiuzhu_app::cases::read_case(&state.db, &acting, id).await?;
+        jiuzhu_app::authorisations::record(&state.db, &acting, case.item.household_id, &a).await
+    }
+    .await;
+    answer(
+        u.lang,
+        result,
+        |_| format!("/cases/{id}"),
+        |m| render_case(&state, &u, id, m),
+    )
+    .await
 }
 
 pub(super) async fn case_page(

@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/step", post(step_submit))
         .route("/cases/{id}/note", post(note_submit))
+        .route("/cases/{id}/authorisation", post(authorisation_submit))
         .route("/cases/{id}/documents/{kind}", get(document_page))
         .route("/case-files/{id}", get(case_file))
         .route("/admin/calendar", get(calendar_page).post(calendar_submit))

@@ -73,10 +73,7 @@ pub(super) struct BoardTemplate {
 }
 
 pub(super) async fn board_page(State(state): State<AppState>, PageUser(u): PageUser) -> PageResult {
-    u.require(matches!(
-        u.role,
-        Role::CountyApprover | Role::CityAdmin | Role::Auditor | Role::TownshipOfficer
-    ))?;
+    u.require(u.role.can_supervise_deadlines())?;
     let today = jiuzhu_db::today();
     let cal = calendar(&state).await;
     let rows: Vec<ItemRow> = cases::queue(&state.db, &u.scope, None, true)

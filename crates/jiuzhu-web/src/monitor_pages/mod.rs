@@ -30,6 +30,8 @@ mod feeds;
 mod rules;
 mod verify;
 
+pub(crate) use verify::authorisation_form;
+
 use self::alerts::*;
 use self::feeds::*;
 use self::rules::*;

@@ -104,17 +104,16 @@ pub(super) async fn invalid_or(
     .await
 }
 
-pub(super) async fn authorisation_submit(
-    State(state): State<AppState>,
-    PageUser(u): PageUser,
-    Path(id): Path<i64>,
+/// The authorisation form's upload (signer, name, scope, date, scan), its CSRF token
+/// checked; shared by the household's verification page and the case page.
+pub(crate) async fn authorisation_form(
+    u: &SignedIn,
     m: Multipart,
-) -> PageResult {
+) -> Result<verification::NewAuthorisation, PageError> {
     let up = read_upload(m).await?;
     u.check_csrf(&field(&up.fields, "csrf"))?;
-    u.require(u.role.can_write_registry())?;
     let (scan_name, scan_type, scan) = up.files.into_iter().next().unwrap_or_default();
-    let a = verification::NewAuthorisation {
+    Ok(verification::NewAuthorisation {
         signer_name: field(&up.fields, "signer_name"),
         signer_person_id: field(&up.fields, "signer").trim().parse().unwrap_or(0),
         scope: field(&up.fields, "scope"),
@@ -122,7 +121,16 @@ pub(super) async fn authorisation_submit(
         scan_name,
         scan_type,
         scan,
-    };
+    })
+}
+
+pub(super) async fn authorisation_submit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    m: Multipart,
+) -> PageResult {
+    let a = authorisation_form(&u, m).await?;
     let r = jiuzhu_app::authorisations::record(&state.db, &u.acting(), id, &a).await;
     invalid_or(&state, &u, id, r.map(drop)).await
 }

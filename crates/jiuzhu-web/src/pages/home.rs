@@ -13,9 +13,8 @@ pub(super) struct HomeTemplate {
     persons: i64,
     scope_name: String,
     can_read: bool,
-    /// Open alerts in scope: (new, assigned or investigating, overdue); None when the
-    /// user does not see alerts.
-    alerts: Option<(i64, i64, i64)>,
+    /// What waits for the user: cases at their steps, alerts of the region.
+    todo: jiuzhu_app::todo::ToDo,
 }
 
 pub(super) async fn home(State(state): State<AppState>, PageUser(u): PageUser) -> PageResult {
@@ -24,26 +23,12 @@ pub(super) async fn home(State(state): State<AppState>, PageUser(u): PageUser) -
     } else {
         Default::default()
     };
-    let alerts = if u.role.can_read_alerts() {
-        let counts = jiuzhu_db::monitoring::status_counts(&state.db, &u.scope).await?;
-        let n = |k: &str| counts.get(k).copied().unwrap_or(0);
-        let (_, overdue) = jiuzhu_db::monitoring::alerts(
-            &state.db,
-            &u.scope,
-            &jiuzhu_db::monitoring::AlertFilter {
-                overdue_on: Some(jiuzhu_db::today().to_string()),
-                per_page: 1,
-                ..Default::default()
-            },
-        )
-        .await?;
-        Some((n("new"), n("assigned") + n("investigating"), overdue))
-    } else {
-        None
-    };
+    let todo = jiuzhu_app::todo::of(&state.db, &u.acting(), jiuzhu_db::today())
+        .await
+        .map_err(WebError::from)?;
     let nav = nav(&state, &u).await;
     Ok(HomeTemplate {
-        alerts,
+        todo,
         lang: u.lang,
         title: u.lang.t("home").into(),
         display_name: u.user.display_name.clone(),

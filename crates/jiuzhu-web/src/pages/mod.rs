@@ -50,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/lang", get(set_lang))
@@ -155,6 +156,7 @@ pub struct Nav {
     pub can_feeds: bool,
     pub can_import: bool,
     pub can_cases: bool,
+    pub can_board: bool,
 }
 
 pub(crate) async fn nav(state: &AppState, u: &SignedIn) -> Nav {
@@ -178,6 +180,7 @@ pub(crate) async fn nav(state: &AppState, u: &SignedIn) -> Nav {
         can_import: u.role.can_import(),
         can_cases: u.role.can_write_registry()
             || matches!(u.role, Role::DepartmentHandler | Role::Auditor),
+        can_board: u.role.can_supervise_deadlines(),
     }
 }
 
@@ -195,6 +198,16 @@ struct MessageTemplate {
     title: String,
     nav: Option<Nav>,
     message: String,
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
+    )
 }
 
 async fn css() -> impl IntoResponse {

@@ -10,5 +10,6 @@ mod import;
 mod monitoring;
 mod registry;
 mod security;
+mod usability;
 
 pub use helpers::*;

@@ -177,7 +177,7 @@ both!(feeds_alerts_and_their_life, |b| {
         "{page}"
     );
     assert!(
-        page.contains("alert.advance"),
+        page.contains("data-action=\"alert.advance\">预警办理<"),
         "the history shows each step"
     );
     let rules = app.get("/rules").await.text();

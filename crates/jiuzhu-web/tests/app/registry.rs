@@ -121,7 +121,12 @@ both!(
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
         let page = app.get(&loc).await.text();
         assert!(page.contains("<dd id=\"address-value\">平阳县昆阳镇2号</dd>"));
-        assert!(page.contains("<td class=\"action\">household.update</td>"));
+        assert!(
+            page.contains(
+                "<td class=\"action\" data-action=\"household.update\" title=\"household.update\">修改家庭信息</td>"
+            ),
+            "the audit trail says what was done, in Chinese"
+        );
         let rec = households::get(&app.db, &Scope::everything(), id)
             .await
             .unwrap()

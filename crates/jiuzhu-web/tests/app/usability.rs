@@ -1,0 +1,214 @@
+//! What a county worker meets page by page (issue 13), checked without a browser: every
+//! menu entry a role is shown opens for it, and the scripts the pages need run under the
+//! site's Content Security Policy (no inline handlers).
+
+use axum::http::StatusCode;
+use jiuzhu_domain::Role;
+
+use crate::*;
+
+/// The links of a page's side menu.
+fn menu_links(page: &str) -> Vec<String> {
+    let menu = page
+        .split("<nav class=\"side\">")
+        .nth(1)
+        .and_then(|s| s.split("</nav>").next())
+        .unwrap_or("");
+    menu.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(String::from)
+        .collect()
+}
+
+both!(every_menu_entry_opens_for_the_role_that_sees_it, |b| {
+    let mut app = TestApp::new(b).await;
+    for role in Role::ALL {
+        app.sign_in(role).await;
+        let links = menu_links(&app.get("/").await.text());
+        assert!(links.len() > 2, "{role:?} has a menu: {links:?}");
+        for link in links {
+            let mut r = app.get(&link).await;
+            if r.status.is_redirection() {
+                let to = r.location.clone().unwrap_or_default();
+                r = app.get(&to).await;
+            }
+            assert_eq!(
+                r.status,
+                StatusCode::OK,
+                "{role:?} is shown {link} in the menu, which answers {}",
+                r.status
+            );
+        }
+    }
+});
+
+both!(no_page_carries_an_inline_script_the_policy_blocks, |b| {
+    let mut app = TestApp::new(b).await;
+    app.sign_in(Role::CityAdmin).await;
+    let csp = app.get("/").await.headers[axum::http::header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let (hh, _, _) = app.household(true).await;
+    for path in [
+        "/".to_string(),
+        "/alerts".into(),
+        "/households".into(),
+        format!("/households/{hh}"),
+        "/cases".into(),
+        "/intake".into(),
+    ] {
+        let page = app.get(&path).await.text();
+        for handler in [
+            " onclick=",
+            " onchange=",
+            " onsubmit=",
+            " oninput=",
+            " onload=",
+        ] {
+            assert!(
+                !page.contains(handler),
+                "{path} has an inline handler{handler}"
+            );
+        }
+        assert!(
+            !page.contains("<script>") && !page.contains("javascript:"),
+            "{path} has an inline script"
+        );
+        assert!(
+            !page.contains("<style") && !page.contains(" style=\""),
+            "{path} has an inline style the policy blocks"
+        );
+    }
+});
+
+/// Completes acceptance of item `id` from its page.
+async fn accept(app: &mut TestApp, id: i64) -> Resp {
+    app.get(&format!("/cases/{id}")).await;
+    app.post_multipart(
+        &format!("/cases/{id}/step"),
+        &[("step", "accept"), ("action", "complete")],
+        None,
+    )
+    .await
+}
+
+both!(
+    an_application_without_an_authorisation_is_unblocked_from_its_case_page,
+    |b| {
+        let mut app = TestApp::new(b).await;
+        let (hh, person) = household_under(&app, PINGYANG, None).await;
+        let everything = jiuzhu_db::households::Scope::everything();
+        assert!(
+            jiuzhu_db::verification::authorisations(&app.db, &everything, hh)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        app.sign_in(Role::WindowClerk).await;
+        let home = app.get("/").await.text();
+        assert!(!home.contains("id=\"todo-cases\""), "nothing waits yet");
+
+        // Taken at the window without the signed authorisation.
+        app.get(&format!("/intake?id_number={person}")).await;
+        let r = app
+            .post_form(
+                "/intake",
+                &[
+                    ("id_number", person.as_str()),
+                    ("household_id", &hh.to_string()),
+                    ("channel", "window"),
+                    ("program", "dibao"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let app_id: i64 = r
+            .location
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let id = jiuzhu_db::cases::items_of(&app.db, app_id).await.unwrap()[0].id;
+
+        // The home page counts it among the clerk's to-dos.
+        let home = app.get("/").await.text();
+        assert!(
+            home.contains("id=\"todo-cases\"")
+                && home.contains("href=\"/cases\">待我办理的事项 1<"),
+            "{home}"
+        );
+
+        // Acceptance is refused in Chinese, saying what clears it and where.
+        let case = app.get(&format!("/cases/{id}")).await.text();
+        assert!(case.contains("id=\"case-authorisation-form\""), "{case}");
+        let r = accept(&mut app, id).await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+        assert!(
+            r.text().contains("须先登记申请人签署的授权书")
+                && r.text().contains(&format!("/households/{hh}/verification")),
+            "{}",
+            r.text()
+        );
+
+        // Recorded from the case page, without leaving the case: a refusal names the field
+        // in Chinese, and a complete form returns to the case, which then accepts.
+        let signer = member_person_id(&app, hh, &person).await;
+        let fields = [
+            ("signer", signer.as_str()),
+            ("signer_name", "户主"),
+            ("scope", "全部"),
+            ("signed_on", "2026-11-01"),
+        ];
+        app.get(&format!("/cases/{id}")).await;
+        let r = app
+            .post_multipart(&format!("/cases/{id}/authorisation"), &fields, None)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.text().contains("请上传签字授权书的扫描件"),
+            "{}",
+            r.text()
+        );
+        let r = app
+            .post_multipart(
+                &format!("/cases/{id}/authorisation"),
+                &fields,
+                Some(("scan", "auth.pdf", b"%PDF-1.4 signed")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        assert_eq!(r.location.as_deref(), Some(format!("/cases/{id}").as_str()));
+        let case = app.get(&format!("/cases/{id}")).await.text();
+        assert!(
+            !case.contains("id=\"case-authorisation-form\""),
+            "asked no more"
+        );
+        let r = accept(&mut app, id).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let item = jiuzhu_db::cases::item(&app.db, id).await.unwrap().unwrap();
+        assert_eq!(item.current_step(), Some("investigate"));
+
+        // A role that may not write the registry cannot record one through the case.
+        app.sign_in(Role::Auditor).await;
+        let r = app
+            .post_multipart(
+                &format!("/cases/{id}/authorisation"),
+                &fields,
+                Some(("scan", "auth.pdf", b"%PDF-1.4 signed")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let recorded = jiuzhu_db::verification::authorisations(&app.db, &everything, hh)
+            .await
+            .unwrap();
+        assert_eq!(recorded.len(), 1, "only the clerk's");
+    }
+);
