@@ -108,3 +108,31 @@ pub async fn view_alert(
     .await?;
     Ok((alert, rx))
 }
+
+/// Who alerts can be assigned to, as (user name, display name): active users whose role
+/// works alerts, covering `region` (an alert's) or, without one, overlapping the acting
+/// user's region. The acting user comes first, so a form proposes them.
+pub async fn assignees(
+    db: &Db,
+    acting: &Acting,
+    region: Option<&str>,
+) -> Result<Vec<(String, String)>> {
+    let prefix = acting.scope.prefix();
+    let mut out: Vec<(String, String)> = jiuzhu_db::users::list(db)
+        .await?
+        .into_iter()
+        .filter(|x| {
+            x.active
+                && jiuzhu_domain::Role::parse(&x.role).is_ok_and(|r| r.can_work_alerts())
+                && match region {
+                    Some(r) => r.starts_with(&x.scope_region),
+                    None => {
+                        x.scope_region.starts_with(prefix) || prefix.starts_with(&x.scope_region)
+                    }
+                }
+        })
+        .map(|x| (x.username, x.display_name))
+        .collect();
+    out.sort_by_key(|(name, _)| *name != acting.username);
+    Ok(out)
+}

@@ -546,7 +546,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("submit_application", "提交申请", "Submit"),
     ("application_status", "办理进度查询", "Application status"),
-    ("status_not_found", "未查到该申请", "No such application"),
+    (
+        "status_not_found",
+        "未查到该申请：请核对申请编号（受理回执上的 SQ 开头编号）和申请人身份证号",
+        "No such application: check the application number (SQ…, on the receipt) and the applicant's ID number",
+    ),
+    (
+        "status_needs_code",
+        "请填写申请编号（受理回执上的 SQ 开头编号）",
+        "Enter the application number (SQ…, on the receipt)",
+    ),
     ("changes", "动态管理", "Changes"),
     ("reviews_due", "待定期核查", "Reviews due"),
     (

@@ -102,6 +102,7 @@ pub fn router(db: Db, config: Config) -> Router {
         .merge(policy_pages::routes())
         .merge(api::routes())
         .layer(axum::middleware::from_fn(error::api_errors_as_json))
+        .layer(axum::middleware::from_fn(pages::in_page_lang))
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)
 }

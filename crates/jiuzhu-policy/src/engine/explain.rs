@@ -53,6 +53,23 @@ pub struct ProgramResult {
     pub conditions: Vec<Condition>,
 }
 
+impl ProgramResult {
+    /// Whether the result carries an amount to show: a program that pays nothing by itself
+    /// (a status such as the near-dibao household, or a program paid case by case) says
+    /// only that the household is eligible.
+    pub fn pays(&self) -> bool {
+        has_amount(&self.amount)
+    }
+}
+
+/// Whether a decimal amount in yuan is other than zero.
+pub fn has_amount(amount: &str) -> bool {
+    amount
+        .trim()
+        .parse::<rust_decimal::Decimal>()
+        .is_ok_and(|d| !d.is_zero())
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct TraceValue {
     pub name: String,
@@ -78,4 +95,20 @@ pub struct Trace {
     pub members: Vec<Vec<TraceValue>>,
     pub supporters: Vec<Vec<TraceValue>>,
     pub parameters: Vec<TraceParameter>,
+}
+
+#[cfg(test)]
+mod amount_tests {
+    #[test]
+    fn only_an_amount_other_than_zero_is_shown() {
+        for (a, shown) in [
+            ("0", false),
+            ("0.00", false),
+            ("", false),
+            ("81", true),
+            ("0.01", true),
+        ] {
+            assert_eq!(super::has_amount(a), shown, "{a:?}");
+        }
+    }
 }

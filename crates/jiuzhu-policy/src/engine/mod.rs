@@ -17,7 +17,7 @@ mod explain;
 use compile::Compiler;
 pub use eval::{Dated, Evaluation, Household};
 pub(crate) use eval::{ParamAt, key, regional};
-pub use explain::{Condition, ProgramResult, Trace, TraceParameter, TraceValue};
+pub use explain::{Condition, ProgramResult, Trace, TraceParameter, TraceValue, has_amount};
 
 /// A value in the engine: exact decimals, flags, text, dates.
 #[derive(Clone, Debug, PartialEq)]

@@ -21,6 +21,13 @@ pub struct Proposal {
     pub open_in: String,
 }
 
+impl Proposal {
+    /// Whether the program pays an amount to show (not only a status).
+    pub fn pays(&self) -> bool {
+        jiuzhu_policy::engine::has_amount(&self.amount)
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "intake.html")]
 pub(super) struct IntakeTemplate {

@@ -192,7 +192,10 @@ pub(super) async fn status_lookup(
         *r.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
         return Ok(r);
     }
-    let t = status_of(state, lang, &q.code, &q.id_number).await?;
+    let mut t = status_of(state, lang, &q.code, &q.id_number).await?;
+    if t.code.is_empty() && !q.id_number.trim().is_empty() {
+        t.message = lang.t("status_needs_code").into();
+    }
     if !t.code.is_empty() && !t.found {
         state
             .status_tries

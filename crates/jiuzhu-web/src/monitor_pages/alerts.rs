@@ -65,17 +65,9 @@ pub(super) async fn alerts_page(
         .map(|a| alert_row(a, set, u.lang, &today))
         .collect();
     // Those in the user's scope who can work alerts.
-    let assignees = jiuzhu_db::users::list(&state.db)
-        .await?
-        .into_iter()
-        .filter(|x| {
-            x.active
-                && jiuzhu_domain::Role::parse(&x.role).is_ok_and(|r| r.can_work_alerts())
-                && (x.scope_region.starts_with(u.scope.prefix())
-                    || u.scope.prefix().starts_with(&x.scope_region))
-        })
-        .map(|x| (x.username.clone(), x.display_name.clone()))
-        .collect();
+    let assignees = jiuzhu_app::alerts::assignees(&state.db, &u.acting(), None)
+        .await
+        .map_err(WebError::from)?;
     let t = AlertsTemplate {
         lang: u.lang,
         title: u.lang.t("alerts").into(),
@@ -176,16 +168,9 @@ pub(super) async fn render_alert(
         },
     )
     .await?;
-    let assignees = jiuzhu_db::users::list(&state.db)
-        .await?
-        .into_iter()
-        .filter(|x| {
-            x.active
-                && jiuzhu_domain::Role::parse(&x.role).is_ok_and(|r| r.can_work_alerts())
-                && (a.region_code.starts_with(&x.scope_region))
-        })
-        .map(|x| (x.username.clone(), x.display_name.clone()))
-        .collect();
+    let assignees = jiuzhu_app::alerts::assignees(&state.db, &u.acting(), Some(&a.region_code))
+        .await
+        .map_err(WebError::from)?;
     let grant = monitoring::grant_of_alert(&state.db, id)
         .await?
         .map(|g| GrantView {

@@ -93,7 +93,22 @@ pub fn routes() -> Router<AppState> {
         .route("/audit/verify", get(audit_verify))
 }
 
-/// An error shown as a page, in both languages (the language cookie is not at hand).
+tokio::task_local! {
+    /// The interface language of the request being answered (its language cookie), for
+    /// the error pages, which are drawn where no user is at hand.
+    static PAGE_LANG: Lang;
+}
+
+/// Answers the request with its language known to the error pages.
+pub(crate) async fn in_page_lang(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let lang = Lang::from_cookie(crate::auth::cookie(req.headers(), crate::auth::LANG_COOKIE));
+    PAGE_LANG.scope(lang, next.run(req)).await
+}
+
+/// An error shown as a page, in the language of the request (both outside a request).
 pub struct PageError(pub WebError);
 
 impl From<WebError> for PageError {
@@ -114,6 +129,7 @@ impl IntoResponse for PageError {
         if let WebError::Internal(cause) = &self.0 {
             tracing::error!("internal error: {cause}");
         }
+        let lang = PAGE_LANG.try_with(|l| *l).ok();
         let (zh, en) = match &self.0 {
             WebError::Forbidden => (Lang::Zh.t("forbidden"), Lang::En.t("forbidden")),
             WebError::NotFound => (Lang::Zh.t("not_found"), Lang::En.t("not_found")),
@@ -127,11 +143,14 @@ impl IntoResponse for PageError {
         };
         let detail = match &self.0 {
             WebError::Conflict(m) | WebError::Invalid(m) => m.clone(),
-            WebError::Fields(f) | WebError::Blocked(f) => f.message_in(true),
-            _ => format!("{zh} / {en}"),
+            WebError::Fields(f) | WebError::Blocked(f) => f.message_in(lang != Some(Lang::En)),
+            _ => match lang {
+                Some(l) => l.pick(zh, en).to_string(),
+                None => format!("{zh} / {en}"),
+            },
         };
         let body = MessageTemplate {
-            lang: Lang::Zh,
+            lang: lang.unwrap_or(Lang::Zh),
             title: format!("{}", status.as_u16()),
             nav: None,
             message: detail,

@@ -212,3 +212,61 @@ both!(
         assert_eq!(recorded.len(), 1, "only the clerk's");
     }
 );
+
+both!(an_error_page_speaks_the_language_of_the_user, |b| {
+    let mut app = TestApp::new(b).await;
+    app.sign_in(Role::WindowClerk).await;
+    // The clerk may not open the deadline board: the refusal is in Chinese only.
+    let r = app.get("/cases/board").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.text().contains("您的角色无权进行此操作") && !r.text().contains("Your role may not"),
+        "{}",
+        r.text()
+    );
+    // In English, in English only.
+    let cookie = format!("{}; jz_lang=en", app.cookie.clone().unwrap_or_default());
+    let saved = app.cookie.clone();
+    app.cookie = Some(cookie);
+    let r = app.get("/cases/board").await;
+    app.cookie = saved;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.text().contains("Your role may not do this") && !r.text().contains("您的角色"),
+        "{}",
+        r.text()
+    );
+});
+
+both!(forms_propose_the_user_and_say_what_is_missing, |b| {
+    let mut app = TestApp::new(b).await;
+    // The alert inbox proposes the user as the assignee, not the first name on the list.
+    app.sign_in(Role::CountyApprover).await;
+    let inbox = app.get("/alerts").await.text();
+    let select = &inbox[inbox.find("id=\"bulk-assignee\"").expect("the bulk form")..];
+    let first = select.split("<option value=\"").nth(1).unwrap();
+    assert!(
+        first.starts_with(&format!("{}\"", username(Role::CountyApprover))),
+        "{first}"
+    );
+    // The applicant's status page says what to type when the number is missing.
+    app.cookie = None;
+    app.get("/status").await;
+    let r = app
+        .post_form(
+            "/status",
+            &[("code", ""), ("id_number", "330326197505050331")],
+        )
+        .await;
+    assert!(r.text().contains("请填写申请编号"), "{}", r.text());
+    let r = app
+        .post_form(
+            "/status",
+            &[
+                ("code", "SQ2099010100001"),
+                ("id_number", "330326197505050331"),
+            ],
+        )
+        .await;
+    assert!(r.text().contains("请核对申请编号"), "{}", r.text());
+});
