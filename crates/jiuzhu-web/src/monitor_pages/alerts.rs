@@ -60,10 +60,11 @@ pub(super) async fn alerts_page(
     };
     let (alerts, total) = monitoring::alerts(&state.db, &u.scope, &f).await?;
     let set = rule_set();
-    let rows = alerts
+    let mut rows: Vec<AlertRow> = alerts
         .iter()
         .map(|a| alert_row(a, set, u.lang, &today))
         .collect();
+    name_regions(&state.db, &mut rows).await?;
     // Those in the user's scope who can work alerts.
     let assignees = jiuzhu_app::alerts::assignees(&state.db, &u.acting(), None)
         .await
@@ -191,7 +192,12 @@ pub(super) async fn render_alert(
         nav: Some(nav(state, u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
         rule_sql: set.rule(&a.rule).map(|r| r.sql.clone()).unwrap_or_default(),
-        a: alert_row(&a, set, u.lang, &today.to_string()),
+        a: {
+            let mut row = [alert_row(&a, set, u.lang, &today.to_string())];
+            name_regions(&state.db, &mut row).await?;
+            let [row] = row;
+            row
+        },
         can_work: u.role.can_work_alerts(),
         outcomes: monitoring::OUTCOMES,
         assignees,

@@ -113,6 +113,8 @@ pub struct AlertRow {
     pub household_id: Option<i64>,
     pub household_code: String,
     pub region_code: String,
+    /// The region's name (its code where none is stored), shown with the code on hover.
+    pub region_name: String,
     pub month: String,
     pub severity: String,
     pub action: String,
@@ -123,6 +125,18 @@ pub struct AlertRow {
     pub outcome: String,
     pub note: String,
     pub finding: String,
+}
+
+/// Names the regions of alert rows (their codes stay where no name is stored).
+async fn name_regions(db: &jiuzhu_db::Db, rows: &mut [AlertRow]) -> Result<(), WebError> {
+    let codes: Vec<String> = rows.iter().map(|r| r.region_code.clone()).collect();
+    let names = jiuzhu_db::regions::names(db, &codes).await?;
+    for r in rows.iter_mut() {
+        if let Some(n) = names.get(&r.region_code) {
+            r.region_name = n.clone();
+        }
+    }
+    Ok(())
 }
 
 fn alert_row(
@@ -143,6 +157,7 @@ fn alert_row(
         household_id: a.household_id,
         household_code: a.household_code.clone().unwrap_or_default(),
         region_code: a.region_code.clone(),
+        region_name: a.region_code.clone(),
         month: a.month.clone(),
         severity: a.severity.clone(),
         action: a.action.clone(),

@@ -107,6 +107,15 @@ both!(feeds_alerts_and_their_life, |b| {
     let inbox = app.get("/alerts").await.text();
     assert!(inbox.contains(&format!("/alerts/{mine}\"")));
     assert!(!inbox.contains(&format!("/alerts/{theirs}\"")));
+    // Regions by name, the code on hover.
+    let cell = &inbox[inbox
+        .find("<td class=\"region\" title=\"")
+        .expect("a region cell")..];
+    let shown = cell.split('>').nth(1).unwrap().split('<').next().unwrap();
+    assert!(
+        !shown.is_empty() && !shown.chars().all(|c| c.is_ascii_digit()),
+        "the region is named: {shown:?}"
+    );
     assert!(
         !inbox.contains(&person),
         "the ID number is masked in the inbox"
