@@ -26,6 +26,18 @@ pub async fn record(
     .await?)
 }
 
+/// Records the signed authorisation of the household of case item `item_id`, from the case
+/// page, for a user who may read the case and write the registry; returns its id.
+pub async fn record_for_case(
+    db: &Db,
+    acting: &Acting,
+    item_id: i64,
+    a: &NewAuthorisation,
+) -> Result<i64> {
+    let case = crate::cases::read_case(db, acting, item_id).await?;
+    record(db, acting, case.item.household_id, a).await
+}
+
 /// The scan of authorisation `id` (name, type, bytes), for a user who may see sensitive
 /// data; the store records the read in the audit log.
 pub async fn scan(db: &Db, acting: &Acting, id: i64) -> Result<(String, String, Vec<u8>)> {

@@ -378,5 +378,19 @@ mod label_tests {
         assert_eq!(label_of("household.view", true), Some("查看家庭"));
         assert_eq!(label_of("dibao", false), Some("minimum living guarantee"));
         assert_eq!(label_of("no-such-code", true), None);
+        // One code, one meaning: the vocabularies `label_of` reads share no code.
+        let mut seen = std::collections::BTreeSet::new();
+        for code in ItemStatus::CODES
+            .iter()
+            .chain(AlertStatus::CODES)
+            .chain(Channel::CODES)
+            .chain(StepAction::CODES)
+            .chain(NoteAction::CODES)
+            .chain(ItemKind::CODES)
+            .chain(Outcome::CODES)
+            .chain(PROGRAMS.iter().chain(AUDIT_ACTIONS).map(|(c, _, _)| c))
+        {
+            assert!(seen.insert(*code), "{code} stands in two vocabularies");
+        }
     }
 }

@@ -40,27 +40,35 @@ impl Lang {
             Lang::En => en,
         }
     }
-    /// The label of a code the interface shows (a status, channel, step action, program,
-    /// role, department, step or audit action) in this language; the code itself where it
-    /// is none of them.
+    /// The label of a casework code the interface shows (an item or alert status, a
+    /// channel, a step or note action, a program, an audit action) or of a role, in this
+    /// language; the code itself where it is none of them. Departments and steps have codes
+    /// of their own that overlap these (`education`, `review`): [`Lang::department`] and
+    /// [`Lang::step`] name them.
     pub fn say(self, code: &str) -> String {
-        let zh = self == Lang::Zh;
-        if let Some(l) = jiuzhu_domain::casework::label_of(code, zh) {
+        if let Some(l) = jiuzhu_domain::casework::label_of(code, self == Lang::Zh) {
             return l.to_string();
         }
-        if let Ok(r) = jiuzhu_domain::Role::parse(code) {
-            return self.pick(r.label_zh(), r.label_en()).to_string();
+        match jiuzhu_domain::Role::parse(code) {
+            Ok(r) => self.pick(r.label_zh(), r.label_en()).to_string(),
+            Err(_) => code.to_string(),
         }
-        if let Some(k) = jiuzhu_domain::workflow::StepKind::parse(code) {
-            return self.pick(k.label_zh(), k.label_en()).to_string();
-        }
-        if let Some((_, zh, en)) = jiuzhu_domain::workflow::DEPARTMENTS
+    }
+
+    /// A department's name (its code where it is none).
+    pub fn department(self, code: &str) -> String {
+        jiuzhu_domain::workflow::DEPARTMENTS
             .iter()
             .find(|(c, _, _)| *c == code)
-        {
-            return self.pick(zh, en).to_string();
-        }
-        code.to_string()
+            .map_or(code, |(_, zh, en)| self.pick(zh, en))
+            .to_string()
+    }
+
+    /// A step's name (its code where it is none).
+    pub fn step(self, code: &str) -> String {
+        jiuzhu_domain::workflow::StepKind::parse(code)
+            .map_or(code, |k| self.pick(k.label_zh(), k.label_en()))
+            .to_string()
     }
 
     /// The text for `key`; a missing key shows itself, and a test keeps every key present.

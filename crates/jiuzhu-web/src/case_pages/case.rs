@@ -191,12 +191,7 @@ pub(super) async fn authorisation_submit(
     m: Multipart,
 ) -> PageResult {
     let a = crate::monitor_pages::authorisation_form(&u, m).await?;
-    let acting = u.acting();
-    let result = async {
-        let case = jiuzhu_app::cases::read_case(&state.db, &acting, id).await?;
-        jiuzhu_app::authorisations::record(&state.db, &acting, case.item.household_id, &a).await
-    }
-    .await;
+    let result = jiuzhu_app::authorisations::record_for_case(&state.db, &u.acting(), id, &a).await;
     answer(
         u.lang,
         result,

@@ -15,7 +15,7 @@ use jiuzhu_app::cases::{NoteRequest, StepRequest, program_of_category, workflows
 use jiuzhu_db::cases::{self, Item};
 use jiuzhu_db::households;
 use jiuzhu_domain::calendar::WorkCalendar;
-use jiuzhu_domain::workflow::{self, StepInput, StepKind};
+use jiuzhu_domain::workflow::{self, StepInput};
 use jiuzhu_domain::{Money, Role, mask_id_str};
 use serde::Deserialize;
 
@@ -82,30 +82,11 @@ fn program_label(code: &str, lang: Lang) -> String {
 }
 
 fn department_label(code: &str, lang: Lang) -> String {
-    workflow::DEPARTMENTS
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map(|(_, zh, en)| {
-            if lang == Lang::Zh {
-                zh.to_string()
-            } else {
-                en.to_string()
-            }
-        })
-        .unwrap_or_else(|| code.to_string())
+    lang.department(code)
 }
 
 fn step_label(code: &str, lang: Lang) -> String {
-    StepKind::parse(code)
-        .map(|s| {
-            if lang == Lang::Zh {
-                s.label_zh()
-            } else {
-                s.label_en()
-            }
-            .to_string()
-        })
-        .unwrap_or_else(|| code.to_string())
+    lang.step(code)
 }
 
 /// green, amber (three working days or fewer left) or red (past the deadline).

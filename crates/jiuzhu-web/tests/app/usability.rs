@@ -270,3 +270,15 @@ both!(forms_propose_the_user_and_say_what_is_missing, |b| {
         .await;
     assert!(r.text().contains("请核对申请编号"), "{}", r.text());
 });
+
+both!(the_user_list_names_roles_and_departments, |b| {
+    let mut app = TestApp::new(b).await;
+    app.sign_in(Role::CityAdmin).await;
+    let page = app.get("/admin/users").await.text();
+    assert!(
+        page.contains("<td>部门经办</td><td>330326</td><td>司法局</td>"),
+        "{page}"
+    );
+    assert_eq!(jiuzhu_web::i18n::Lang::Zh.department("education"), "教育局");
+    assert_eq!(jiuzhu_web::i18n::Lang::Zh.say("education"), "教育救助");
+});
