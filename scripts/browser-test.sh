@@ -5,7 +5,9 @@
 #
 # Usage: scripts/browser-test.sh PATH_TO_JIUZHU_BINARY
 #   e.g. scripts/browser-test.sh target/debug/jiuzhu
-# Set KEEP_E2E_TMP=1 to keep the temp dir (database, server log) afterwards.
+# Set KEEP_E2E_TMP=1 to keep the temp dir (database, server log) afterwards; SKIP_CRAWL=1
+# runs only the end-to-end flow, ONLY_CRAWL=1 only the crawl (JIUZHU_SHOTS=dir keeps its
+# five phone-width screenshots).
 set -euo pipefail
 
 say() { printf '==> %s\n' "$*"; }
@@ -70,7 +72,7 @@ say "migrate $DB"
 "$BIN" migrate --db "$DB"
 
 say "demo data: 300 households, seed 7"
-"$BIN" demo --db "$DB" --households 300 --seed 7 >/dev/null
+"$BIN" demo --db "$DB" --households 300 --seed 7 >"$TMP/demo-users.txt"
 
 USER_NAME=e2e-clerk
 PASS="E2e-$(od -An -N9 -tx1 /dev/urandom | tr -d ' \n')-Pw"
@@ -118,14 +120,28 @@ if [ "$ready" != 1 ]; then
 fi
 
 # 5. The browser test.
-say "run tests/browser/e2e.mjs"
-set +e
-JIUZHU_URL="$URL" JIUZHU_USER="$USER_NAME" JIUZHU_PASSWORD="$PASS" \
-  JIUZHU_OFFICER="$OFFICER" JIUZHU_OFFICER_PASSWORD="$OFFICER_PASS" JIUZHU_APPLICANT_ID="$APPLICANT_ID" \
-  JIUZHU_SEARCH_NAME="$SEARCH_NAME" JIUZHU_CHROMIUM="$CHROMIUM" \
-  node "$TESTS/e2e.mjs"
-status=$?
-set -e
+status=0
+if [ "${ONLY_CRAWL:-0}" != 1 ]; then
+  say "run tests/browser/e2e.mjs"
+  set +e
+  JIUZHU_URL="$URL" JIUZHU_USER="$USER_NAME" JIUZHU_PASSWORD="$PASS" \
+    JIUZHU_OFFICER="$OFFICER" JIUZHU_OFFICER_PASSWORD="$OFFICER_PASS" JIUZHU_APPLICANT_ID="$APPLICANT_ID" \
+    JIUZHU_SEARCH_NAME="$SEARCH_NAME" JIUZHU_CHROMIUM="$CHROMIUM" \
+    node "$TESTS/e2e.mjs"
+  status=$?
+  set -e
+fi
+
+# 6. The crawl: every page as every demo role and as a citizen, in both languages, at
+# 1366 and 390 px (tests/browser/crawl.mjs says what fails it).
+if [ "$status" -eq 0 ] && [ "${SKIP_CRAWL:-0}" != 1 ]; then
+  say "run tests/browser/crawl.mjs"
+  set +e
+  JIUZHU_URL="$URL" JIUZHU_USERS="$TMP/demo-users.txt" JIUZHU_CHROMIUM="$CHROMIUM" \
+    node "$TESTS/crawl.mjs"
+  status=$?
+  set -e
+fi
 
 if [ "$status" -eq 0 ]; then
   say "browser test passed"

@@ -481,20 +481,12 @@ async function main() {
     check(pathname() !== '/login', `sign-in as ${user} failed: ${page.url()}`);
   }
   let caseUrl;
-  await step('the clerk records the authorisation and takes a near-dibao application', async () => {
+  await step('the clerk takes a near-dibao application before the household signed its authorisation', async () => {
     await signInAs(USER, PASSWORD);
     await clickAndLoad('a#nav-intake');
     await page.fill('input#lookup-id', APPLICANT_ID);
     await clickAndLoad('button#lookup');
     await expectVisible('section#intake-household', 'intake page after the lookup');
-    await clickAndLoad('section#intake-household a[href$="/verification"]');
-    await page.fill('form#authorisation-form input[name=signer_name]', '户主');
-    await page.setInputFiles('form#authorisation-form input[name=scan]', {
-      name: 'authorisation.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 signed authorisation'),
-    });
-    await clickAndLoad('form#authorisation-form button');
-    check((await page.locator('table#authorisations tbody tr').count()) === 1, 'the authorisation is not listed');
-    await visit(`/intake?id_number=${APPLICANT_ID}`);
     for (const box of await page.locator('table#proposals input[name=program]').all()) await box.uncheck();
     await page.check('tr.proposal[data-program="dibao_edge"] input[name=program]');
     await clickAndLoad('button#take-application');
@@ -503,6 +495,23 @@ async function main() {
     await clickAndLoad('tr.item[data-program="dibao_edge"] a.item-link');
     caseUrl = pathname();
     console.log(`    application ${(await page.innerText('h1')).trim()} → ${caseUrl}`);
+  });
+
+  await step('acceptance waits for the authorisation; recording it from the case page unblocks it', async () => {
+    await expectVisible('li.step-current[data-step="accept"]', 'case page');
+    await expectVisible('div#authorisation-needed form#case-authorisation-form', 'case page before the authorisation');
+    await clickAndLoad('button#complete-step');
+    const refused = (await page.innerText('p#message')).trim();
+    check(/授权书/.test(refused), `acceptance without the authorisation should say so in Chinese, got ${JSON.stringify(refused)}`);
+    check(!/[A-Za-z]{4,} [A-Za-z]{3,}/.test(refused), `the refusal is in English: ${JSON.stringify(refused)}`);
+    await expectVisible('li.step-current[data-step="accept"]', 'case page after the refusal');
+    await page.fill('form#case-authorisation-form input[name=signer_name]', '户主');
+    await page.setInputFiles('form#case-authorisation-form input[name=scan]', {
+      name: 'authorisation.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 signed authorisation'),
+    });
+    await clickAndLoad('button#record-authorisation');
+    check(pathname() === caseUrl, `recording the authorisation led to ${page.url()}, want the case ${caseUrl}`);
+    check((await page.locator('div#authorisation-needed').count()) === 0, 'the case still asks for the authorisation');
   });
 
   await step('a step cannot be skipped; accept, investigate, verify, review', async () => {

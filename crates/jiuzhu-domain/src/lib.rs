@@ -3,6 +3,7 @@
 pub mod calendar;
 pub mod casework;
 pub mod dated;
+pub mod describe;
 pub mod hash;
 pub mod id_number;
 pub mod limits;

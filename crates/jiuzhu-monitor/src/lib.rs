@@ -17,7 +17,9 @@ pub mod feeds;
 mod rules;
 pub mod tables;
 
-pub use rules::{Rule, RuleMeta, RuleSet, SHIPPED, load_rule_set, shipped_files};
+pub use rules::{
+    PARAM_LABELS, Rule, RuleMeta, RuleSet, SHIPPED, load_rule_set, param_label, shipped_files,
+};
 
 /// One finding: a rule, its subject, and what distinguishes this finding from another of
 /// the same rule about the same subject (empty when the rule selects no `finding`).

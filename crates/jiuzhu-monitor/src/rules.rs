@@ -99,6 +99,39 @@ pub struct RuleSet {
 
 pub(crate) type Params = BTreeMap<String, String>;
 
+/// The labels of the rule sets' parameters: (name, zh-CN, en).
+pub const PARAM_LABELS: &[(&str, &str, &str)] = &[
+    (
+        "large_medical_threshold",
+        "大额医疗支出线（元）",
+        "large medical spending line (yuan)",
+    ),
+    (
+        "vehicle_threshold",
+        "车辆价格线（元）",
+        "vehicle price line (yuan)",
+    ),
+    ("income_drop_ratio", "收入骤降比例", "income drop ratio"),
+    (
+        "wage_base_line",
+        "缴费工资基数线（元）",
+        "wage base line (yuan)",
+    ),
+    (
+        "grant_medical_line",
+        "自动临时救助的月自付医疗费线（元）",
+        "monthly medical costs that trigger a grant (yuan)",
+    ),
+];
+
+/// A parameter's label (`None` for one the table does not know).
+pub fn param_label(name: &str, zh: bool) -> Option<&'static str> {
+    PARAM_LABELS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, l_zh, l_en)| if zh { *l_zh } else { *l_en })
+}
+
 macro_rules! rule_files {
     ($($path:literal),* $(,)?) => {
         vec![$(($path.rsplit('/').next().unwrap().to_string(), include_str!(concat!("../rules/", $path)).to_string())),*]

@@ -55,6 +55,53 @@ impl Lang {
         }
     }
 
+    /// A value of the policy engine's trace as read: yes/no, a status by its label, a
+    /// table as `行：列 值`.
+    pub fn value(self, v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::Bool(b) => self
+                .pick(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" })
+                .into(),
+            serde_json::Value::String(s) => self.category(s),
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::Object(_) | serde_json::Value::Array(_) => {
+                jiuzhu_domain::describe::describe(&v.to_string(), self == Lang::Zh)
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// A household's assistance status or category as the policy engine and the registry
+    /// code it (`dibao`, `tekun`, `edge`, `none`).
+    pub fn category(self, code: &str) -> String {
+        match code {
+            "edge" => self.pick("低保边缘", "near-dibao").into(),
+            "none" | "" => self.pick("无", "none").into(),
+            _ => self.say(code),
+        }
+    }
+
+    /// Urban or rural registration (户口性质).
+    pub fn hukou(self, code: &str) -> String {
+        jiuzhu_domain::registry::Hukou::parse(code)
+            .map_or(code, |h| self.pick(h.label_zh(), h.label_en()))
+            .to_string()
+    }
+
+    /// Who did something: a system actor by its label, a user by their name.
+    pub fn actor(self, who: &str) -> String {
+        jiuzhu_domain::describe::actor(who, self == Lang::Zh)
+    }
+
+    /// A unit, period or entity of the policy packs as read (`yuan/month` → 元/月).
+    pub fn unit(self, code: &str) -> String {
+        UNITS
+            .iter()
+            .find(|(c, _, _)| *c == code)
+            .map_or(code, |(_, zh, en)| self.pick(zh, en))
+            .to_string()
+    }
+
     /// A department's name (its code where it is none).
     pub fn department(self, code: &str) -> String {
         jiuzhu_domain::workflow::DEPARTMENTS
@@ -79,6 +126,36 @@ impl Lang {
         }
     }
 }
+
+/// The units, periods and entities the policy packs use: (code, zh-CN, en).
+pub const UNITS: &[(&str, &str, &str)] = &[
+    ("/1", "比例", "share"),
+    ("house", "套", "houses"),
+    ("month", "月", "months"),
+    (
+        "months of the standard",
+        "个月低保标准",
+        "months of the standard",
+    ),
+    ("points", "分", "points"),
+    ("standard", "倍低保标准", "times the dibao standard"),
+    ("year", "岁/年", "years"),
+    ("yuan", "元", "yuan"),
+    ("yuan, once", "元（一次性）", "yuan, once"),
+    ("yuan/month", "元/月", "yuan a month"),
+    ("yuan/person/month", "元/人/月", "yuan a person a month"),
+    ("yuan/year", "元/年", "yuan a year"),
+    ("annual", "按年", "a year"),
+    ("monthly", "按月", "a month"),
+    ("once", "一次性", "once"),
+    ("status", "身份认定", "a status"),
+    ("household", "家庭", "household"),
+    ("person", "个人", "person"),
+    ("supporter", "赡养（抚养、扶养）人", "supporter"),
+    ("rp1", "RP-1 基准测算", "RP-1 benchmark"),
+    ("national", "国家规定", "national rules"),
+    ("zhejiang-wenzhou", "浙江温州", "Zhejiang, Wenzhou"),
+];
 
 /// (key, zh-CN, en)
 pub const TEXTS: &[(&str, &str, &str)] = &[
@@ -267,6 +344,30 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("by_region", "按区县取值", "set per county"),
     ("entity", "对象", "Entity"),
     ("formula", "公式", "Formula"),
+    ("identifier", "标识符", "Identifier"),
+    (
+        "simulate_scale_or_value",
+        "请填写“倍数”或“新值”其中一项（不能都空，也不能都填）。",
+        "Give either a scale or a new value (one of them, not both).",
+    ),
+    (
+        "simulate_not_a_number",
+        "“倍数”和“新值”须为数字，例如 1.1 或 1050。",
+        "The scale and the new value must be numbers, such as 1.1 or 1050.",
+    ),
+    ("via_schedule", "定时", "scheduled"),
+    ("via_manual", "手动", "by hand"),
+    ("feed_events", "事件（逐条新增）", "events (rows added)"),
+    (
+        "feed_full",
+        "全量（整表替换）",
+        "full (whole table replaced)",
+    ),
+    (
+        "pack_identifiers",
+        "标识符和公式按政策包原文显示，供规则维护人员核对；依据原文照录。",
+        "Identifiers and formulas are shown as the pack writes them, for those who maintain the rules; references are quoted as written.",
+    ),
     ("eligible_var", "资格判定", "Eligibility"),
     ("amount_var", "金额", "Amount"),
     ("prescription", "政策研判", "Policy matching"),
@@ -302,7 +403,19 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("condition", "条件", "Condition"),
     ("threshold", "标准", "Threshold"),
     ("difference", "差额", "Difference"),
-    ("held", "成立", "Holds"),
+    ("held", "结论", "Verdict"),
+    ("met", "符合", "met"),
+    (
+        "holds",
+        "成立（须与其他条件合看）",
+        "holds (read with the others)",
+    ),
+    (
+        "does_not_hold",
+        "不成立（须与其他条件合看）",
+        "does not hold (read with the others)",
+    ),
+    ("not_met", "不符合", "not met"),
     ("trace", "计算过程", "How it was computed"),
     ("alerts", "预警处置", "Alerts"),
     ("alert", "预警", "Alert"),

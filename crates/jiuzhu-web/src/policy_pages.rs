@@ -60,7 +60,7 @@ struct PolicyTemplate {
     lang: Lang,
     title: String,
     nav: Option<Nav>,
-    packs: Vec<&'static str>,
+    packs: Vec<(&'static str, String)>,
     pack_name: String,
     pack_label: String,
     version: String,
@@ -115,7 +115,7 @@ fn parameter_row(p: &jiuzhu_policy::pack::Parameter, lang: Lang) -> ParameterRow
     ParameterRow {
         name: p.name.clone(),
         label: label_in(lang, &p.label),
-        unit: p.unit.clone(),
+        unit: lang.unit(&p.unit),
         reference: p.reference.clone(),
         illustrative: p.illustrative,
         regional: p.regional,
@@ -143,7 +143,10 @@ async fn pack_page(
         lang,
         title: lang.t("policy").into(),
         nav: Some(nav(&state, &u).await),
-        packs: jiuzhu_policy::shipped::NAMES.to_vec(),
+        packs: jiuzhu_policy::shipped::NAMES
+            .iter()
+            .map(|p| (*p, lang.unit(p)))
+            .collect(),
         pack_name: pack.name.clone(),
         pack_label: pick(&pack.label),
         version: pack.version.clone(),
@@ -154,10 +157,10 @@ async fn pack_page(
             .map(|p| ProgramRow {
                 code: p.code.clone(),
                 label: pick(&p.label),
-                department: p.department.clone(),
+                department: lang.department(&p.department),
                 eligible: p.eligible.clone(),
                 amount: p.amount.clone(),
-                period: p.period.clone(),
+                period: lang.unit(&p.period),
             })
             .collect(),
         parameters,
@@ -167,7 +170,7 @@ async fn pack_page(
             .map(|v| VariableRow {
                 name: v.name.clone(),
                 label: pick(&v.label),
-                entity: format!("{:?}", v.entity).to_lowercase(),
+                entity: lang.unit(&format!("{:?}", v.entity).to_lowercase()),
                 formula: v.source.clone(),
             })
             .collect(),
@@ -301,6 +304,28 @@ struct SimulateTemplate {
     counties: Vec<CountyRow>,
     changed_total: usize,
     changed: Vec<(String, String, String)>,
+    county_names: std::collections::HashMap<String, String>,
+    program_labels: std::collections::HashMap<String, String>,
+}
+
+impl SimulateTemplate {
+    /// A county's name (all counties for the total).
+    fn county(&self, code: &str) -> String {
+        if code == "all" {
+            return self.lang.pick("合计", "all").into();
+        }
+        self.county_names
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.into())
+    }
+
+    fn program(&self, code: &str) -> String {
+        self.program_labels
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.into())
+    }
 }
 
 /// The pack's scalar parameters a reform can change: name and label in the user's language.
@@ -356,8 +381,41 @@ fn show_comparison(
         .changed
         .iter()
         .take(200)
-        .map(|c| (c.id.clone(), c.program.clone(), c.reason.clone()))
+        .map(|c| (c.id.clone(), c.program.clone(), changed_reason(c, t.lang)))
         .collect();
+}
+
+/// Why a household's result changes, in `lang`: eligibility, amount, circle.
+fn changed_reason(c: &jiuzhu_policy::simulation::Changed, lang: Lang) -> String {
+    let mut said = Vec::new();
+    match (c.eligible[0], c.eligible[1]) {
+        (false, true) => said.push(lang.pick("新纳入", "becomes eligible").to_string()),
+        (true, false) => said.push(lang.pick("不再符合", "no longer eligible").to_string()),
+        _ => {}
+    }
+    let diff = c.amount[1] - c.amount[0];
+    if !diff.is_zero() {
+        let sign = if diff > rust_decimal::Decimal::ZERO {
+            "+"
+        } else {
+            ""
+        };
+        said.push(format!(
+            "{} {sign}{} {}",
+            lang.pick("金额", "amount"),
+            diff.normalize(),
+            lang.t("yuan")
+        ));
+    }
+    if c.circle[0] != c.circle[1] {
+        said.push(format!(
+            "{} {} → {}",
+            lang.t("circle"),
+            c.circle[0],
+            c.circle[1]
+        ));
+    }
+    said.join(lang.pick("；", "; "))
 }
 
 /// The reform simulation page: a parameter change from a date, over the registry's
@@ -402,8 +460,25 @@ pub async fn simulate_page(
         counties: Vec::new(),
         changed_total: 0,
         changed: Vec::new(),
+        county_names: Default::default(),
+        program_labels: Default::default(),
     };
-    if let Some(parameter) = q.parameter {
+    // The form's shape, said in the user's language before the reform is built: one of
+    // scale and value, as a number.
+    let given = |v: &str| !v.trim().is_empty();
+    let number = |v: &str| v.trim().is_empty() || v.trim().parse::<rust_decimal::Decimal>().is_ok();
+    let form_error = if q.parameter.is_none() {
+        None
+    } else if given(&q.scale) == given(&q.value) {
+        Some(lang.t("simulate_scale_or_value"))
+    } else if !number(&q.scale) || !number(&q.value) {
+        Some(lang.t("simulate_not_a_number"))
+    } else {
+        None
+    };
+    if let Some(e) = form_error {
+        t.error = Some(e.to_string());
+    } else if let Some(parameter) = q.parameter {
         let reform = jiuzhu_policy::reform::Reform {
             name: format!("{parameter} from {}", t.from),
             changes: vec![jiuzhu_policy::reform::Change {
@@ -429,7 +504,17 @@ pub async fn simulate_page(
         .map_err(WebError::from)?
         {
             Err(e) => t.error = Some(e),
-            Ok((cmp, failed)) => show_comparison(&mut t, &engine.pack, &cmp, failed.len()),
+            Ok((cmp, failed)) => {
+                show_comparison(&mut t, &engine.pack, &cmp, failed.len());
+                let codes: Vec<String> = t.counties.iter().map(|r| r.0.clone()).collect();
+                t.county_names = jiuzhu_db::regions::names(&state.db, &codes).await?;
+                t.program_labels = engine
+                    .pack
+                    .programs
+                    .iter()
+                    .map(|p| (p.code.clone(), label_in(lang, &p.label)))
+                    .collect();
+            }
         }
     }
     Ok(t.into_response())

@@ -460,6 +460,18 @@ impl AuditView {
             detail: r.detail.clone(),
         }
     }
+
+    /// The row as a page shows it: what it is about and its detail said in `lang`
+    /// (`家庭名单 3303`, `理由：材料不全`); the API keeps the stored codes and JSON.
+    pub fn said(r: &AuditRow, lang: Lang) -> AuditView {
+        let chinese = lang == Lang::Zh;
+        AuditView {
+            object: jiuzhu_domain::describe::object(&r.object_type, &r.object_id, chinese),
+            actor: jiuzhu_domain::describe::actor(&r.actor, chinese),
+            detail: jiuzhu_domain::describe::describe(&r.detail, chinese),
+            ..AuditView::from(r)
+        }
+    }
 }
 
 /// A stored UTC time shown in China Standard Time, to the second.

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::explain::show;
+use super::explain::{op_word, say, show};
 use super::*;
 
 pub(crate) enum ParamAt<'a> {
@@ -349,7 +349,7 @@ impl Evaluation<'_, '_> {
     /// and flag variables), each with both sides, whether it held, and by how much.
     pub fn conditions(&mut self, variable: &str) -> Result<Vec<Condition>, EvalError> {
         let mut out = Vec::new();
-        self.collect_conditions(variable, &mut out, 0)?;
+        self.collect_conditions(variable, &mut out, 0, (true, true))?;
         // A variable reached twice (veto behind both dibao and tekun) is listed once.
         let mut seen = std::collections::HashSet::new();
         out.retain(|c| seen.insert((c.variable.clone(), c.condition.clone())));
@@ -361,6 +361,7 @@ impl Evaluation<'_, '_> {
         variable: &str,
         out: &mut Vec<Condition>,
         depth: usize,
+        (for_household, decisive): (bool, bool),
     ) -> Result<(), EvalError> {
         let engine = self.dated.engine;
         let Some(v) = engine
@@ -374,16 +375,21 @@ impl Evaluation<'_, '_> {
         if depth > 8 {
             return Ok(());
         }
-        let mut stack = vec![&v.formula];
-        while let Some(e) = stack.pop() {
+        // Each sub-formula with whether its holding counts for the household (`not` turns
+        // it) and whether it decides alone: every `and` that must hold and every `or` that
+        // must not keeps each part decisive; below the others a part neither needs to
+        // hold nor suffices.
+        let mut stack = vec![(&v.formula, for_household, decisive)];
+        while let Some((e, pos, dec)) = stack.pop() {
             match e {
-                Expr::Not(a) => stack.push(a),
-                Expr::Bin(BinOp::And | BinOp::Or, a, b) => {
-                    stack.push(b);
-                    stack.push(a);
+                Expr::Not(a) => stack.push((a, !pos, dec)),
+                Expr::Bin(op @ (BinOp::And | BinOp::Or), a, b) => {
+                    let dec = dec && ((*op == BinOp::And) == pos);
+                    stack.push((b, pos, dec));
+                    stack.push((a, pos, dec));
                 }
                 Expr::Name(n) if engine.household_var(n).is_some() => {
-                    self.collect_conditions(n, out, depth + 1)?
+                    self.collect_conditions(n, out, depth + 1, (pos, dec))?
                 }
                 Expr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
                     let side = |ev: &mut Self, x: &Expr| -> Result<Decimal, EvalError> {
@@ -400,7 +406,27 @@ impl Evaluation<'_, '_> {
                         BinOp::Gt => l > r,
                         _ => l >= r,
                     };
+                    let said = |zh: bool| {
+                        let label = |n: &str| engine.label_of(n, zh);
+                        let value = |x: &Expr, v: Decimal| match x {
+                            Expr::Num(_) => String::new(),
+                            _ => format!(" {}", v.normalize()),
+                        };
+                        format!(
+                            "{}{}{}{}{}{}",
+                            say(a, &label, zh),
+                            value(a, l),
+                            if zh { "，" } else { ", " },
+                            op_word(*op, zh).trim_start(),
+                            say(b, &label, zh),
+                            value(b, r),
+                        )
+                    };
                     out.push(Condition {
+                        for_household: pos,
+                        decisive: dec,
+                        said_zh: said(true),
+                        said_en: said(false),
                         variable: variable.to_string(),
                         condition: format!("{} {} {}", show(a), op.symbol(), show(b)),
                         left: l.normalize().to_string(),
@@ -455,6 +481,8 @@ impl Evaluation<'_, '_> {
                 .enumerate()
                 .filter_map(|(i, (name, _, _))| {
                     self.cache[idx(e)][row][i].as_ref().map(|v| TraceValue {
+                        label_zh: engine.label_of(name, true).unwrap_or_default(),
+                        label_en: engine.label_of(name, false).unwrap_or_default(),
                         name: name.clone(),
                         value: v.to_json(),
                         formula: formula(name, e),
@@ -516,6 +544,8 @@ impl Evaluation<'_, '_> {
                         None => (String::new(), serde_json::Value::Null),
                     };
                     TraceParameter {
+                        label_zh: par.label.zh.clone(),
+                        label_en: par.label.en.clone(),
                         name: par.name.clone(),
                         value,
                         since,

@@ -1,6 +1,6 @@
 //! Explaining an evaluation: the conditions behind a decision and the trace of every value.
 
-use crate::expr::Expr;
+use crate::expr::{BinOp, Expr};
 use serde::Serialize;
 
 /// One comparison behind a decision: `left op right`, whether it held, and `left - right`
@@ -13,6 +13,95 @@ pub struct Condition {
     pub right: String,
     pub held: bool,
     pub difference: String,
+    /// Whether the comparison holding counts for the household (false for an exclusion
+    /// such as deposits over the limit, which counts against it).
+    pub for_household: bool,
+    /// Whether the comparison decides alone: a condition every part of which must hold
+    /// (or must not). One inside an alternative (`not (a and b)`) is shown as holding or
+    /// not, without a verdict.
+    pub decisive: bool,
+    /// The comparison said in words, names by their labels and values filled in:
+    /// `存款 52000，超过 存款否决月数 × 低保月标准 × 家庭人数 48000`.
+    pub said_zh: String,
+    pub said_en: String,
+}
+
+impl Condition {
+    /// Whether the household meets this condition as the decision needs it: held for a
+    /// condition of eligibility, not held for an exclusion.
+    pub fn met(&self) -> bool {
+        self.held == self.for_household
+    }
+}
+
+/// An operator as it is read, with its spaces: ` 超过 `, ` × `.
+pub(crate) fn op_word(op: BinOp, zh: bool) -> &'static str {
+    let pick = |a: &'static str, b: &'static str| if zh { a } else { b };
+    match op {
+        BinOp::Add => " + ",
+        BinOp::Sub => " - ",
+        BinOp::Mul => " × ",
+        BinOp::Div => " ÷ ",
+        BinOp::Lt => pick(" 低于 ", " below "),
+        BinOp::Le => pick(" 不超过 ", " at most "),
+        BinOp::Gt => pick(" 超过 ", " over "),
+        BinOp::Ge => pick(" 不低于 ", " at least "),
+        BinOp::Eq => pick(" 为 ", " is "),
+        BinOp::Ne => pick(" 不为 ", " is not "),
+        BinOp::And => pick(" 且 ", " and "),
+        BinOp::Or => pick(" 或 ", " or "),
+    }
+}
+
+/// A formula said for people: names by their labels (`label` gives a name's label in the
+/// language), operators as words or signs of arithmetic, functions over members in words.
+pub(crate) fn say(e: &Expr, label: &dyn Fn(&str) -> Option<String>, zh: bool) -> String {
+    let pick = |a: &'static str, b: &'static str| if zh { a } else { b };
+    let sub = |x: &Expr| match x {
+        Expr::Bin(BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or, ..) => {
+            format!("（{}）", say(x, label, zh))
+        }
+        _ => say(x, label, zh),
+    };
+    match e {
+        Expr::Num(n) => n.normalize().to_string(),
+        Expr::Text(t) => label(t).unwrap_or_else(|| t.clone()),
+        Expr::Bool(b) => pick(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }).into(),
+        Expr::Name(n) => label(n).unwrap_or_else(|| n.clone()),
+        Expr::Neg(a) => format!("-{}", sub(a)),
+        Expr::Not(a) => format!("{}{}", pick("非", "not "), sub(a)),
+        Expr::Bin(op, a, b) => {
+            let word = op_word(*op, zh);
+            format!("{}{word}{}", sub(a), sub(b))
+        }
+        Expr::Call(f, args) => {
+            let arg = |i: usize| args.get(i).map(|a| say(a, label, zh)).unwrap_or_default();
+            let whose = |i: usize| match args.get(i) {
+                Some(Expr::Name(c)) if c == "supporters" => pick("赡养人", "supporters'"),
+                _ => pick("成员", "members'"),
+            };
+            match (f.as_str(), args.len()) {
+                ("sum", 2) if zh => format!("各{}{}之和", whose(0), arg(1)),
+                ("sum", 2) => format!("the sum of {} {}", whose(0), arg(1)),
+                ("count", 1) => pick("人数", "number of members").into(),
+                ("any", 2) => format!("{}{}", pick("有成员", "a member is "), arg(1)),
+                ("all", 2) => format!("{}{}", pick("全部成员", "every member is "), arg(1)),
+                ("max", 2) | ("min", 2) => format!(
+                    "{}{}{}{}",
+                    arg(0),
+                    pick("与", " or "),
+                    arg(1),
+                    if f == "max" {
+                        pick("中较大者", ", the larger")
+                    } else {
+                        pick("中较小者", ", the smaller")
+                    }
+                ),
+                ("round", _) => arg(0),
+                _ => show(e),
+            }
+        }
+    }
 }
 
 /// A formula as the administrator would write it.
@@ -73,6 +162,9 @@ pub fn has_amount(amount: &str) -> bool {
 #[derive(Clone, Debug, Serialize)]
 pub struct TraceValue {
     pub name: String,
+    /// The pack's labels of the name (empty where it gives none).
+    pub label_zh: String,
+    pub label_en: String,
     pub value: serde_json::Value,
     pub formula: String,
 }
@@ -80,6 +172,8 @@ pub struct TraceValue {
 #[derive(Clone, Debug, Serialize)]
 pub struct TraceParameter {
     pub name: String,
+    pub label_zh: String,
+    pub label_en: String,
     pub value: serde_json::Value,
     /// The date from which this value is in force.
     pub since: String,

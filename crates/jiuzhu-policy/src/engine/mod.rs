@@ -361,6 +361,31 @@ impl Engine {
     pub fn household_var(&self, name: &str) -> Option<usize> {
         self.var_index[0].get(name).copied()
     }
+
+    /// The label the pack gives a variable, input or parameter (or a text value such as a
+    /// status), in Chinese when `zh`; `None` where it gives none.
+    pub fn label_of(&self, name: &str, zh: bool) -> Option<String> {
+        let pack = &self.pack;
+        let label = pack
+            .variables
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| &v.label)
+            .or_else(|| {
+                pack.inputs
+                    .iter()
+                    .find(|i| i.name == name)
+                    .map(|i| &i.label)
+            })
+            .or_else(|| {
+                pack.parameters
+                    .iter()
+                    .find(|p| p.name == name)
+                    .map(|p| &p.label)
+            })?;
+        let text = if zh { &label.zh } else { &label.en };
+        (!text.is_empty()).then(|| text.clone())
+    }
 }
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ pub(super) async fn render_case(
         actor: e.actor.clone(),
         step: step_label(&e.step, u.lang),
         action: e.action.clone(),
-        data: e.data.clone(),
+        data: jiuzhu_domain::describe::describe(&e.data, u.lang == Lang::Zh),
         id: e.id,
     };
     let open_objections = unanswered(&events).map(view).collect();

@@ -105,6 +105,7 @@ pub struct DueRow {
     pub household_id: i64,
     pub household_code: String,
     pub region_code: String,
+    pub region_name: String,
     pub category: String,
     pub last: String,
 }
@@ -142,6 +143,7 @@ pub(super) async fn reviews_page(
                 household_id,
                 household_code,
                 region_code,
+                region_name: String::new(),
                 category,
                 last: last.unwrap_or_default(),
             });
@@ -149,6 +151,14 @@ pub(super) async fn reviews_page(
                 break;
             }
         }
+    }
+    let codes: Vec<String> = rows.iter().map(|r| r.region_code.clone()).collect();
+    let names = jiuzhu_db::regions::names(&state.db, &codes).await?;
+    for r in &mut rows {
+        r.region_name = names
+            .get(&r.region_code)
+            .cloned()
+            .unwrap_or_else(|| r.region_code.clone());
     }
     let t = ReviewsTemplate {
         lang: u.lang,

@@ -201,7 +201,10 @@ pub(super) async fn render_alert(
         can_work: u.role.can_work_alerts(),
         outcomes: monitoring::OUTCOMES,
         assignees,
-        history: history.iter().map(crate::views::AuditView::from).collect(),
+        history: history
+            .iter()
+            .map(|r| crate::views::AuditView::said(r, u.lang))
+            .collect(),
         rx,
         message,
     };

@@ -20,7 +20,7 @@ pub(super) struct FeedsTemplate {
     nav: Option<Nav>,
     csrf: String,
     types: Vec<FeedTypeRow>,
-    snapshots: Vec<dbfeeds::Snapshot>,
+    snapshots: Vec<(dbfeeds::Snapshot, String)>,
     can_import: bool,
     can_declare: bool,
     departments: Vec<(&'static str, &'static str, &'static str)>,
@@ -28,10 +28,29 @@ pub(super) struct FeedsTemplate {
     message: String,
 }
 
+/// Snapshots as shown: when in China Standard Time, who by their label.
+fn said(mut s: dbfeeds::Snapshot, lang: Lang) -> dbfeeds::Snapshot {
+    s.imported_at = crate::views::short_time(&s.imported_at);
+    s.imported_by = lang.actor(&s.imported_by);
+    s
+}
+
+/// A feed type's label in `lang` (its name where none is declared).
+async fn feed_label(state: &AppState, name: &str, lang: Lang) -> Result<String, WebError> {
+    Ok(jiuzhu_app::monitoring::feed_types(&state.db)
+        .await?
+        .into_iter()
+        .find(|t| t.name == name)
+        .map_or_else(
+            || name.to_string(),
+            |t| lang.pick(&t.label_zh, &t.label_en).to_string(),
+        ))
+}
+
 pub(super) async fn render_feeds(state: &AppState, u: &SignedIn, message: String) -> PageResult {
     u.require(u.role.can_import_feeds() || u.role.can_read_alerts())?;
     let snapshots = dbfeeds::snapshots(&state.db, None).await?;
-    let types = jiuzhu_app::monitoring::feed_types(&state.db)
+    let types: Vec<FeedTypeRow> = jiuzhu_app::monitoring::feed_types(&state.db)
         .await?
         .into_iter()
         .zip(dbfeeds::types(&state.db).await?)
@@ -49,8 +68,24 @@ pub(super) async fn render_feeds(state: &AppState, u: &SignedIn, message: String
                 .join(", "),
             name: t.name,
             department: crate::views::departments_label(&t.department, u.lang),
-            kind: t.kind,
+            kind: match t.kind.as_str() {
+                "events" => u.lang.t("feed_events").into(),
+                "full" => u.lang.t("feed_full").into(),
+                other => other.into(),
+            },
             builtin: rec.builtin,
+        })
+        .collect();
+    let labels: std::collections::HashMap<String, String> = types
+        .iter()
+        .map(|t| (t.name.clone(), t.label.clone()))
+        .collect();
+    let snapshots: Vec<(dbfeeds::Snapshot, String)> = snapshots
+        .into_iter()
+        .take(100)
+        .map(|s| {
+            let label = labels.get(&s.feed_type).cloned().unwrap_or_default();
+            (said(s, u.lang), label)
         })
         .collect();
     let t = FeedsTemplate {
@@ -59,7 +94,7 @@ pub(super) async fn render_feeds(state: &AppState, u: &SignedIn, message: String
         nav: Some(nav(state, u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
         types,
-        snapshots: snapshots.into_iter().take(100).collect(),
+        snapshots,
         can_import: u.role.can_import_feeds(),
         can_declare: u.role.can_admin_monitoring(),
         departments: jiuzhu_domain::workflow::DEPARTMENTS.to_vec(),
@@ -200,6 +235,7 @@ pub(super) struct SnapshotTemplate {
     title: String,
     nav: Option<Nav>,
     s: dbfeeds::Snapshot,
+    feed_label: String,
     refused: Vec<jiuzhu_monitor::feeds::RowError>,
 }
 
@@ -217,7 +253,8 @@ pub(super) async fn snapshot_page(
         lang: u.lang,
         title: format!("{} #{id}", u.lang.t("snapshot")),
         nav: Some(nav(&state, &u).await),
-        s,
+        feed_label: feed_label(&state, &s.feed_type, u.lang).await?,
+        s: said(s, u.lang),
         refused,
     };
     Ok(t.into_response())

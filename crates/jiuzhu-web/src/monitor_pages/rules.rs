@@ -75,25 +75,42 @@ pub(super) async fn rules_page(
     let prev = jiuzhu_monitor::Month::parse(&today.format("%Y-%m").to_string())
         .map(|m| m.previous().label())
         .unwrap_or_default();
+    let zh = u.lang == Lang::Zh;
+    let param =
+        |k: &String| jiuzhu_monitor::param_label(k, zh).map_or_else(|| k.clone(), str::to_string);
+    let county_codes: Vec<String> = set.counties.keys().cloned().collect();
+    let county_names = jiuzhu_db::regions::names(&state.db, &county_codes).await?;
+    let mut runs = monitoring::runs(&state.db, 20).await?;
+    for r in &mut runs {
+        r.finished_at = crate::views::short_time(&r.finished_at);
+        r.started_by = u.lang.actor(&r.started_by);
+        r.via = match r.via.as_str() {
+            "schedule" => u.lang.t("via_schedule").into(),
+            "manual" => u.lang.t("via_manual").into(),
+            other => other.into(),
+        };
+    }
     let t = RulesTemplate {
         lang: u.lang,
         title: u.lang.t("rules").into(),
         nav: Some(nav(&state, &u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
         stats: rows,
-        runs: monitoring::runs(&state.db, 20).await?,
+        runs,
         params: set
             .params
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (param(k), v.clone()))
             .collect(),
         counties: set
             .counties
             .iter()
             .flat_map(|(c, m)| {
+                let county = county_names.get(c).cloned().unwrap_or_else(|| c.clone());
                 m.iter()
-                    .map(move |(k, v)| (c.clone(), k.clone(), v.clone()))
+                    .map(move |(k, v)| (county.clone(), k.clone(), v.clone()))
             })
+            .map(|(c, k, v)| (c, param(&k), v))
             .collect(),
         can_run: u.role.can_admin_monitoring(),
         last_month: prev,

@@ -215,6 +215,15 @@ pub(super) async fn render_report(
     let (stored, r) = jiuzhu_app::verification::view_report(&state.db, &u.acting(), id)
         .await
         .map_err(WebError::from)?;
+    let feed_names: std::collections::HashMap<String, String> =
+        jiuzhu_app::monitoring::feed_types(&state.db)
+            .await?
+            .into_iter()
+            .map(|t| {
+                let label = u.lang.pick(&t.label_zh, &t.label_en).to_string();
+                (t.name, label)
+            })
+            .collect();
     let persons = r
         .persons
         .iter()
@@ -226,8 +235,18 @@ pub(super) async fn render_report(
                 .sources
                 .iter()
                 .map(|s| SourceView {
-                    label: s.label.clone(),
-                    columns: s.columns.clone(),
+                    label: feed_names
+                        .get(&s.label)
+                        .cloned()
+                        .unwrap_or_else(|| s.label.clone()),
+                    columns: s
+                        .columns
+                        .iter()
+                        .map(|c| {
+                            jiuzhu_domain::describe::key_label(c, u.lang == Lang::Zh)
+                                .map_or_else(|| c.clone(), str::to_string)
+                        })
+                        .collect(),
                     // Every ID and mobile number in a department's row is shown masked,
                     // whatever its column is called.
                     rows: s
@@ -247,7 +266,12 @@ pub(super) async fn render_report(
         nav: Some(nav(state, u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
         household_code: r.household_code.clone(),
-        feeds_queried: r.feeds_queried.join(", "),
+        feeds_queried: r
+            .feeds_queried
+            .iter()
+            .map(|f| feed_names.get(f).cloned().unwrap_or_else(|| f.clone()))
+            .collect::<Vec<_>>()
+            .join(u.lang.pick("、", ", ")),
         persons,
         contradictions: r
             .contradictions

@@ -64,7 +64,7 @@ pub(super) async fn audit_view(
         from: q.from,
         to: q.to,
         total,
-        rows: rows.iter().map(AuditView::from).collect(),
+        rows: rows.iter().map(|r| AuditView::said(r, u.lang)).collect(),
         verification,
     }
     .into_response())

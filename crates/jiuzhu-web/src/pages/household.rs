@@ -83,7 +83,7 @@ pub(super) async fn render_household(
         nav: Some(nav(state, u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
         h: view,
-        audit: trail.iter().map(AuditView::from).collect(),
+        audit: trail.iter().map(|r| AuditView::said(r, u.lang)).collect(),
         can_write: u.role.can_write_registry(),
         can_reveal: u.role.can_reveal_sensitive(),
         revealed_person,

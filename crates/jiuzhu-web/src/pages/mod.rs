@@ -51,6 +51,9 @@ pub fn routes() -> Router<AppState> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        // Browsers ask for /favicon.ico on every site; an SVG answers both.
+        .route("/favicon.ico", get(icon))
+        .route("/static/icon.svg", get(icon))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/lang", get(set_lang))
@@ -217,6 +220,16 @@ struct MessageTemplate {
     title: String,
     nav: Option<Nav>,
     message: String,
+}
+
+async fn icon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../static/icon.svg"),
+    )
 }
 
 async fn js() -> impl IntoResponse {

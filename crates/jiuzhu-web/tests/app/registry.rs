@@ -396,11 +396,12 @@ both!(
         assert!(
             row.contains("2020-01-01: 50000")
                 && row.contains("RP-1 veto: vehicle_value")
+                && row.contains("车辆价值上限")
                 && row.contains("50000.00"),
             "{row}"
         );
         assert!(
-            page.contains("<code>count(members)</code>"),
+            page.contains("<code data-verbatim>count(members)</code>"),
             "formulas are shown"
         );
         assert!(page.contains("最低生活保障"));
@@ -458,9 +459,26 @@ both!(
             .unwrap();
         assert!(dibao.contains("<span class=\"ok eligible\">"), "{dibao}");
         assert_eq!(
-            dibao.matches("<code>vehicle_value").count(),
+            dibao
+                .matches("title=\"vehicle_value &#62; veto.vehicle_limit\"")
+                .count(),
             1,
             "each condition once: {dibao}"
+        );
+        // The conditions read as sentences in Chinese, and an exclusion that does not hold
+        // is met (no ✗ for having no car).
+        assert!(
+            dibao.contains("车辆价值 0，超过 车辆价值上限 50000</td><td>-50000</td><td class=\"verdict\"><span class=\"ok\">✓ 符合"),
+            "{dibao}"
+        );
+        assert!(
+            dibao.contains("家庭年收入 2400，低于 家庭年保障线 13980"),
+            "{dibao}"
+        );
+        // The tekun line under `not tekun_eligible` decides nothing alone: no verdict.
+        assert!(
+            dibao.contains("data-decisive=\"false\"") && dibao.contains("成立（须与其他条件合看）"),
+            "{dibao}"
         );
         assert!(
             rx.contains("id=\"program-tekun\"") && rx.contains("id=\"program-medical\""),
@@ -468,9 +486,8 @@ both!(
         );
         assert!(rx.contains("<span class=\"amount\">965</span>"), "{rx}");
         assert!(
-            rx.contains("<code>income &lt; annual_line</code>")
-                || rx.contains("<code>income &#60; annual_line</code>"),
-            "{rx}"
+            rx.contains("title=\"income &#60; annual_line\""),
+            "the formula is kept on hover: {rx}"
         );
         assert!(
             rx.contains("2400") && rx.contains("13980"),
@@ -586,7 +603,7 @@ both!(the_simulation_page_shows_a_reform_by_county, |b| {
         .await
         .text();
     let total = page
-        .split("<tr class=\"county-row\"><td>all</td><td>dibao</td>")
+        .split("<tr class=\"county-row\" data-county=\"all\" data-program=\"dibao\"><td title=\"all\">合计</td><td>最低生活保障</td>")
         .nth(1)
         .expect("a total row for dibao")
         .split("</tr>")
@@ -606,7 +623,7 @@ both!(the_simulation_page_shows_a_reform_by_county, |b| {
     };
     assert!(cell("eligible-after") >= cell("eligible-before"), "{total}");
     assert!(
-        page.contains("<tr class=\"changed\">"),
+        page.contains("<tr class=\"changed\" data-program="),
         "a 10% higher standard changes some amounts"
     );
     let (_, n) = jiuzhu_db::audit::search(
@@ -624,7 +641,15 @@ both!(the_simulation_page_shows_a_reform_by_county, |b| {
         .await
         .text();
     assert!(
-        page.contains("id=\"simulation-error\"") && page.contains("is not a number"),
-        "bad input is named"
+        page.contains("id=\"simulation-error\"") && page.contains("须为数字"),
+        "bad input is named, in Chinese"
+    );
+    let page = app
+        .get("/simulate?parameter=dibao_standard_monthly&scale=&value=")
+        .await
+        .text();
+    assert!(
+        page.contains("id=\"simulation-error\"") && page.contains("请填写“倍数”或“新值”其中一项"),
+        "a form with neither scale nor value says what to fill in"
     );
 });
