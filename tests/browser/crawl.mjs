@@ -332,8 +332,8 @@ async function crawl(browser, user, lang, width, only) {
 // Five pages at phone width, for the docs: the first page of each shape, in Chinese.
 const SHOT_PAGES = [
   ['home', /^clerk\/zh/, /^\/$/],
-  ['case', /^clerk\/zh/, /^\/cases\/\d+$/],
-  ['household', /^clerk\/zh/, /^\/households\/\d+$/],
+  ['case', /^[a-z]+\/zh/, /^\/cases\/\d+$/],
+  ['household', /^[a-z]+\/zh/, /^\/households\/\d+$/],
   ['alert', /^county\/zh/, /^\/alerts\/\d+$/],
   ['intake', /^clerk\/zh/, /^\/intake$/],
 ];

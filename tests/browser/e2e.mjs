@@ -558,6 +558,13 @@ async function main() {
     check(title.includes('审批决定书'), `document title ${JSON.stringify(title)}`);
     const body = await page.innerText('body');
     check(/SHA-256/.test(body), 'the decision does not cite its receipt');
+    if (process.env.JIUZHU_SHOTS) {
+      // The decided case at phone width, for the docs.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await visit(caseUrl);
+      await page.screenshot({ path: join(process.env.JIUZHU_SHOTS, 'phone-case.png'), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 
   await step('the approver uploads a roster at /import; the report counts it and names the refused row', async () => {

@@ -102,11 +102,48 @@ impl WorkCalendar {
         }
         d
     }
+
+    /// Working days from `from` to `to` (`from` not counted, `to` counted): how many are
+    /// left before a deadline; negative by the working days past it, 0 on the day itself.
+    pub fn working_days_until(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        let (lo, hi, sign) = if to >= from {
+            (from, to, 1)
+        } else {
+            (to, from, -1)
+        };
+        let mut n = 0;
+        let mut d = lo;
+        while d < hi {
+            d += Duration::days(1);
+            if self.is_working_day(d) {
+                n += 1;
+            }
+        }
+        sign * n
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn working_days_until_a_deadline_count_both_ways() {
+        let cal = WorkCalendar::shipped();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // Monday 2026-11-02 to Friday 2026-11-06: four working days left; the weekend adds none.
+        assert_eq!(cal.working_days_until(d("2026-11-02"), d("2026-11-06")), 4);
+        assert_eq!(cal.working_days_until(d("2026-11-06"), d("2026-11-08")), 0);
+        assert_eq!(cal.working_days_until(d("2026-11-06"), d("2026-11-06")), 0);
+        assert_eq!(cal.working_days_until(d("2026-11-09"), d("2026-11-06")), -1);
+        for n in 0..30 {
+            let from = d("2026-09-28");
+            assert_eq!(
+                cal.working_days_until(from, cal.add_working_days(from, n)),
+                i64::from(n)
+            );
+        }
+    }
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()

@@ -286,6 +286,7 @@ pub const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
     ),
     ("household.create", "新增家庭", "household registered"),
     ("household.export", "导出家庭名单", "households exported"),
+    ("list.export", "导出列表", "list exported"),
     ("household.hukou", "变更户籍性质", "hukou changed"),
     (
         "household.main_laborer",

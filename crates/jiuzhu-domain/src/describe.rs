@@ -113,6 +113,7 @@ pub const DETAIL_KEYS: &[(&str, &str, &str)] = &[
     ("rule_set", "规则集", "rule set"),
     ("scan", "扫描件", "scan"),
     ("schooling", "在学", "schooling"),
+    ("scan_sha256", "扫描件摘要", "scan digest"),
     ("scope", "授权范围", "scope"),
     ("scope_region", "管辖区域", "scope"),
     ("self_care", "生活自理", "self-care"),
@@ -323,6 +324,7 @@ fn code_label(key: &str, code: &str, chinese: bool) -> String {
             .find(|(c, _, _)| *c == code)
             .map(|(_, zh, en)| pick(zh, en)),
         "step" => StepKind::parse(code).map(|k| pick(k.label_zh(), k.label_en())),
+        "field" => key_label(code, chinese),
         "kind" => DocumentKind::parse(code).map(|k| pick(k.label_zh(), k.label_en())),
         "role" => Role::parse(code)
             .ok()

@@ -355,6 +355,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "“倍数”和“新值”须为数字，例如 1.1 或 1050。",
         "The scale and the new value must be numbers, such as 1.1 or 1050.",
     ),
+    ("step_now", "当前环节", "current step"),
+    ("case_history", "办理记录", "Record of what was done"),
     ("via_schedule", "定时", "scheduled"),
     ("via_manual", "手动", "by hand"),
     ("feed_events", "事件（逐条新增）", "events (rows added)"),

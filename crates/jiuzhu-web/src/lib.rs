@@ -10,6 +10,7 @@ pub mod case_api;
 pub mod case_pages;
 pub mod contract;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod forms;
 pub mod i18n;

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/policy/{pack}", get(pack_page))
         .route("/ranking", get(ranking_page))
+        .route("/ranking/export.xlsx", get(ranking_export))
         .route("/simulate", get(simulate_page))
 }
 
@@ -187,11 +188,14 @@ pub struct RankingQuery {
     disabled: Option<String>,
     #[serde(default)]
     circles: String,
+    page: Option<usize>,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "ranking.html")]
 struct RankingTemplate {
+    page: usize,
+    pages: usize,
     lang: Lang,
     title: String,
     nav: Option<Nav>,
@@ -207,11 +211,15 @@ struct RankingTemplate {
 
 /// The hardship ranking (困难指数排序) of a region inside the user's scope, hardest first,
 /// filtered by the attributes a department targets.
-pub async fn ranking_page(
-    State(state): State<AppState>,
-    PageUser(u): PageUser,
-    axum::extract::Query(q): axum::extract::Query<RankingQuery>,
-) -> Result<Response, PageError> {
+/// Households ranked as the query asks, at most `limit`: (rank, index, household, region
+/// name), with the region, how many were ranked and how many could not be evaluated.
+type Ranked = Vec<(usize, String, jiuzhu_app::prescription::Ranked, String)>;
+async fn ranked(
+    state: &AppState,
+    u: &crate::auth::SignedIn,
+    q: &RankingQuery,
+    limit: usize,
+) -> Result<(String, usize, usize, Ranked), WebError> {
     let filter = jiuzhu_app::prescription::RankingFilter {
         region: q.region.clone(),
         hukou: q.hukou.clone(),
@@ -228,7 +236,7 @@ pub async fn ranking_page(
         total,
         failed,
         rows: ranked,
-    } = jiuzhu_app::prescription::ranking(&state.db, &u.acting(), &filter, 200)
+    } = jiuzhu_app::prescription::ranking(&state.db, &u.acting(), &filter, limit)
         .await
         .map_err(WebError::from)?;
     let codes: Vec<String> = ranked.iter().map(|r| r.region_code.clone()).collect();
@@ -242,6 +250,70 @@ pub async fn ranking_page(
             (i + 1, index, r, name)
         })
         .collect();
+    Ok((region, total, failed, rows))
+}
+
+/// Rows of the ranking on one page.
+const RANKING_PAGE: usize = 100;
+
+/// The ranking with its filters as an XLSX file: every ranked household (names masked as on
+/// the page), the export audited.
+pub async fn ranking_export(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    axum::extract::Query(q): axum::extract::Query<RankingQuery>,
+) -> Result<Response, PageError> {
+    let (_, _, _, rows) = ranked(&state, &u, &q, crate::export::MAX_ROWS).await?;
+    let l = u.lang;
+    let heads: Vec<String> = [
+        "hardship_index",
+        "household_code",
+        "head",
+        "region",
+        "hukou",
+        "size",
+        "status",
+        "circle",
+    ]
+    .iter()
+    .map(|k| l.t(k).to_string())
+    .collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(_, index, r, name)| {
+            vec![
+                index.clone(),
+                r.code.clone(),
+                r.head.clone(),
+                name.clone(),
+                l.hukou(&r.hukou),
+                r.size.to_string(),
+                l.category(&r.status),
+                r.circle.clone(),
+            ]
+        })
+        .collect();
+    let bytes = crate::export::workbook(&heads, &cells)?;
+    jiuzhu_app::registry::record_list_export(
+        &state.db,
+        &u.acting(),
+        "ranking.xlsx",
+        serde_json::json!({"region": q.region, "hukou": q.hukou, "circles": q.circles, "rows": cells.len()}),
+    )
+    .await
+    .map_err(WebError::from)?;
+    Ok(crate::export::download("ranking.xlsx", bytes))
+}
+
+pub async fn ranking_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    axum::extract::Query(q): axum::extract::Query<RankingQuery>,
+) -> Result<Response, PageError> {
+    let page = q.page.unwrap_or(1).max(1);
+    let (region, total, failed, mut rows) = ranked(&state, &u, &q, page * RANKING_PAGE).await?;
+    let rows: Ranked = rows.split_off(((page - 1) * RANKING_PAGE).min(rows.len()));
+    let pages = total.div_ceil(RANKING_PAGE).max(1);
     Ok(RankingTemplate {
         lang: u.lang,
         title: u.lang.t("ranking").into(),
@@ -254,6 +326,8 @@ pub async fn ranking_page(
         failed,
         pack: jiuzhu_app::prescription::PACK,
         rows,
+        page,
+        pages,
     }
     .into_response())
 }

@@ -149,6 +149,23 @@ pub async fn record_export(
     Ok(())
 }
 
+/// Records that a list (audit trail, alerts, ranking, reviews, rules) left the platform as
+/// a file: which list, with which filters, how many rows.
+pub async fn record_list_export(
+    db: &jiuzhu_db::Db,
+    acting: &crate::Acting,
+    list: &str,
+    detail: serde_json::Value,
+) -> crate::Result<()> {
+    jiuzhu_db::audit::record(
+        db,
+        &acting.actor(),
+        jiuzhu_db::audit::Entry::new("list.export", "export", list.to_string()).detail(detail),
+    )
+    .await?;
+    Ok(())
+}
+
 /// A household's form as typed: its fields and, for a new household, its head.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct HouseholdForm {

@@ -19,7 +19,9 @@ pub(super) struct CaseTemplate {
     nav: Option<Nav>,
     csrf: String,
     i: ItemRow,
-    steps: Vec<(String, String, &'static str)>,
+    steps: Vec<StepView>,
+    /// The deadline as days left: "剩 3 个工作日", "今日到期", "已超期 2 个工作日".
+    days_left: String,
     events: Vec<EventView>,
     files: Vec<(i64, String, String, String)>,
     can_act: bool,
@@ -49,6 +51,65 @@ pub(super) fn documents_of(
         .into_iter()
         .map(|k| (k.code(), lang.pick(k.label_zh(), k.label_en()).to_string()))
         .collect()
+}
+
+/// A step of the case as the stepper shows it.
+pub struct StepView {
+    pub code: String,
+    pub label: String,
+    /// done, current, todo or stopped.
+    pub state: &'static str,
+    /// Who completed it and when (China Standard Time), for a done step.
+    pub who: String,
+    pub when: String,
+}
+
+/// The steps with who completed each and when, from the case's events.
+fn stepper(item: &Item, events: &[cases::Event], lang: Lang) -> Vec<StepView> {
+    step_states(item, lang)
+        .into_iter()
+        .map(|(code, label, state)| {
+            let done = events
+                .iter()
+                .rev()
+                .find(|e| e.step == code && e.action == "complete");
+            StepView {
+                who: done.map(|e| lang.actor(&e.actor)).unwrap_or_default(),
+                when: done
+                    .map(|e| crate::views::short_time(&e.at).chars().take(16).collect())
+                    .unwrap_or_default(),
+                code,
+                label,
+                state,
+            }
+        })
+        .collect()
+}
+
+/// The deadline of an open case as working days left.
+fn days_left(item: &Item, today: NaiveDate, cal: &WorkCalendar, lang: Lang) -> String {
+    let Ok(deadline) = NaiveDate::parse_from_str(&item.deadline, "%Y-%m-%d") else {
+        return String::new();
+    };
+    if item.status != "open" {
+        return String::new();
+    }
+    match cal.working_days_until(today, deadline) {
+        0 => lang.pick("今日到期", "due today").into(),
+        n if n > 0 => format!(
+            "{} {n} {}",
+            lang.pick("剩", ""),
+            lang.pick("个工作日", "working days left")
+        )
+        .trim()
+        .into(),
+        n => format!(
+            "{} {} {}",
+            lang.pick("已超期", "overdue by"),
+            -n,
+            lang.pick("个工作日", "working days")
+        ),
+    }
 }
 
 /// Each step of the item with its label and state: done, current, to do, or stopped (the
@@ -108,7 +169,7 @@ pub(super) async fn render_case(
         && cohandlers.contains(&u.user.department)
         && u.scope.contains(&item.region_code);
     let view = |e: &cases::Event| EventView {
-        at: e.at.clone(),
+        at: crate::views::short_time(&e.at),
         actor: e.actor.clone(),
         step: step_label(&e.step, u.lang),
         action: e.action.clone(),
@@ -116,7 +177,7 @@ pub(super) async fn render_case(
         id: e.id,
     };
     let open_objections = unanswered(&events).map(view).collect();
-    let steps = step_states(&item, u.lang);
+    let steps = stepper(&item, &events, u.lang);
     let acting = u.acting();
     let signers = if jiuzhu_app::cases::may_act(&acting, &item)
         && jiuzhu_app::authorisations::awaited_by(&state.db, &acting, &item)
@@ -173,9 +234,14 @@ pub(super) async fn render_case(
         is_cohandler,
         signers,
         today: today.to_string(),
-        files: cases::files_of(&state.db, id).await?,
+        files: cases::files_of(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|(id, step, name, sha)| (id, step_label(&step, u.lang), name, sha))
+            .collect(),
         events: events.iter().map(view).collect(),
         steps,
+        days_left: days_left(&item, today, &cal, u.lang),
         i: item_row(&item, u.lang, today, &cal),
         message,
     };

@@ -113,6 +113,8 @@ pub struct DueRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "reviews.html")]
 pub(super) struct ReviewsTemplate {
+    page: usize,
+    more: bool,
     lang: Lang,
     title: String,
     nav: Option<Nav>,
@@ -120,13 +122,10 @@ pub(super) struct ReviewsTemplate {
     rows: Vec<DueRow>,
 }
 
-/// Recipients due for periodic review (定期核查): no decision on their program (grant or
-/// review) within the interval of their category.
-pub(super) async fn reviews_page(
-    State(state): State<AppState>,
-    PageUser(u): PageUser,
-) -> PageResult {
-    u.require(u.role.can_write_registry())?;
+/// The recipients due for periodic review (定期核查) in the user's scope, at most `limit`,
+/// regions named: no decision on their program (grant or review) within the interval of
+/// their category.
+async fn due_rows(state: &AppState, u: &SignedIn, limit: usize) -> Result<Vec<DueRow>, WebError> {
     let today = jiuzhu_db::today();
     let (_, months, _) = workflow::shipped_changes();
     let mut rows = Vec::new();
@@ -147,7 +146,7 @@ pub(super) async fn reviews_page(
                 category,
                 last: last.unwrap_or_default(),
             });
-            if rows.len() == 200 {
+            if rows.len() == limit {
                 break;
             }
         }
@@ -160,12 +159,74 @@ pub(super) async fn reviews_page(
             .cloned()
             .unwrap_or_else(|| r.region_code.clone());
     }
+    Ok(rows)
+}
+
+/// Rows of the reviews list on one page.
+const REVIEWS_PAGE: usize = 100;
+
+#[derive(Deserialize, Default)]
+pub(super) struct PageQuery {
+    page: Option<usize>,
+}
+
+/// The recipients due for review as an XLSX file, the export audited.
+pub(super) async fn reviews_export(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+) -> Result<axum::response::Response, crate::pages::PageError> {
+    u.require(u.role.can_write_registry())?;
+    let rows = due_rows(&state, &u, crate::export::MAX_ROWS).await?;
+    let l = u.lang;
+    let heads: Vec<String> = ["household", "region", "category", "last_decision"]
+        .iter()
+        .map(|k| l.t(k).to_string())
+        .collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.household_code.clone(),
+                r.region_name.clone(),
+                l.category(&r.category),
+                r.last.clone(),
+            ]
+        })
+        .collect();
+    let bytes = crate::export::workbook(&heads, &cells)?;
+    jiuzhu_app::registry::record_list_export(
+        &state.db,
+        &u.acting(),
+        "reviews.xlsx",
+        serde_json::json!({"rows": cells.len()}),
+    )
+    .await
+    .map_err(WebError::from)?;
+    Ok(crate::export::download("reviews.xlsx", bytes))
+}
+
+/// Recipient households due for their periodic review: no decision (grant, change or
+/// review) within the interval of their category, a page of them.
+pub(super) async fn reviews_page(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
+    u.require(u.role.can_write_registry())?;
+    let page = q.page.unwrap_or(1).max(1);
+    // One more than the page needs tells whether a next page exists.
+    let mut rows = due_rows(&state, &u, page * REVIEWS_PAGE + 1).await?;
+    let more = rows.len() > page * REVIEWS_PAGE;
+    rows.truncate(page * REVIEWS_PAGE);
+    let rows = rows.split_off(((page - 1) * REVIEWS_PAGE).min(rows.len()));
     let t = ReviewsTemplate {
         lang: u.lang,
         title: u.lang.t("reviews_due").into(),
         nav: Some(nav(&state, &u).await),
         csrf: u.csrf.clone().unwrap_or_default(),
         rows,
+        page,
+        more,
     };
     Ok(t.into_response())
 }

@@ -69,6 +69,7 @@ pub fn routes() -> Router<AppState> {
             get(change_page).post(change_submit),
         )
         .route("/cases/reviews", get(reviews_page))
+        .route("/cases/reviews/export.xlsx", get(reviews_export))
         .route("/status", get(status_page).post(status_submit))
 }
 

@@ -40,6 +40,7 @@ use self::verify::*;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/alerts", get(alerts_page))
+        .route("/alerts/export.xlsx", get(alerts_export))
         .route("/alerts/bulk", post(alerts_bulk))
         .route("/alerts/{id}", get(alert_page).post(alert_step))
         .route("/alerts/{id}/grant", post(grant_decide))

@@ -204,6 +204,17 @@ pub(super) struct ReportTemplate {
     contradictions: Vec<(usize, jiuzhu_app::verification::Contradiction)>,
     can_accept: bool,
     message: String,
+    feed_names: std::collections::HashMap<String, String>,
+}
+
+impl ReportTemplate {
+    /// A feed's label (its name where none is declared).
+    fn feed(&self, name: &str) -> String {
+        self.feed_names
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.into())
+    }
 }
 
 pub(super) async fn render_report(
@@ -286,6 +297,7 @@ pub(super) async fn render_report(
         can_accept: u.role.can_write_registry(),
         stored,
         message,
+        feed_names,
     };
     Ok(t.into_response())
 }

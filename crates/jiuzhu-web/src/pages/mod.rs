@@ -93,6 +93,7 @@ pub fn routes() -> Router<AppState> {
             post(revoke_token_submit),
         )
         .route("/audit", get(audit_page))
+        .route("/audit/export.xlsx", get(audit_export))
         .route("/audit/verify", get(audit_verify))
 }
 

@@ -195,6 +195,35 @@ both!(
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
         let item = jiuzhu_db::cases::item(&app.db, id).await.unwrap().unwrap();
         assert_eq!(item.current_step(), Some("investigate"));
+        // The stepper: acceptance done with who and when, investigation the current step,
+        // and the deadline as working days left.
+        let case = app.get(&format!("/cases/{id}")).await.text();
+        let accepted = case
+            .split("data-step=\"accept\"")
+            .nth(1)
+            .and_then(|s| s.split("</li>").next())
+            .unwrap_or_default();
+        assert!(
+            case.contains("class=\"step step-done\" data-step=\"accept\"")
+                && accepted.contains("class=\"step-who\"")
+                && accepted.contains(&jiuzhu_db::today().to_string()),
+            "{accepted}"
+        );
+        assert!(
+            case.contains(
+                "class=\"step step-current\" data-step=\"investigate\" aria-current=\"step\""
+            ),
+            "{case}"
+        );
+        let left = case
+            .split("id=\"days-left\"")
+            .nth(1)
+            .and_then(|s| s.split("</strong>").next())
+            .unwrap_or_default();
+        assert!(
+            left.contains("个工作日") || left.contains("今日到期"),
+            "{left}"
+        );
 
         // A role that may not write the registry cannot record one through the case.
         app.sign_in(Role::Auditor).await;
@@ -281,4 +310,78 @@ both!(the_user_list_names_roles_and_departments, |b| {
     );
     assert_eq!(jiuzhu_web::i18n::Lang::Zh.department("education"), "教育局");
     assert_eq!(jiuzhu_web::i18n::Lang::Zh.say("education"), "教育救助");
+});
+
+/// The rows of an XLSX answer: heading row first.
+fn xlsx_rows(r: &Resp) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(r.body.clone())).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    sheet
+        .rows()
+        .map(|row| row.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+both!(long_lists_page_and_export_to_xlsx_with_their_filters, |b| {
+    let mut app = TestApp::new(b).await;
+    app.sign_in(Role::CityAdmin).await;
+    // The ranking: 100 a page, the rest on the next; the export holds them all.
+    let first = app.get("/ranking").await.text();
+    assert!(first.contains("id=\"ranking-pager\""), "{first}");
+    assert_eq!(first.matches("<tr class=\"ranked\">").count(), 100);
+    let second = app.get("/ranking?page=2").await.text();
+    let on_second = second.matches("<tr class=\"ranked\">").count();
+    assert!(on_second > 0, "{second}");
+    assert!(
+        first.contains("href=\"/ranking/export.xlsx?region="),
+        "{first}"
+    );
+    let rows = xlsx_rows(&app.get("/ranking/export.xlsx").await);
+    assert_eq!(rows[0][0], "困难指数");
+    assert_eq!(rows.len() - 1, 100 + on_second, "every ranked household");
+    // Filters are kept: rural households only.
+    let rural = xlsx_rows(&app.get("/ranking/export.xlsx?hukou=rural").await);
+    assert!(rural.len() < rows.len() && rural.iter().skip(1).all(|r| r[4] == "农村"));
+
+    // The audit trail: the action chosen from its labels, exported with its filter.
+    let page = app.get("/audit").await.text();
+    assert!(
+        page.contains("<option value=\"list.export\">导出列表</option>"),
+        "{page}"
+    );
+    let audit = xlsx_rows(&app.get("/audit/export.xlsx?action=list.export").await);
+    assert_eq!(audit[0][0], "时间");
+    assert!(audit.len() >= 3, "the two ranking exports: {audit:?}");
+    assert!(
+        audit.iter().skip(1).all(|r| r[3] == "导出列表"),
+        "{audit:?}"
+    );
+
+    // Alerts and reviews export under Chinese headings.
+    let alerts = xlsx_rows(&app.get("/alerts/export.xlsx?status=new").await);
+    assert_eq!(alerts[0][0], "预警");
+    let reviews = xlsx_rows(&app.get("/cases/reviews/export.xlsx").await);
+    assert_eq!(reviews[0][0], "家庭");
+    let (exports, _) = jiuzhu_db::audit::search(
+        &app.db,
+        &jiuzhu_db::audit::Filter {
+            action: Some("list.export".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let lists: Vec<&str> = exports.iter().map(|e| e.object_id.as_str()).collect();
+    for list in ["ranking.xlsx", "audit.xlsx", "alerts.xlsx", "reviews.xlsx"] {
+        assert!(lists.contains(&list), "{list} export audited: {lists:?}");
+    }
+    // Who may not read a list may not export it.
+    app.sign_in(Role::WindowClerk).await;
+    assert_eq!(
+        app.get("/audit/export.xlsx").await.status,
+        StatusCode::FORBIDDEN
+    );
 });
