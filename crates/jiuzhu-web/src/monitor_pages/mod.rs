@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts/{id}", get(alert_page).post(alert_step))
         .route("/alerts/{id}/grant", post(grant_decide))
         .route("/rules", get(rules_page))
+        .route("/rules/export.xlsx", get(rules_export))
         .route("/rules/run", post(rules_run))
         .route("/feeds", get(feeds_page))
         .route(

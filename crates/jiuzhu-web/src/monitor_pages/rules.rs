@@ -119,6 +119,66 @@ pub(super) async fn rules_page(
     Ok(t.into_response())
 }
 
+/// The rules' figures (raised, open, closed, false alarms, overdue) as an XLSX file.
+pub(super) async fn rules_export(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+) -> Result<axum::response::Response, crate::pages::PageError> {
+    u.require(u.role.can_read_alerts())?;
+    let today = jiuzhu_db::today();
+    let set = rule_set();
+    let stats = monitoring::rule_stats(&state.db, &u.scope, &today.to_string()).await?;
+    let l = u.lang;
+    let heads: Vec<String> = [
+        "rule",
+        "severity",
+        "suggested_action",
+        "raised",
+        "open",
+        "closed",
+        "false_alarm",
+        "false_share",
+        "overdue",
+    ]
+    .iter()
+    .map(|k| l.t(k).to_string())
+    .collect();
+    let cells: Vec<Vec<String>> = set
+        .rules
+        .iter()
+        .map(|r| {
+            let s = stats
+                .iter()
+                .find(|s| s.rule == r.name)
+                .cloned()
+                .unwrap_or_default();
+            vec![
+                rule_label(set, &r.name, l),
+                l.t(&r.meta.severity).to_string(),
+                l.t(&r.meta.action).to_string(),
+                s.raised.to_string(),
+                s.open.to_string(),
+                s.closed.to_string(),
+                s.false_alarms.to_string(),
+                s.false_alarm_permille()
+                    .map(|p| format!("{}.{}%", p / 10, p % 10))
+                    .unwrap_or_else(|| "—".into()),
+                s.overdue.to_string(),
+            ]
+        })
+        .collect();
+    let bytes = crate::export::workbook(&heads, &cells)?;
+    jiuzhu_app::registry::record_list_export(
+        &state.db,
+        &u.acting(),
+        "rules.xlsx",
+        serde_json::json!({"rows": cells.len()}),
+    )
+    .await
+    .map_err(WebError::from)?;
+    Ok(crate::export::download("rules.xlsx", bytes))
+}
+
 #[derive(Deserialize)]
 pub(super) struct RunForm {
     month: String,

@@ -365,6 +365,10 @@ both!(long_lists_page_and_export_to_xlsx_with_their_filters, |b| {
     assert_eq!(alerts[0][0], "预警");
     let reviews = xlsx_rows(&app.get("/cases/reviews/export.xlsx").await);
     assert_eq!(reviews[0][0], "家庭");
+    let rules = xlsx_rows(&app.get("/rules/export.xlsx").await);
+    assert_eq!(rules[0][0], "规则");
+    // The standard rule set: the six rules of workload M and six more, one row each.
+    assert_eq!(rules.len() - 1, 12, "{rules:?}");
     let (exports, _) = jiuzhu_db::audit::search(
         &app.db,
         &jiuzhu_db::audit::Filter {
@@ -375,7 +379,13 @@ both!(long_lists_page_and_export_to_xlsx_with_their_filters, |b| {
     .await
     .unwrap();
     let lists: Vec<&str> = exports.iter().map(|e| e.object_id.as_str()).collect();
-    for list in ["ranking.xlsx", "audit.xlsx", "alerts.xlsx", "reviews.xlsx"] {
+    for list in [
+        "ranking.xlsx",
+        "audit.xlsx",
+        "alerts.xlsx",
+        "reviews.xlsx",
+        "rules.xlsx",
+    ] {
         assert!(lists.contains(&list), "{list} export audited: {lists:?}");
     }
     // Who may not read a list may not export it.
@@ -385,3 +395,30 @@ both!(long_lists_page_and_export_to_xlsx_with_their_filters, |b| {
         StatusCode::FORBIDDEN
     );
 });
+
+/// Photos and scans are taken with the phone's camera: every file input that takes images
+/// opens it.
+#[test]
+fn every_photo_input_opens_the_camera() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for input in text.split("<input").skip(1) {
+            let tag = input.split('>').next().unwrap_or_default();
+            if tag.contains("type=\"file\"") && tag.contains("accept=\"image/") {
+                seen += 1;
+                assert!(
+                    tag.contains("capture=\"environment\""),
+                    "{}: {tag}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(
+        seen >= 3,
+        "the case's photos and the authorisation scans: {seen}"
+    );
+}
